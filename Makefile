@@ -1,0 +1,43 @@
+# The commands the README names. With DATABASE_URL unset, everything uses the private
+# PostgreSQL cluster of this checkout (deploy/local-cluster.sh), created on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: help build run stop test test-contract db-url fmt clean-db
+
+help:
+	@echo "make run    start the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)"
+	@echo "make test   build and run every test against a real PostgreSQL"
+	@echo "make stop   stop the embedded PostgreSQL of this checkout"
+
+build:
+	swift build $(SWIFT_BUILD_FLAGS) --product dialogue-admin
+
+run: build
+	@if [[ -z "$$DATABASE_URL" ]]; then deploy/local-cluster.sh ensure >/dev/null; fi
+	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/dialogue-admin" serve --host $(HOST) --port $(PORT) --bootstrap-admin
+
+stop:
+	deploy/local-cluster.sh stop
+
+# Tests always use a loopback PostgreSQL: the embedded cluster, or DIALOGUE_TEST_DATABASE_URL.
+test:
+	@if [[ -z "$$DIALOGUE_TEST_DATABASE_URL" ]]; then \
+		export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh ensure)"; fi; \
+	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \
+	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
+	$(MAKE) --no-print-directory test-contract
+
+# The served /openapi.json is checked by an independent OpenAPI 3.1 validator.
+test-contract:
+	@scripts/check-openapi.sh
+
+db-url:
+	@deploy/local-cluster.sh ensure
+
+fmt:
+	@command -v swift-format >/dev/null && swift-format format --in-place --recursive Sources Tests || echo "swift-format not installed"

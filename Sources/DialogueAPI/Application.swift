@@ -1,0 +1,97 @@
+import DialogueCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Prometheus
+
+/// Everything the HTTP layer needs, built once per process (or per test).
+public struct APIDependencies: Sendable {
+    public var dialogue: Dialogue
+    public var migrator: Migrator
+    public var logger: Logger
+    public var registry: PrometheusCollectorRegistry
+
+    public init(dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init()) {
+        self.dialogue = dialogue
+        self.migrator = migrator
+        self.logger = logger
+        self.registry = registry
+    }
+}
+
+public enum DialogueHTTP {
+    /// The router with every route and middleware; tests drive it directly.
+    public static func buildRouter(_ dependencies: APIDependencies) throws -> Router<BasicRequestContext> {
+        let document = try OpenAPIDocument.bundled()
+        let metrics = HTTPMetrics(registry: dependencies.registry)
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ObservationMiddleware(metrics: metrics, document: document, logger: dependencies.logger))
+        router.add(middleware: BodyLimitMiddleware())
+        router.add(middleware: AuthenticationMiddleware(dialogue: dependencies.dialogue))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: dependencies.dialogue.database)))
+
+        router.get("/healthz") { _, _ in
+            jsonResponse(.ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, _ in
+            try await readiness(dependencies)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: document.json)))
+        }
+        try APIHandlers(dialogue: dependencies.dialogue).registerHandlers(
+            on: router, configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+        return router
+    }
+
+    /// The application as `serve` runs it.
+    public static func buildApplication(
+        _ dependencies: APIDependencies, host: String, port: Int
+    ) throws -> some ApplicationProtocol {
+        let router = try buildRouter(dependencies)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            logger: dependencies.logger)
+    }
+
+    /// Ready means the database answers and every migration on disk is applied. The check is
+    /// bounded so that a hung database makes /readyz fail fast rather than hang.
+    static func readiness(_ dependencies: APIDependencies) async throws -> Response {
+        let current: Bool? = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { try? await dependencies.migrator.isCurrent(dependencies.dialogue.database) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch current {
+        case .some(true):
+            return jsonResponse(.ok, ["status": "ready"])
+        case .some(false):
+            throw DomainError.unavailable("database migrations are not current")
+        case .none:
+            throw DomainError.unavailable("the database is not reachable")
+        }
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+        let data = (try? JSONEncoder().encode(object)) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,42 @@
+import DialogueCore
+import Foundation
+import OpenAPIRuntime
+
+/// The generated API protocol, implemented as thin translations: HTTP types in, one service
+/// call, HTTP types out. No rule lives here.
+struct APIHandlers: APIProtocol {
+    let dialogue: Dialogue
+
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        let context = try RequestScope.callContext()
+        guard case .participant(let id, let role, let tokenID) = context.actor else {
+            throw DomainError.unauthenticated("this endpoint needs a bearer token")
+        }
+        let participant = try await dialogue.getParticipant(context, id: id)
+        return .ok(.init(body: .json(.init(
+            participant: .init(participant), role: .init(role), tokenId: tokenID.uuidString.lowercased()))))
+    }
+
+    func listDirections(_ input: Operations.ListDirections.Input) async throws -> Operations.ListDirections.Output {
+        let context = try RequestScope.callContext()
+        let directions = try await dialogue.listDirections(context)
+        return .ok(.init(body: .json(.init(items: directions.compactMap(Components.Schemas.Direction.init), nextCursor: nil))))
+    }
+}
+
+/// Path ids that are not UUIDs name nothing that exists: 404, like any unknown object.
+func pathID(_ raw: String, _ what: String) throws -> UUID {
+    guard let id = UUID(uuidString: raw) else { throw DomainError.notFound("\(what) not found") }
+    return id
+}
+
+/// Ids in bodies are validated as fields (422), not as paths.
+func bodyID(_ raw: String?, _ field: String) throws -> UUID? {
+    guard let raw else { return nil }
+    guard let id = UUID(uuidString: raw) else { throw DomainError.invalid(field, "is not a UUID") }
+    return id
+}
+
+extension UUID {
+    var lowercasedString: String { uuidString.lowercased() }
+}

@@ -1,0 +1,26 @@
+import DialogueCore
+import Hummingbird
+
+/// Every `/v1` route needs a bearer token. The token is checked against the database on each
+/// request, so a revocation on any instance takes effect on the very next request everywhere.
+struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let dialogue: Dialogue
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path == "/v1" || path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            throw DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw DomainError.unauthenticated("the Authorization header must read: Bearer <token>")
+        }
+        let actor = try await dialogue.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil), actor: nil)
+        scope.actor = actor
+        return try await RequestScope.$current.withValue(scope) {
+            try await next(request, context)
+        }
+    }
+}

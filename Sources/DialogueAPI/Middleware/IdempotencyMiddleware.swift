@@ -1,0 +1,86 @@
+import Crypto
+import DialogueCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Creating POSTs sent with `Idempotency-Key`: the first successful response is stored (per
+/// caller) and replayed to retries; the same key with another request is refused (422); a retry
+/// while the first is still running gets 409.
+struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let store: IdempotencyStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let key = request.headers[.idempotencyKey],
+            let caller = RequestScope.current?.actor?.participantID
+        else { return try await next(request, context) }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
+            throw DomainError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: BodyLimitMiddleware<Context>.limit)
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
+        hasher.update(data: Data(body.readableBytesView))
+        let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let scope = caller.uuidString.lowercased()
+
+        switch try await store.begin(scope: scope, key: key, requestHash: requestHash) {
+        case .replay(let stored):
+            var headers = HTTPFields()
+            for pair in stored.headers where pair.count == 2 {
+                if let name = HTTPField.Name(pair[0]) { headers[name] = pair[1] }
+            }
+            headers[.idempotentReplayed] = "true"
+            return Response(
+                status: .init(code: stored.status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: stored.body)))
+        case .keyReusedWithAnotherRequest:
+            throw DomainError.invalid("Idempotency-Key", "was already used with a different request")
+        case .stillRunning:
+            throw DomainError.idempotencyInProgress
+        case .proceed:
+            break
+        }
+
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            try? await store.abandon(scope: scope, key: key)
+            throw error
+        }
+        guard (200..<300).contains(response.status.code) else {
+            try? await store.abandon(scope: scope, key: key)
+            return response
+        }
+        let bytes = try await Self.collect(response.body)
+        let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
+        let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
+        try await store.complete(
+            scope: scope, key: key,
+            response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
+        var replayable = response
+        replayable.body = ResponseBody(byteBuffer: bytes)
+        return replayable
+    }
+
+    /// Reads a response body into memory (create responses are small JSON documents).
+    static func collect(_ body: ResponseBody) async throws -> ByteBuffer {
+        let collector = BodyCollector()
+        try await body.write(collector)
+        return collector.buffer
+    }
+}
+
+private final class BodyCollector: ResponseBodyWriter {
+    var buffer = ByteBuffer()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var incoming = buffer
+        self.buffer.writeBuffer(&incoming)
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

@@ -1,0 +1,73 @@
+import DialogueCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The outermost middleware: gives every request an id, turns every error into a problem
+/// document, and records one log line and the metrics per request. It logs no client address
+/// and no user agent (SECURITY.md 4), and labels metrics by route template, never by id.
+struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: HTTPMetrics
+    let document: OpenAPIDocument
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requestID = RequestScope.requestID(from: request.headers[.xRequestID])
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await RequestScope.$current.withValue(RequestScope(requestID: requestID, actor: nil)) {
+                try await next(request, context)
+            }
+        } catch {
+            response = Problems.response(
+                for: error, requestID: requestID, allowedMethods: document.allowedMethods(path: request.uri.path),
+                logger: logger)
+        }
+        response.headers[.xRequestID] = requestID
+        // The OpenAPI runtime percent-encodes header values it writes ("%221%22" for "1");
+        // the headers we document carry no '%' of their own, so decoding restores them.
+        for name in [HTTPField.Name.eTag, .location] {
+            if let value = response.headers[name], value.contains("%") {
+                response.headers[name] = value.removingPercentEncoding ?? value
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let route = context.endpointPath ?? "unmatched"
+        metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        logger.log(
+            level: response.status.code >= 500 ? .error : .info, "request",
+            metadata: [
+                "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
+                "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", milliseconds))",
+            ])
+        return response
+    }
+}
+
+/// Request counters and latency histograms, exposed at /metrics.
+struct HTTPMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    func record(method: String, route: String, status: Int, duration: Duration) {
+        let labels = [("method", method), ("route", route), ("status", String(status))]
+        registry.makeCounter(name: "dialogue_http_requests_total", labels: labels).increment()
+        registry.makeDurationHistogram(
+            name: "dialogue_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                      .seconds(2.5), .seconds(5)]
+        ).record(duration)
+    }
+
+    func render() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,195 @@
+import DialogueCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OpenAPIRuntime
+
+/// The one place where an error becomes an HTTP answer: an RFC 9457 problem document.
+enum Problems {
+    struct Document: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String?
+        var requestID: String
+        var errors: [FieldError]?
+        var allowed: [String]?
+        var currentVersion: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case type, title, status, detail, errors, allowed
+            case requestID = "request_id"
+            case currentVersion = "current_version"
+        }
+    }
+
+    static let contentType = "application/problem+json"
+
+    static func response(
+        status: HTTPResponse.Status, type: String? = nil, detail: String?, requestID: String,
+        errors: [FieldError]? = nil, allowed: [String]? = nil, currentVersion: Int? = nil,
+        headers extra: HTTPFields = [:]
+    ) -> Response {
+        let document = Document(
+            type: type.map { "urn:dialogue:problem:\($0)" } ?? "about:blank", title: status.reasonPhrase,
+            status: status.code, detail: detail, requestID: requestID, errors: errors, allowed: allowed,
+            currentVersion: currentVersion)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(document)) ?? Data("{}".utf8)
+        var headers = extra
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Maps any error thrown below the outermost middleware. Unknown errors are logged in full
+    /// and answered with a bare 500 naming the request id, never with their text.
+    static func response(for error: any Error, requestID: String, allowedMethods: [String], logger: Logger) -> Response {
+        var error = error
+        var serverStatus: HTTPResponse.Status?
+        var serverCause: String?
+        // The generated server wraps everything it throws; look inside.
+        while let wrapped = error as? ServerError {
+            serverStatus = wrapped.httpStatus
+            serverCause = wrapped.causeDescription
+            error = wrapped.underlyingError
+        }
+        error = DatabaseErrors.translate(error)
+        switch error {
+        case let domain as DomainError:
+            return response(for: domain, requestID: requestID)
+        case let decoding as DecodingError:
+            return response(for: decoding, requestID: requestID)
+        case let http as HTTPError:
+            if http.status == .notFound, !allowedMethods.isEmpty {
+                return response(
+                    status: .methodNotAllowed, detail: "allowed methods: \(allowedMethods.joined(separator: ", "))",
+                    requestID: requestID, headers: [.allow: allowedMethods.joined(separator: ", ")])
+            }
+            if http.status == .contentTooLarge {
+                return response(
+                    status: .contentTooLarge, type: "body-too-large",
+                    detail: "the request body is larger than 1 MiB", requestID: requestID)
+            }
+            let detail = http.status == .notFound ? "no such resource" : http.body
+            return response(status: http.status, detail: detail, requestID: requestID)
+        default:
+            if let serverStatus, (400..<500).contains(serverStatus.code) {
+                return response(status: serverStatus, type: "bad-request", detail: serverCause, requestID: requestID)
+            }
+            logger.error(
+                "unexpected error", metadata: ["request_id": "\(requestID)", "error": "\(String(reflecting: error))"])
+            return response(
+                status: .internalServerError, detail: "an unexpected error occurred; quote request id \(requestID)",
+                requestID: requestID)
+        }
+    }
+
+    static func response(for error: DomainError, requestID: String) -> Response {
+        switch error {
+        case .unauthenticated(let message):
+            return response(
+                status: .unauthorized, type: "unauthenticated", detail: message, requestID: requestID,
+                headers: [.wwwAuthenticate: "Bearer realm=\"dialogue\""])
+        case .forbidden(let message):
+            return response(status: .forbidden, type: "forbidden", detail: message, requestID: requestID)
+        case .notFound(let message):
+            return response(status: .notFound, type: "not-found", detail: message, requestID: requestID)
+        case .validation(let errors):
+            return response(
+                status: .unprocessableContent, type: "validation-failed",
+                detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), requestID: requestID,
+                errors: errors)
+        case .conflict(let message, let allowed):
+            return response(
+                status: .conflict, type: "conflict", detail: message, requestID: requestID,
+                allowed: allowed.isEmpty ? nil : allowed)
+        case .preconditionFailed(let version):
+            return response(
+                status: .preconditionFailed, type: "stale-version", detail: error.description, requestID: requestID,
+                currentVersion: version, headers: [.eTag: ETags.value(version)])
+        case .idempotencyInProgress:
+            return response(
+                status: .conflict, type: "idempotency-in-progress", detail: error.description, requestID: requestID,
+                headers: [.retryAfter: "1"])
+        case .unavailable(let message):
+            return response(
+                status: .serviceUnavailable, type: "unavailable", detail: message, requestID: requestID,
+                headers: [.retryAfter: "5"])
+        }
+    }
+
+    /// Malformed JSON is a 400; JSON of the wrong shape is a 422 naming the field.
+    static func response(for error: DecodingError, requestID: String) -> Response {
+        func field(_ path: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let keys = path + (last.map { [$0] } ?? [])
+            let name = keys.reduce(into: "") { name, key in
+                if let index = key.intValue { name += "[\(index)]" } else { name += name.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+            }
+            return name.isEmpty ? "body" : name
+        }
+        let fieldError: FieldError
+        switch error {
+        case .keyNotFound(let key, let context):
+            fieldError = FieldError(field(context.codingPath, key), "is required")
+        case .typeMismatch(let type, let context):
+            fieldError = FieldError(field(context.codingPath), "has the wrong type (expected \(jsonTypeName(type)))")
+        case .valueNotFound(let type, let context):
+            fieldError = FieldError(field(context.codingPath), "must not be null (expected \(jsonTypeName(type)))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return response(
+                    status: .badRequest, type: "malformed-json", detail: "the request body is not valid JSON",
+                    requestID: requestID)
+            }
+            if context.debugDescription.hasPrefix("Additional properties are disabled") {
+                fieldError = FieldError(field(context.codingPath), "is not a known field")
+            } else {
+                fieldError = FieldError(field(context.codingPath), "is not a valid value")
+            }
+        @unknown default:
+            fieldError = FieldError("body", "could not be read")
+        }
+        return response(for: DomainError.validation([fieldError]), requestID: requestID)
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "string"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "integer"
+        case is Double.Type, is Float.Type: return "number"
+        case is Bool.Type: return "boolean"
+        case is [Any].Type: return "array"
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Array") ? "array" : "object"
+        }
+    }
+}
+
+/// `version` ⇄ `ETag` / `If-Match`.
+enum ETags {
+    static func value(_ version: Int) -> String { "\"\(version)\"" }
+
+    /// The version an `If-Match` header asks for: nil when absent or `*` (no condition). A value
+    /// that names no version we could have issued can never match, so it yields -1 (→ 412).
+    static func version(ifMatch header: String?) -> Int? {
+        guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty, header != "*" else {
+            return nil
+        }
+        var tag = Substring(header)
+        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+        guard tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 3, let version = Int(tag.dropFirst().dropLast()) else {
+            return -1
+        }
+        return version
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-Id")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

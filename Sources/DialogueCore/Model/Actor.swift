@@ -1,0 +1,66 @@
+import Foundation
+
+/// The four roles a token can carry, strongest first.
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case admin
+    case coordinator
+    case member
+    case observer
+
+    var rank: Int {
+        switch self {
+        case .admin: return 3
+        case .coordinator: return 2
+        case .member: return 1
+        case .observer: return 0
+        }
+    }
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Who is asking. Passed explicitly into every service call.
+public enum Actor: Sendable, Equatable {
+    /// A request authenticated by an API token: the token's participant and role.
+    case participant(id: UUID, role: Role, tokenID: UUID)
+    /// The operator at the command line, with direct database access (the CLI).
+    case operatorCLI
+
+    public var participantID: UUID? {
+        if case .participant(let id, _, _) = self { return id }
+        return nil
+    }
+
+    /// The operator acts with every right an admin token has.
+    public var role: Role {
+        switch self {
+        case .participant(_, let role, _): return role
+        case .operatorCLI: return .admin
+        }
+    }
+
+    public func isAtLeast(_ role: Role) -> Bool { self.role >= role }
+
+    /// How the actor is named in the audit trail.
+    var auditLabel: String {
+        switch self {
+        case .participant(let id, let role, _): return "participant:\(id.uuidString.lowercased()) as \(role.rawValue)"
+        case .operatorCLI: return "operator (cli)"
+        }
+    }
+}
+
+/// Per-call information that travels with the actor into the audit row.
+public struct CallContext: Sendable {
+    public var actor: Actor
+    public var requestID: String
+
+    public init(actor: Actor, requestID: String) {
+        self.actor = actor
+        self.requestID = requestID
+    }
+
+    public static func cli(requestID: String = "cli-" + UUID().uuidString.lowercased()) -> CallContext {
+        CallContext(actor: .operatorCLI, requestID: requestID)
+    }
+}

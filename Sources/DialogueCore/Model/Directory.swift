@@ -1,0 +1,67 @@
+import Foundation
+
+public struct Direction: Sendable, Equatable {
+    public var slug: String
+    public var name: String
+    public var description: String
+    public var position: Int
+}
+
+public enum OrganizationSide: String, Sendable, CaseIterable {
+    case government, movement, partner
+}
+
+public struct Organization: Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var side: OrganizationSide
+    public var country: String?
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public enum ParticipantKind: String, Sendable, CaseIterable {
+    case diaspora
+    case inCountryProxy = "in_country_proxy"
+    case official
+}
+
+public enum ParticipantStatus: String, Sendable, CaseIterable {
+    case active, inactive, compromised
+}
+
+/// The public fields of a participant. For an in-country proxy `displayName` is a pseudonym
+/// and `email` is always nil; anything identifying lives only in the sealed vault.
+public struct Participant: Sendable, Equatable {
+    public var id: UUID
+    public var displayName: String
+    public var kind: ParticipantKind
+    public var organizationID: UUID?
+    public var timezone: String
+    public var languages: [String]
+    public var email: String?
+    public var represents: String?
+    public var status: ParticipantStatus
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A token as it may be shown after creation: never its secret.
+public struct TokenInfo: Sendable, Equatable {
+    public var id: UUID
+    public var participantID: UUID
+    public var role: Role
+    public var label: String
+    public var expiresAt: Date
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    public var createdAt: Date
+}
+
+/// A freshly minted token: the only moment its secret exists outside the client.
+public struct IssuedToken: Sendable {
+    public var secret: String
+    public var info: TokenInfo
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The tamper-evident audit trail (SECURITY.md 9). `append` is the only way a row is written;
+/// every service write calls it inside its own transaction.
+public enum AuditLog {
+    static let genesisHash = String(repeating: "0", count: 64)
+    /// Serialises appenders so the chain order is the commit order.
+    static let chainLockKey: Int64 = 0x6175_6469_74
+
+    /// What changed, as flat key/value pairs. Never put sealed data or secrets in here.
+    public typealias Diff = [String: String?]
+
+    public struct Row: Sendable, Equatable {
+        public var seq: Int64
+        public var occurredAtMicros: Int64
+        public var actor: String
+        public var actorParticipantID: String
+        public var action: String
+        public var objectType: String
+        public var objectID: String
+        public var diff: String
+        public var requestID: String
+        public var prevHash: String
+        public var hash: String
+
+        /// The bytes the hash covers: every field but the hash, as a JSON array of strings,
+        /// so no separator inside a value can make two rows encode alike.
+        var canonical: Data {
+            let fields = [
+                String(seq), String(occurredAtMicros), actor, actorParticipantID, action, objectType, objectID, diff,
+                requestID, prevHash,
+            ]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            return (try? encoder.encode(fields)) ?? Data()
+        }
+
+        var computedHash: String { Digest256.hex(canonical) }
+    }
+
+    static func canonicalDiff(_ diff: Diff) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(diff)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Appends one row to the chain inside the caller's transaction.
+    public static func append(
+        _ connection: PostgresConnection, logger: Logger, context: CallContext,
+        action: String, objectType: String, objectID: String, diff: Diff = [:]
+    ) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(chainLockKey))", logger: logger)
+        let head = try await connection.query("""
+            SELECT coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0),
+                   coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \(genesisHash)),
+                   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+            """, logger: logger).collect()
+        guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
+            throw DomainError.unavailable("could not read the audit chain")
+        }
+        var row = Row(
+            seq: lastSeq + 1, occurredAtMicros: nowMicros, actor: context.actor.auditLabel,
+            actorParticipantID: context.actor.participantID?.uuidString.lowercased() ?? "",
+            action: action, objectType: objectType, objectID: objectID, diff: canonicalDiff(diff),
+            requestID: context.requestID, prevHash: lastHash, hash: "")
+        row.hash = row.computedHash
+        let actorID = context.actor.participantID
+        try await connection.query("""
+            INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
+                                   diff, request_id, prev_hash, hash)
+            VALUES (\(row.seq), 'epoch'::timestamptz + \(row.occurredAtMicros) * interval '1 microsecond',
+                    \(row.actor), \(actorID), \(row.action), \(row.objectType), \(row.objectID),
+                    \(row.diff), \(row.requestID), \(row.prevHash), \(row.hash))
+            """, logger: logger)
+    }
+
+    public struct Verification: Sendable, Equatable {
+        public var rowsChecked: Int
+        public var headHash: String
+        /// The first row whose link does not hold, and why.
+        public var firstBroken: (seq: Int64, reason: String)?
+
+        public var isIntact: Bool { firstBroken == nil }
+
+        public static func == (lhs: Verification, rhs: Verification) -> Bool {
+            lhs.rowsChecked == rhs.rowsChecked && lhs.headHash == rhs.headHash
+                && lhs.firstBroken?.seq == rhs.firstBroken?.seq && lhs.firstBroken?.reason == rhs.firstBroken?.reason
+        }
+    }
+
+    /// Walks the whole chain in order; reports the first edited, deleted or reordered row.
+    public static func verify(_ database: Database) async throws -> Verification {
+        try await database.read { connection in
+            let rows = try await connection.query("""
+                SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor,
+                       coalesce(actor_participant_id::text, ''), action, object_type, object_id, diff,
+                       request_id, prev_hash, hash
+                FROM audit_log ORDER BY seq
+                """, logger: database.logger)
+            var expectedSeq: Int64 = 1
+            var previousHash = genesisHash
+            var checked = 0
+            var firstBroken: (seq: Int64, reason: String)?
+            // The whole sequence is read even after a break is found, as PostgresNIO expects.
+            for try await values in rows.decode(
+                (Int64, Int64, String, String, String, String, String, String, String, String, String).self)
+            {
+                guard firstBroken == nil else { continue }
+                let row = Row(
+                    seq: values.0, occurredAtMicros: values.1, actor: values.2, actorParticipantID: values.3,
+                    action: values.4, objectType: values.5, objectID: values.6, diff: values.7, requestID: values.8,
+                    prevHash: values.9, hash: values.10)
+                checked += 1
+                if row.seq != expectedSeq {
+                    firstBroken = (row.seq, "expected row \(expectedSeq) next but found \(row.seq): rows were deleted or reordered")
+                } else if row.prevHash != previousHash {
+                    firstBroken = (row.seq, "its prev_hash does not match the previous row's hash")
+                } else if row.computedHash != row.hash {
+                    firstBroken = (row.seq, "its content does not match its hash: the row was edited")
+                } else {
+                    previousHash = row.hash
+                    expectedSeq += 1
+                }
+            }
+            return Verification(rowsChecked: checked, headHash: previousHash, firstBroken: firstBroken)
+        }
+    }
+}

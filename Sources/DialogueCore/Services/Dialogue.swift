@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service layer: one value, shared by the API and the CLI, whose methods are the use
+/// cases. Each write method is one transaction holding the access check, the validation, the
+/// change and its audit row.
+public struct Dialogue: Sendable {
+    public let database: Database
+    public let cursors: CursorCodec
+
+    public init(database: Database, cursors: CursorCodec) {
+        self.database = database
+        self.cursors = cursors
+    }
+
+    /// Loads the instance-independent secrets from the (migrated) database.
+    public static func load(database: Database) async throws -> Dialogue {
+        let secret = try await database.read { connection in
+            try await connection.query(
+                "SELECT secret FROM server_secrets WHERE name = 'cursor_signing'", logger: database.logger
+            ).collect().first?.decode(String.self)
+        }
+        guard let secret else { throw DomainError.unavailable("the database is not migrated (no cursor secret)") }
+        return Dialogue(database: database, cursors: CursorCodec(secret: secret))
+    }
+
+    var logger: Logger { database.logger }
+}
+
+/// Shared steps of update use cases.
+enum Rows {
+    /// Locks the row for the rest of the transaction and checks `If-Match` against its version.
+    /// Unknown ids and stale versions are told apart: 404 versus 412.
+    static func lockVersion(
+        _ connection: PostgresConnection, logger: Logger, table: StaticString, id: UUID, ifMatch: Int?, what: String
+    ) async throws -> Int {
+        let rows = try await connection.query(
+            "SELECT version FROM \(unescaped: table.description) WHERE id = \(id) FOR UPDATE", logger: logger
+        ).collect()
+        guard let version = try rows.first?.decode(Int.self) else { throw DomainError.notFound("\(what) not found") }
+        if let ifMatch, ifMatch != version { throw DomainError.preconditionFailed(currentVersion: version) }
+        return version
+    }
+
+    static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+}
+
+extension KeysetPosition {
+    init(createdAt: Date, id: UUID) {
+        self.init(createdAtMicros: Rows.micros(createdAt), id: id)
+    }
+}

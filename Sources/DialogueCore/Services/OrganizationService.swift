@@ -1,0 +1,117 @@
+import Foundation
+import PostgresNIO
+
+public struct OrganizationInput: Sendable {
+    public var name: String?
+    public var side: String?
+    public var country: String??
+
+    public init(name: String? = nil, side: String? = nil, country: String?? = nil) {
+        self.name = name
+        self.side = side
+        self.country = country
+    }
+}
+
+extension Dialogue {
+    static let organizationColumns = "id, name, side, country, version, created_at, updated_at"
+
+    private func decodeOrganization(_ row: PostgresRow) throws -> Organization {
+        let (id, name, side, country, version, createdAt, updatedAt) =
+            try row.decode((UUID, String, String, String?, Int, Date, Date).self)
+        return Organization(
+            id: id, name: name, side: OrganizationSide(rawValue: side) ?? .partner, country: country,
+            version: version, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    public func listOrganizations(_ context: CallContext, page: PageRequest, side: String? = nil) async throws -> Page<Organization> {
+        var validator = Validator()
+        let side = validator.choice(side, "side", as: OrganizationSide.self, required: false)
+        try validator.check()
+        let scope = "organizations|\(side?.rawValue ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.organizationColumns) FROM organizations
+                WHERE (\(side?.rawValue)::text IS NULL OR side = \(side?.rawValue))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (created_at, id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY created_at, id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            let items = try rows.map(decodeOrganization)
+            return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
+        }
+    }
+
+    /// Cuts the extra row fetched to learn whether another page exists, and signs its cursor.
+    func pageOf<Item: Sendable>(_ items: [Item], limit: Int, scope: String, position: (Item) -> KeysetPosition) -> Page<Item> {
+        guard items.count > limit else { return Page(items: items, nextCursor: nil) }
+        let shown = Array(items.prefix(limit))
+        return Page(items: shown, nextCursor: shown.last.map { cursors.encode(position($0), scope: scope) })
+    }
+
+    public func getOrganization(_ context: CallContext, id: UUID) async throws -> Organization {
+        try await database.read { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Dialogue.organizationColumns) FROM organizations WHERE id = \(id)", logger: logger
+            ).collect()
+            guard let row = rows.first else { throw DomainError.notFound("organization not found") }
+            return try decodeOrganization(row)
+        }
+    }
+
+    public func createOrganization(_ context: CallContext, _ input: OrganizationInput) async throws -> Organization {
+        try AccessPolicy.requireCoordinator(context.actor, "create organizations")
+        var validator = Validator()
+        let name = validator.text(input.name, "name", max: 200)
+        let side = validator.choice(input.side, "side", as: OrganizationSide.self)
+        let country = validator.countryCode(input.country ?? nil, "country")
+        try validator.check()
+        return try await database.transaction { connection in
+            let rows = try await connection.query("""
+                INSERT INTO organizations (name, side, country) VALUES (\(name!), \(side!.rawValue), \(country))
+                RETURNING \(unescaped: Dialogue.organizationColumns)
+                """, logger: logger).collect()
+            let organization = try decodeOrganization(rows[0])
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "organization.create",
+                objectType: "organization", objectID: organization.id.uuidString.lowercased(),
+                diff: ["name": organization.name, "side": organization.side.rawValue, "country": organization.country])
+            return organization
+        }
+    }
+
+    public func updateOrganization(_ context: CallContext, id: UUID, _ input: OrganizationInput, ifMatch: Int?) async throws -> Organization {
+        try AccessPolicy.requireCoordinator(context.actor, "change organizations")
+        var validator = Validator()
+        let name = validator.text(input.name, "name", required: false, max: 200)
+        let side = validator.choice(input.side, "side", as: OrganizationSide.self, required: false)
+        let country = validator.countryCode(input.country ?? nil, "country")
+        try validator.check()
+        return try await database.transaction { connection in
+            _ = try await Rows.lockVersion(
+                connection, logger: logger, table: "organizations", id: id, ifMatch: ifMatch, what: "organization")
+            let clearCountry = input.country != nil && country == nil
+            let rows = try await connection.query("""
+                UPDATE organizations SET
+                    name = coalesce(\(name), name),
+                    side = coalesce(\(side?.rawValue), side),
+                    country = CASE WHEN \(clearCountry) THEN NULL ELSE coalesce(\(country), country) END,
+                    version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                RETURNING \(unescaped: Dialogue.organizationColumns)
+                """, logger: logger).collect()
+            let organization = try decodeOrganization(rows[0])
+            var diff: AuditLog.Diff = [:]
+            if let name { diff["name"] = name }
+            if let side { diff["side"] = side.rawValue }
+            if input.country != nil { diff["country"] = country }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "organization.update",
+                objectType: "organization", objectID: id.uuidString.lowercased(), diff: diff)
+            return organization
+        }
+    }
+}

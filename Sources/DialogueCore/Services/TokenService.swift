@@ -1,0 +1,123 @@
+import Foundation
+import PostgresNIO
+
+extension Dialogue {
+    public static let defaultTokenLifetimeDays = 90
+    static let tokenColumns = "id, participant_id, role, label, expires_at, revoked_at, last_used_at, created_at"
+
+    private func decodeToken(_ row: PostgresRow) throws -> TokenInfo {
+        let (id, participantID, role, label, expiresAt, revokedAt, lastUsedAt, createdAt) =
+            try row.decode((UUID, UUID, String, String, Date, Date?, Date?, Date).self)
+        return TokenInfo(
+            id: id, participantID: participantID, role: Role(rawValue: role) ?? .observer, label: label,
+            expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt, createdAt: createdAt)
+    }
+
+    /// Mints a token. Its secret is returned here once and stored only as a SHA-256 hash.
+    public func issueToken(
+        _ context: CallContext, participantID: UUID, role rawRole: String?, label: String?, expiresInDays: Int?
+    ) async throws -> IssuedToken {
+        var validator = Validator()
+        let role = validator.choice(rawRole, "role", as: Role.self)
+        let label = validator.text(label, "label", required: false, max: 100, min: 0) ?? ""
+        let days = expiresInDays ?? Dialogue.defaultTokenLifetimeDays
+        if !(1...3650).contains(days) { validator.fail("expires_in_days", "must be between 1 and 3650") }
+        try validator.check()
+        try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role!)
+        let (secret, hash) = TokenSecret.generate()
+        return try await database.transaction { connection in
+            let status = try await connection.query(
+                "SELECT status FROM participants WHERE id = \(participantID) FOR UPDATE", logger: logger
+            ).collect().first?.decode(String.self)
+            guard let status else { throw DomainError.notFound("participant not found") }
+            guard status == ParticipantStatus.active.rawValue else {
+                throw DomainError.conflict("participant is \(status); tokens can only be issued to active participants")
+            }
+            let rows = try await connection.query("""
+                INSERT INTO tokens (participant_id, token_hash, role, label, expires_at)
+                VALUES (\(participantID), \(hash), \(role!.rawValue), \(label), now() + \(days) * interval '1 day')
+                RETURNING \(unescaped: Dialogue.tokenColumns)
+                """, logger: logger).collect()
+            let info = try decodeToken(rows[0])
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "token.issue", objectType: "token",
+                objectID: info.id.uuidString.lowercased(),
+                diff: ["participant_id": participantID.uuidString.lowercased(), "role": info.role.rawValue,
+                       "expires_in_days": String(days)])
+            return IssuedToken(secret: secret, info: info)
+        }
+    }
+
+    public func listTokens(_ context: CallContext, participantID: UUID?, page: PageRequest) async throws -> Page<TokenInfo> {
+        if let participantID {
+            try AccessPolicy.checkTokenManagement(actor: context.actor, of: participantID)
+        } else if context.actor.role != .admin {
+            throw DomainError.forbidden("only an admin may list every token")
+        }
+        let scope = "tokens|\(participantID?.uuidString.lowercased() ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.tokenColumns) FROM tokens
+                WHERE (\(participantID)::uuid IS NULL OR participant_id = \(participantID))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (created_at, id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY created_at, id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            return pageOf(try rows.map(decodeToken), limit: page.limit, scope: scope) {
+                KeysetPosition(createdAt: $0.createdAt, id: $0.id)
+            }
+        }
+    }
+
+    /// Revokes one token. `participantID` (when given, as in the API path) must own it.
+    public func revokeToken(_ context: CallContext, tokenID: UUID, participantID: UUID? = nil) async throws -> TokenInfo {
+        try await database.transaction { connection in
+            let owner = try await connection.query(
+                "SELECT participant_id FROM tokens WHERE id = \(tokenID) FOR UPDATE", logger: logger
+            ).collect().first?.decode(UUID.self)
+            guard let owner, participantID == nil || participantID == owner else {
+                throw DomainError.notFound("token not found")
+            }
+            try AccessPolicy.checkTokenManagement(actor: context.actor, of: owner)
+            let rows = try await connection.query("""
+                UPDATE tokens SET revoked_at = coalesce(revoked_at, now()), updated_at = now()
+                WHERE id = \(tokenID) RETURNING \(unescaped: Dialogue.tokenColumns)
+                """, logger: logger).collect()
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "token.revoke", objectType: "token",
+                objectID: tokenID.uuidString.lowercased(), diff: ["participant_id": owner.uuidString.lowercased()])
+            return try decodeToken(rows[0])
+        }
+    }
+
+    /// Resolves a bearer secret to its actor, or says why not. The message is the same for
+    /// every failure so that a probe learns nothing about which tokens exist.
+    public func authenticate(bearer secret: String) async throws -> Actor {
+        let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
+        guard TokenSecret.looksValid(secret) else { throw refusal }
+        let hash = TokenSecret.hash(secret)
+        let found = try await database.read { connection in
+            try await connection.query("""
+                SELECT t.id, t.participant_id, t.role, t.token_hash,
+                       (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+                FROM tokens t JOIN participants p ON p.id = t.participant_id
+                WHERE t.token_hash = \(hash) AND t.revoked_at IS NULL AND t.expires_at > now()
+                  AND p.status = 'active'
+                """, logger: logger).collect().first?.decode((UUID, UUID, String, String, Bool).self)
+        }
+        guard let (tokenID, participantID, rawRole, storedHash, stale) = found,
+            TokenSecret.constantTimeEquals(storedHash, hash), let role = Role(rawValue: rawRole)
+        else { throw refusal }
+        if stale {
+            // Coarse on purpose: one write a minute per token keeps reads cheap.
+            try await database.read { connection in
+                try await connection.query(
+                    "UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
+            }
+        }
+        return .participant(id: participantID, role: role, tokenID: tokenID)
+    }
+}

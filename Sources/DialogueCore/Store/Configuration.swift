@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// Everything the service reads from its environment, validated once at start-up.
+public struct Configuration: Sendable {
+    public var database: DatabaseConfiguration
+    /// True when the database is the embedded development cluster (nothing was configured).
+    public var usesEmbeddedDatabase: Bool
+    public var logLevel: Logger.Level
+    public var sqlDirectory: URL
+
+    /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE` and
+    /// `DIALOGUE_SQL_DIR`; reports every problem in one error. Without `DATABASE_URL` the
+    /// embedded cluster is started (or reused).
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        var problems: [String] = []
+        let logLevel: Logger.Level
+        if let raw = environment["DIALOGUE_LOG_LEVEL"], !raw.isEmpty {
+            if let level = Logger.Level(rawValue: raw) { logLevel = level } else {
+                problems.append("DIALOGUE_LOG_LEVEL: '\(raw)' is not one of trace, debug, info, notice, warning, error, critical")
+                logLevel = .info
+            }
+        } else {
+            logLevel = .info
+        }
+        var poolSize = 20
+        if let raw = environment["DIALOGUE_DB_POOL_SIZE"], !raw.isEmpty {
+            if let value = Int(raw), (1...500).contains(value) { poolSize = value } else {
+                problems.append("DIALOGUE_DB_POOL_SIZE: expected a number from 1 to 500")
+            }
+        }
+        let sqlDirectory: URL?
+        if let raw = environment["DIALOGUE_SQL_DIR"], !raw.isEmpty {
+            sqlDirectory = URL(fileURLWithPath: raw)
+        } else if let root = EmbeddedCluster.checkoutRoot() {
+            sqlDirectory = root.appendingPathComponent("sql")
+        } else {
+            problems.append("DIALOGUE_SQL_DIR: the migrations folder was not found; set it to the sql/ folder")
+            sqlDirectory = nil
+        }
+        var database: DatabaseConfiguration?
+        var embedded = false
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            do { database = try DatabaseConfiguration(url: url) } catch { problems.append("\(error)") }
+        } else if problems.isEmpty {
+            database = try DatabaseConfiguration(url: EmbeddedCluster.ensureRunning())
+            embedded = true
+        }
+        guard problems.isEmpty, var database, let sqlDirectory else {
+            throw ConfigurationError.invalid("configuration", problems.joined(separator: "; "))
+        }
+        database.maximumConnections = poolSize
+        return Configuration(database: database, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service's handle on PostgreSQL: a connection pool plus the two ways to use it.
+/// Every write goes through `transaction`, so a service call is one transaction: the rule
+/// checks, the change and its audit row commit together or not at all.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public init(configuration: DatabaseConfiguration, logger: Logger) {
+        self.init(client: PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), logger: logger)
+    }
+
+    /// Runs `body` in one transaction; errors come back as `DomainError` where they have a
+    /// meaning for the caller, otherwise unchanged.
+    public func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection)
+            }
+        } catch {
+            throw DatabaseErrors.translate(error)
+        }
+    }
+
+    /// Runs `body` on one pooled connection, outside an explicit transaction (reads).
+    public func read<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withConnection { connection in
+                try await body(connection)
+            }
+        } catch {
+            throw DatabaseErrors.translate(error)
+        }
+    }
+}
+
+/// The one place where PostgreSQL's failures become domain errors.
+public enum DatabaseErrors {
+    public static func translate(_ error: any Error) -> any Error {
+        var error = error
+        if let transactionError = error as? PostgresTransactionError {
+            error = transactionError.closureError ?? transactionError.beginError
+                ?? transactionError.commitError ?? transactionError.rollbackError ?? error
+        }
+        if error is DomainError { return error }
+        if let psql = error as? PSQLError {
+            if let code = psql.serverInfo?[.sqlState] {
+                switch code {
+                case "23505":
+                    return DomainError.conflict(uniqueViolationMessage(psql))
+                case "23503":
+                    return DomainError.validation([FieldError(foreignKeyField(psql), "refers to an object that does not exist")])
+                case "57014":
+                    return DomainError.unavailable("the database took too long to answer; retry later")
+                case "57P01", "57P02", "57P03", "08000", "08003", "08006":
+                    return DomainError.unavailable("the database is not available; retry later")
+                default:
+                    return error
+                }
+            }
+            switch psql.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed,
+                .connectionQuiescing, .uncleanShutdown:
+                return DomainError.unavailable("the database is not available; retry later")
+            default:
+                return error
+            }
+        }
+        if error is CancellationError { return error }
+        // Connection attempts that fail below PSQLError (refused, reset) surface as NIO errors.
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout") {
+            return DomainError.unavailable("the database is not available; retry later")
+        }
+        return error
+    }
+
+    /// Names the constraint's purpose without echoing the row: the detail PostgreSQL sends
+    /// contains the duplicated value, which may be something a client must not see.
+    private static func uniqueViolationMessage(_ error: PSQLError) -> String {
+        if let constraint = error.serverInfo?[.constraintName] {
+            return "an object with the same unique value already exists (\(constraint))"
+        }
+        return "an object with the same unique value already exists"
+    }
+
+    private static func foreignKeyField(_ error: PSQLError) -> String {
+        // Constraint names follow PostgreSQL's default: <table>_<column>_fkey.
+        guard let constraint = error.serverInfo?[.constraintName],
+            let table = error.serverInfo?[.tableName],
+            constraint.hasPrefix(table + "_"), constraint.hasSuffix("_fkey")
+        else { return "body" }
+        return String(constraint.dropFirst(table.count + 1).dropLast("_fkey".count))
+    }
+}

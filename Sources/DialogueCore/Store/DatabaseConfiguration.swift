@@ -1,0 +1,107 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// Where the database is and how to reach it, parsed from a `postgres://` URL.
+public struct DatabaseConfiguration: Sendable {
+    public enum TLSMode: String, Sendable {
+        case disable, prefer, require
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+    public var maximumConnections: Int
+
+    public init(host: String, port: Int, username: String, password: String?, database: String, tls: TLSMode, maximumConnections: Int = 20) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.tls = tls
+        self.maximumConnections = maximumConnections
+    }
+
+    public init(url: String) throws {
+        guard let components = URLComponents(string: url),
+            let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql",
+            let host = components.host, !host.isEmpty
+        else {
+            throw ConfigurationError.invalid("DATABASE_URL", "expected postgres://user:password@host:port/database")
+        }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else {
+            throw ConfigurationError.invalid("DATABASE_URL", "names no database")
+        }
+        let query = Dictionary(
+            (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        let mode: TLSMode
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": mode = .disable
+        case "allow", "prefer": mode = .prefer
+        case "require": mode = .require
+        case "verify-ca", "verify-full": mode = .verifyFull
+        case let other: throw ConfigurationError.invalid("DATABASE_URL", "unsupported sslmode '\(other)'")
+        }
+        self.init(
+            host: host,
+            port: components.port ?? 5432,
+            username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres",
+            password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding },
+            database: database,
+            tls: mode
+        )
+    }
+
+    /// True for loopback hosts, the only ones tests will touch.
+    public var isLocal: Bool {
+        ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+    }
+
+    /// The same server, another database on it (tests clone a template per suite).
+    public func with(database: String) -> DatabaseConfiguration {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        let tlsSetting: PostgresClient.Configuration.TLS
+        switch tls {
+        case .disable:
+            tlsSetting = .disable
+        case .prefer:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tlsSetting = .prefer(config)
+        case .require:
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tlsSetting = .require(config)
+        case .verifyFull:
+            tlsSetting = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+    case invalid(String, String)
+    case missing([String])
+
+    public var description: String {
+        switch self {
+        case .invalid(let key, let message): return "\(key): \(message)"
+        case .missing(let keys): return "missing configuration: \(keys.joined(separator: ", "))"
+        }
+    }
+}

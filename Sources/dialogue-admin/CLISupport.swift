@@ -1,0 +1,85 @@
+import ArgumentParser
+import DialogueCore
+import Foundation
+import Logging
+
+/// Opens the database for one CLI command, makes sure the schema is current, runs the body,
+/// and turns failures into one line on stderr and a non-zero exit.
+enum CLI {
+    static func logger(level: Logger.Level = .warning) -> Logger {
+        var logger = Logger(label: "dialogue") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+
+    static func run<Result: Sendable>(
+        migrateIfEmbedded: Bool = true, _ body: @Sendable (Dialogue) async throws -> Result
+    ) async throws -> Result {
+        do {
+            let configuration = try Configuration.fromEnvironment()
+            let logger = logger()
+            let database = Database(configuration: configuration.database, logger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                let migrator = try Migrator(directory: configuration.sqlDirectory)
+                if try await !migrator.isCurrent(database) {
+                    guard configuration.usesEmbeddedDatabase && migrateIfEmbedded else {
+                        throw ValidationError("the database schema is not current; run: dialogue-admin migrate up")
+                    }
+                    try await migrator.migrate(database)
+                }
+                let dialogue = try await Dialogue.load(database: database)
+                return try await body(dialogue)
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            fail(error)
+        }
+    }
+
+    static func fail(_ error: any Error) -> Never {
+        let translated = DatabaseErrors.translate(error)
+        let message: String
+        if let domain = translated as? DomainError {
+            message = domain.description
+        } else {
+            message = String(describing: translated)
+        }
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        exit(1)
+    }
+
+    static func printJSON(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+    }
+
+    /// A plain table for people: columns padded to the widest cell.
+    static func printTable(_ header: [String], _ rows: [[String]]) {
+        let widths = header.indices.map { column in
+            ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    static func uuid(_ raw: String, _ option: String) throws -> UUID {
+        guard let id = UUID(uuidString: raw) else { throw ValidationError("\(option): '\(raw)' is not a UUID") }
+        return id
+    }
+
+    static func timestamp(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        return ISO8601DateFormatter().string(from: date)
+    }
+}

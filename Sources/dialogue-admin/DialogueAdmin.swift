@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct DialogueAdmin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dialogue-admin",
+        abstract: "Run and administer the dialogue service.",
+        discussion: """
+            With DATABASE_URL unset, every command uses the private PostgreSQL cluster of this \
+            checkout (created and started on first use). Progress goes to stderr, results to stdout.
+            """,
+        subcommands: [
+            Serve.self, Migrate.self, OrgCommand.self, ParticipantCommand.self, TokenCommand.self, AuditCommand.self,
+        ]
+    )
+}

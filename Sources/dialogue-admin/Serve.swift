@@ -1,0 +1,123 @@
+import ArgumentParser
+import DialogueAPI
+import DialogueCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API (migrates the database first).")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "On an empty database, create a first admin and print its token once (make run does this).")
+    var bootstrapAdmin = false
+
+    func run() async throws {
+        let configuration: Configuration
+        do { configuration = try Configuration.fromEnvironment() } catch { CLI.fail(error) }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let logger = Logger(label: "dialogue")
+        if let problem = Self.portProblem(host: host, port: port) {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            throw ExitCode(1)
+        }
+        let database = Database(configuration: configuration.database, logger: logger)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                let migrator = try Migrator(directory: configuration.sqlDirectory)
+                try await Self.waitForDatabase(database, logger: logger)
+                let applied = try await migrator.migrate(database)
+                logger.info("migrations current", metadata: ["applied_now": "\(applied.count)"])
+                let dialogue = try await Dialogue.load(database: database)
+                if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, host: host, port: port) }
+                let app = try DialogueHTTP.buildApplication(
+                    APIDependencies(dialogue: dialogue, migrator: migrator, logger: logger), host: host, port: port)
+                let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: services.map { .init(service: $0) },
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+        } catch {
+            CLI.fail(error)
+        }
+    }
+
+    /// A port already taken is one clear line, found before anything starts.
+    static func portProblem(host: String, port: Int) -> String? {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return nil }
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else { return nil }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0 ? "port \(port) on \(host) is already in use (is dialogue already running? try --port)" : nil
+    }
+
+    /// At start-up the database may still be coming up (a container, a restart): wait a little.
+    static func waitForDatabase(_ database: Database, logger: Logger) async throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await database.read { connection in
+                    try await connection.query("SELECT 1", logger: logger).collect()
+                }
+                return
+            } catch {
+                attempt += 1
+                if attempt >= 30 { throw error }
+                if attempt == 1 { logger.warning("waiting for the database", metadata: ["error": "\(error)"]) }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    static func bootstrapFirstAdmin(_ dialogue: Dialogue, host: String, port: Int) async throws {
+        guard try await dialogue.participantCount() == 0 else { return }
+        let context = CallContext.cli()
+        let admin = try await dialogue.createParticipant(
+            context, ParticipantInput(displayName: "Administrator", kind: ParticipantKind.official.rawValue))
+        let issued = try await dialogue.issueToken(
+            context, participantID: admin.id, role: Role.admin.rawValue, label: "first admin (make run)", expiresInDays: nil)
+        FileHandle.standardOutput.write(Data("""
+            First start on an empty database: created participant "Administrator" with an admin token.
+            This token is shown once; keep it somewhere safe:
+
+                \(issued.secret)
+
+            Try it: curl -H 'Authorization: Bearer \(issued.secret)' http://\(host):\(port)/v1/directions
+
+            """.utf8))
+    }
+}
+
+/// Periodic housekeeping on a running server: purges idempotency keys past their retention.
+struct MaintenanceService: Service {
+    let store: IdempotencyStore
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let purged = try await store.purgeExpired()
+                if purged > 0 { logger.info("purged idempotency keys", metadata: ["count": "\(purged)"]) }
+            } catch {
+                logger.warning("idempotency purge failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(900)) }
+        }
+    }
+}

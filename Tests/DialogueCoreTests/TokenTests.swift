@@ -1,0 +1,124 @@
+import DialogueCore
+import DialogueTestSupport
+import Foundation
+import Testing
+
+@Suite("Tokens and roles")
+struct TokenTests {
+    @Test("a minted token authenticates as its participant and role; the database keeps only its hash")
+    func mintAndAuthenticate() async throws {
+        try await withDialogue { dialogue in
+            let member = try await dialogue.makeUser(.member)
+            let actor = try await dialogue.authenticate(bearer: member.token)
+            #expect(actor == .participant(id: member.participantID, role: .member, tokenID: member.tokenID))
+            let stored = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM tokens WHERE token_hash = \(member.token)")
+            #expect(stored == 0, "the secret itself is never stored")
+            let lastUsed = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM tokens WHERE last_used_at IS NOT NULL")
+            #expect(lastUsed == 1)
+        }
+    }
+
+    @Test("forged, expired and revoked tokens, and those of inactive participants, are refused")
+    func refusals() async throws {
+        try await withDialogue { dialogue in
+            let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
+            await #expect(throws: refusal) { try await dialogue.authenticate(bearer: "not-a-token") }
+            let forged = "dlg_" + String(repeating: "A", count: 43)
+            await #expect(throws: refusal) { try await dialogue.authenticate(bearer: forged) }
+
+            let expiring = try await dialogue.makeUser(.member)
+            try await sql(dialogue, "UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = \(expiring.tokenID)")
+            await #expect(throws: refusal) { try await dialogue.authenticate(bearer: expiring.token) }
+
+            let revoked = try await dialogue.makeUser(.member)
+            _ = try await dialogue.revokeToken(revoked.context, tokenID: revoked.tokenID)
+            await #expect(throws: refusal) { try await dialogue.authenticate(bearer: revoked.token) }
+
+            let inactive = try await dialogue.makeUser(.member)
+            try await sql(dialogue, "UPDATE participants SET status = 'inactive' WHERE id = \(inactive.participantID)")
+            await #expect(throws: refusal) { try await dialogue.authenticate(bearer: inactive.token) }
+        }
+    }
+
+    @Test("nobody raises their own role; coordinators cannot mint admins; admins and the CLI mint anything")
+    func mintingRules() async throws {
+        try await withDialogue { dialogue in
+            let admin = try await dialogue.makeUser(.admin)
+            let coordinator = try await dialogue.makeUser(.coordinator)
+            let member = try await dialogue.makeUser(.member)
+
+            await #expect(throws: DomainError.forbidden("a coordinator token cannot mint a admin token")) {
+                _ = try await dialogue.issueToken(
+                    coordinator.context, participantID: coordinator.participantID, role: "admin", label: nil, expiresInDays: nil)
+            }
+            await #expect(throws: DomainError.forbidden("a member token cannot mint a coordinator token")) {
+                _ = try await dialogue.issueToken(
+                    member.context, participantID: member.participantID, role: "coordinator", label: nil, expiresInDays: nil)
+            }
+            await #expect(throws: DomainError.notFound("participant not found")) {
+                _ = try await dialogue.issueToken(
+                    coordinator.context, participantID: member.participantID, role: "observer", label: nil, expiresInDays: nil)
+            }
+            let own = try await dialogue.issueToken(
+                member.context, participantID: member.participantID, role: "observer", label: "phone", expiresInDays: 7)
+            #expect(own.info.role == .observer)
+            let byAdmin = try await dialogue.issueToken(
+                admin.context, participantID: member.participantID, role: "admin", label: nil, expiresInDays: nil)
+            #expect(byAdmin.info.role == .admin)
+            let expiresIn = byAdmin.info.expiresAt.timeIntervalSinceNow / 86400
+            #expect((89.9...90.1).contains(expiresIn), "default lifetime is 90 days")
+
+            await #expect(throws: DomainError.validation([FieldError("role", "must be one of: admin, coordinator, member, observer")])) {
+                _ = try await dialogue.issueToken(.cli(), participantID: member.participantID, role: "root", label: nil, expiresInDays: nil)
+            }
+        }
+    }
+
+    @Test("token lists page by keyset and refuse forged cursors")
+    func tokenPagination() async throws {
+        try await withDialogue { dialogue in
+            let member = try await dialogue.makeUser(.member)
+            for _ in 0..<4 {
+                _ = try await dialogue.issueToken(.cli(), participantID: member.participantID, role: "member", label: nil, expiresInDays: nil)
+            }
+            var seen: [UUID] = []
+            var cursor: String?
+            repeat {
+                let page = try await dialogue.listTokens(member.context, participantID: member.participantID, page: try PageRequest(limit: 2, cursor: cursor))
+                #expect(page.items.count <= 2)
+                seen += page.items.map(\.id)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(seen.count == 5)
+            #expect(Set(seen).count == 5)
+
+            let first = try await dialogue.listTokens(member.context, participantID: member.participantID, page: try PageRequest(limit: 2, cursor: nil))
+            let valid = try #require(first.nextCursor)
+            let tampered = String(valid.dropLast()) + (valid.hasSuffix("A") ? "B" : "A")
+            await #expect(throws: DomainError.self) {
+                _ = try await dialogue.listTokens(member.context, participantID: member.participantID, page: try PageRequest(limit: 2, cursor: tampered))
+            }
+            // A cursor from one list is no good for another.
+            await #expect(throws: DomainError.self) {
+                _ = try await dialogue.listOrganizations(member.context, page: try PageRequest(limit: 2, cursor: valid))
+            }
+            #expect(throws: DomainError.invalid("limit", "must be between 1 and 200")) { try PageRequest(limit: 0, cursor: nil) }
+            #expect(throws: DomainError.invalid("limit", "must be between 1 and 200")) { try PageRequest(limit: 201, cursor: nil) }
+        }
+    }
+
+    @Test("idempotency keys are kept at least 24 hours and purged after")
+    func idempotencyRetention() async throws {
+        try await withDialogue { dialogue in
+            let store = IdempotencyStore(database: dialogue.database)
+            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "h") == .proceed)
+            #expect(try await store.begin(scope: "a", key: "old", requestHash: "h") == .proceed)
+            try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'fresh'")
+            try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '26 hours' WHERE key = 'old'")
+            #expect(try await store.purgeExpired() == 1)
+            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "h") == .stillRunning)
+            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "other") == .keyReusedWithAnotherRequest)
+            #expect(try await store.begin(scope: "b", key: "fresh", requestHash: "h") == .proceed, "keys are scoped to the caller")
+        }
+    }
+}

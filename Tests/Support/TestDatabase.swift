@@ -1,0 +1,173 @@
+import DialogueCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Real PostgreSQL for tests: the schema is migrated once per test process into a template
+/// database, and every test gets its own copy (`CREATE DATABASE … TEMPLATE …`), so tests run
+/// in parallel without seeing each other's rows. Only a loopback server is ever touched.
+public actor TestDatabases {
+    public static let shared = TestDatabases()
+
+    private var server: DatabaseConfiguration?
+    private var template: String?
+    private var preparing: Task<String, any Error>?
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "dialogue-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["DIALOGUE_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return logger
+    }()
+
+    /// The repository's migrations folder.
+    public static var sqlDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql")
+    }
+
+    public func serverConfiguration() throws -> DatabaseConfiguration {
+        if let server { return server }
+        let environment = ProcessInfo.processInfo.environment
+        let url = environment["DIALOGUE_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration = try DatabaseConfiguration(url: url ?? EmbeddedCluster.ensureRunning())
+        guard configuration.isLocal else {
+            fatalError("tests refuse to run against a non-local database host (\(configuration.host))")
+        }
+        server = configuration
+        return configuration
+    }
+
+    /// A new, empty database on the test server (not migrated).
+    public func emptyDatabase() async throws -> DatabaseConfiguration {
+        let server = try serverConfiguration()
+        let name = "dlgt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await Self.admin(server) { connection in
+            try await connection.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
+        }
+        return server.with(database: name)
+    }
+
+    /// A new database holding the current schema, copied from the migrated template.
+    public func migratedDatabase() async throws -> DatabaseConfiguration {
+        let server = try serverConfiguration()
+        let template = try await migratedTemplate()
+        let name = "dlgt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await Self.admin(server) { connection in
+            try await connection.query(
+                "CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template) STRATEGY FILE_COPY", logger: Self.logger)
+        }
+        return server.with(database: name)
+    }
+
+    private func migratedTemplate() async throws -> String {
+        if let template { return template }
+        if let preparing { return try await preparing.value }
+        let server = try serverConfiguration()
+        let task = Task<String, any Error> {
+            // Databases of earlier runs are dropped first; ones still in use are left alone.
+            try await Self.admin(server) { connection in
+                let rows = try await connection.query(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'dlgt\\_%'", logger: Self.logger
+                ).collect()
+                for row in rows {
+                    let name = try row.decode(String.self)
+                    _ = try? await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: Self.logger)
+                }
+            }
+            let name = "dlgt_template_\(ProcessInfo.processInfo.processIdentifier)"
+            try await Self.admin(server) { connection in
+                try await connection.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
+            }
+            let database = Database(configuration: server.with(database: name), logger: Self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                try await Migrator(directory: TestDatabases.sqlDirectory).migrate(database)
+                group.cancelAll()
+            }
+            return name
+        }
+        preparing = task
+        let name = try await task.value
+        template = name
+        return name
+    }
+
+    /// Runs `body` on a short-lived connection to the server's `postgres` database.
+    public static func admin<T: Sendable>(
+        _ server: DatabaseConfiguration, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let configuration = server.with(database: "postgres")
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: configuration.host, port: configuration.port, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: .disable),
+            id: 1, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
+
+/// Runs `body` with a running connection pool on `configuration`.
+public func withDatabase<T: Sendable>(
+    _ configuration: DatabaseConfiguration, _ body: (Database) async throws -> T
+) async throws -> T {
+    var configuration = configuration
+    configuration.maximumConnections = 8
+    let database = Database(configuration: configuration, logger: TestDatabases.logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await database.client.run() }
+        defer { group.cancelAll() }
+        return try await body(database)
+    }
+}
+
+/// Runs `body` with the services on a fresh, migrated database of its own.
+public func withDialogue<T: Sendable>(_ body: (Dialogue) async throws -> T) async throws -> T {
+    let configuration = try await TestDatabases.shared.migratedDatabase()
+    return try await withDatabase(configuration) { database in
+        try await body(try await Dialogue.load(database: database))
+    }
+}
+
+/// Plain SQL for tests that must reach behind the services (to age a token, or to tamper
+/// with the audit chain the way an intruder with database access would).
+public func sql(_ dialogue: Dialogue, _ query: PostgresQuery) async throws {
+    try await dialogue.database.read { connection in
+        try await connection.query(query, logger: TestDatabases.logger)
+    }
+}
+
+public func sqlInt(_ dialogue: Dialogue, _ query: PostgresQuery) async throws -> Int {
+    try await dialogue.database.read { connection in
+        try await connection.query(query, logger: TestDatabases.logger).collect().first?.decode(Int.self) ?? -1
+    }
+}
+
+/// A participant with a token of the given role, minted the way the CLI does.
+public struct TestUser: Sendable {
+    public var participantID: UUID
+    public var token: String
+    public var tokenID: UUID
+    public var context: CallContext
+
+    public var bearer: String { "Bearer \(token)" }
+}
+
+extension Dialogue {
+    public func makeUser(_ role: Role, name: String? = nil, kind: ParticipantKind = .official) async throws -> TestUser {
+        let participant = try await createParticipant(
+            .cli(), ParticipantInput(displayName: name ?? "\(role.rawValue) \(UUID().uuidString.prefix(6))", kind: kind.rawValue))
+        let issued = try await issueToken(
+            .cli(), participantID: participant.id, role: role.rawValue, label: "test", expiresInDays: 30)
+        return TestUser(
+            participantID: participant.id, token: issued.secret, tokenID: issued.info.id,
+            context: CallContext(actor: .participant(id: participant.id, role: role, tokenID: issued.info.id), requestID: "test"))
+    }
+}
