@@ -134,6 +134,12 @@ enum Problems {
         switch error {
         case .keyNotFound(let key, let context):
             fieldError = FieldError(field(context.codingPath, key), "is required")
+        case .typeMismatch(let type, let context) where context.codingPath.isEmpty && jsonTypeName(type) != "object":
+            // Request bodies are JSON objects, so a scalar expected at the root is a path,
+            // query or header parameter that could not be read.
+            return response(
+                status: .badRequest, type: "bad-parameter",
+                detail: "a parameter has the wrong type (expected \(jsonTypeName(type)))", requestID: requestID)
         case .typeMismatch(let type, let context):
             fieldError = FieldError(field(context.codingPath), "has the wrong type (expected \(jsonTypeName(type)))")
         case .valueNotFound(let type, let context):

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The service's handle on PostgreSQL: a connection pool plus the two ways to use it.
 /// Every write goes through `transaction`, so a service call is one transaction: the rule
@@ -18,32 +19,68 @@ public struct Database: Sendable {
         self.init(client: PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), logger: logger)
     }
 
+    /// How long a request may wait for a pooled connection before the database counts as
+    /// unavailable (503). Without it, a request during an outage would hang until the pool's
+    /// own circuit breaker gives up, a minute later.
+    public static let acquireTimeout: Duration = .seconds(5)
+
     /// Runs `body` in one transaction; errors come back as `DomainError` where they have a
     /// meaning for the caller, otherwise unchanged.
     public func transaction<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
+        let logger = self.logger
+        return try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await body(connection)
             }
-        } catch {
-            throw DatabaseErrors.translate(error)
         }
     }
 
     /// Runs `body` on one pooled connection, outside an explicit transaction (reads).
     public func read<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await withConnection(body)
+    }
+
+    private func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let acquired = AcquiredFlag()
+        let client = self.client
         do {
-            return try await client.withConnection { connection in
-                try await body(connection)
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        acquired.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Database.acquireTimeout)
+                    if acquired.isSet { return nil }
+                    throw DomainError.unavailable("the database is not available; retry later")
+                }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw DomainError.unavailable("the database is not available; retry later")
             }
         } catch {
             throw DatabaseErrors.translate(error)
         }
     }
+}
+
+/// Set once a connection has been leased, read by the acquisition watchdog.
+private final class AcquiredFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// The one place where PostgreSQL's failures become domain errors.
@@ -81,7 +118,7 @@ public enum DatabaseErrors {
         if error is CancellationError { return error }
         // Connection attempts that fail below PSQLError (refused, reset) surface as NIO errors.
         let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout") {
+        if text.contains("ConnectionPoolError") || text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connectTimeout") {
             return DomainError.unavailable("the database is not available; retry later")
         }
         return error

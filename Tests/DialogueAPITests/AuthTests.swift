@@ -1,0 +1,119 @@
+import DialogueAPI
+import DialogueCore
+import DialogueTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("Authentication and tokens over HTTP")
+struct AuthTests {
+    @Test("no token, a malformed header, a forged token: 401 problem with WWW-Authenticate: Bearer")
+    func refusedCredentials() async throws {
+        try await API.run { api in
+            for headers: HTTPFields in [
+                [:], [.authorization: "Token abc"], [.authorization: "Bearer"],
+                [.authorization: "Bearer dlg_" + String(repeating: "x", count: 43)],
+                [.authorization: "Bearer " + api.admin.token + "x"],
+            ] {
+                let reply = try await api.call(.get, "/v1/directions", headers: headers)
+                #expect(reply.status == 401)
+                #expect(reply.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                #expect(reply.isProblem)
+            }
+            // Unknown /v1 paths do not reveal whether they exist to a caller without a token.
+            #expect(try await api.call(.get, "/v1/nothing-here").status == 401)
+        }
+    }
+
+    @Test("an expired token and a revoked one get 401 on the very next request")
+    func expiredAndRevoked() async throws {
+        try await API.run { api in
+            let member = try await api.dialogue.makeUser(.member)
+            #expect(try await api.call(.get, "/v1/me", as: member).status == 200)
+            let revoke = try await api.call(
+                .delete, "/v1/participants/\(member.participantID.uuidString.lowercased())/tokens/\(member.tokenID.uuidString.lowercased())",
+                as: member)
+            #expect(revoke.status == 204)
+            #expect(try await api.call(.get, "/v1/me", as: member).status == 401)
+
+            let other = try await api.dialogue.makeUser(.observer)
+            #expect(try await api.call(.get, "/v1/directions", as: other).status == 200)
+            try await sql(api.dialogue, "UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = \(other.tokenID)")
+            #expect(try await api.call(.get, "/v1/directions", as: other).status == 401)
+        }
+    }
+
+    @Test("/v1/me names the caller and the role of the token; a CLI-minted token works as a bearer")
+    func me() async throws {
+        try await API.run { api in
+            let cliToken = try await api.dialogue.issueToken(
+                .cli(), participantID: api.admin.participantID, role: "coordinator", label: "cli", expiresInDays: 1)
+            let reply = try await api.call(.get, "/v1/me", headers: [.authorization: "Bearer \(cliToken.secret)"])
+            #expect(reply.status == 200)
+            #expect(reply["role"] == "coordinator")
+            let participant = try #require(reply.json["participant"] as? [String: Any])
+            #expect(participant["id"] as? String == api.admin.participantID.uuidString.lowercased())
+        }
+    }
+
+    @Test("tokens over the API: admin mints any role, the secret is shown once, nobody raises their own role")
+    func mintingOverHTTP() async throws {
+        try await API.run { api in
+            let coordinator = try await api.dialogue.makeUser(.coordinator)
+            let member = try await api.dialogue.makeUser(.member)
+            let memberPath = "/v1/participants/\(member.participantID.uuidString.lowercased())/tokens"
+            let coordinatorPath = "/v1/participants/\(coordinator.participantID.uuidString.lowercased())/tokens"
+
+            let minted = try await api.call(.post, memberPath, as: api.admin, json: #"{"role":"coordinator","label":"laptop","expires_in_days":30}"#)
+            #expect(minted.status == 201)
+            let secret = try #require(minted["token"])
+            #expect(try await api.call(.get, "/v1/me", headers: [.authorization: "Bearer \(secret)"])["role"] == "coordinator")
+
+            let listed = try await api.call(.get, memberPath, as: member)
+            #expect(listed.status == 200)
+            #expect(listed.items.count == 2)
+            #expect(!listed.text.contains(secret), "a token list never shows secrets")
+
+            #expect(try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"admin"}"#).status == 403)
+            #expect(try await api.call(.post, memberPath, as: coordinator, json: #"{"role":"member"}"#).status == 404)
+            #expect(try await api.call(.get, memberPath, as: coordinator).status == 404)
+            #expect(try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"member"}"#).status == 201)
+            let bad = try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"root","expires_in_days":0}"#)
+            #expect(bad.status == 422)
+            #expect(bad.errorFields == ["role", "expires_in_days"])
+        }
+    }
+
+    @Test("members and observers read organizations but cannot write; coordinators can")
+    func directoryWriteNeedsCoordinator() async throws {
+        try await API.run { api in
+            let member = try await api.dialogue.makeUser(.member)
+            let observer = try await api.dialogue.makeUser(.observer)
+            let coordinator = try await api.dialogue.makeUser(.coordinator)
+            let body = #"{"name":"Office of the Special Envoy","side":"government","country":"US"}"#
+            #expect(try await api.call(.post, "/v1/organizations", as: member, json: body).status == 403)
+            #expect(try await api.call(.post, "/v1/organizations", as: observer, json: body).status == 403)
+            #expect(try await api.call(.post, "/v1/organizations", as: coordinator, json: body).status == 201)
+            #expect(try await api.call(.get, "/v1/organizations", as: observer).items.count == 1)
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations") == 1)
+        }
+    }
+
+    @Test("an in-country proxy with an email is refused with 422 naming the field, and nothing is stored")
+    func proxyWithEmail() async throws {
+        try await API.run { api in
+            let before = try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM participants")
+            let reply = try await api.call(
+                .post, "/v1/participants", as: api.admin,
+                json: #"{"display_name":"Zubr","kind":"in_country_proxy","email":"someone@example.org"}"#)
+            #expect(reply.status == 422)
+            #expect(reply.errorFields == ["email"])
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM participants") == before)
+            let ok = try await api.call(
+                .post, "/v1/participants", as: api.admin,
+                json: #"{"display_name":"Zubr","kind":"in_country_proxy","represents":"independent trade unions, Homel region"}"#)
+            #expect(ok.status == 201)
+            #expect(ok.json["email"] == nil)
+        }
+    }
+}

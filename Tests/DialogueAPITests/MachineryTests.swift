@@ -1,0 +1,182 @@
+import DialogueAPI
+import DialogueCore
+import DialogueTestSupport
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+
+@Suite("Errors, request ids, concurrency, idempotency, pagination")
+struct MachineryTests {
+    @Test("unknown routes 404, wrong methods 405 with Allow, all as problem documents")
+    func routingErrors() async throws {
+        try await API.run { api in
+            let missing = try await api.call(.get, "/v1/no-such-thing", as: api.admin)
+            #expect(missing.status == 404)
+            #expect(missing.isProblem)
+            let wrongMethod = try await api.call(.delete, "/v1/directions", as: api.admin)
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.headers[.allow] == "GET")
+            #expect(wrongMethod.isProblem)
+            let unknownObject = try await api.call(.get, "/v1/organizations/\(UUID().uuidString)", as: api.admin)
+            #expect(unknownObject.status == 404)
+            let notAnID = try await api.call(.get, "/v1/organizations/xyz", as: api.admin)
+            #expect(notAnID.status == 404)
+            #expect(unknownObject["detail"] == notAnID["detail"], "unknown and malformed ids answer alike")
+        }
+    }
+
+    @Test("bad bodies: too large 413, malformed 400, unknown field / wrong type / missing field 422 naming it")
+    func badBodies() async throws {
+        try await API.run { api in
+            let huge = "{\"name\":\"" + String(repeating: "a", count: (1 << 20) + 10) + "\",\"side\":\"movement\"}"
+            let tooLarge = try await api.call(.post, "/v1/organizations", as: api.admin, json: huge)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.isProblem)
+
+            let malformed = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name": "x", "#)
+            #expect(malformed.status == 400)
+            #expect(malformed.isProblem)
+
+            let unknown = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"x","side":"movement","colour":"red"}"#)
+            #expect(unknown.status == 422)
+            #expect(unknown.errorFields == ["colour"])
+
+            let wrongType = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":42,"side":"movement"}"#)
+            #expect(wrongType.status == 422)
+            #expect(wrongType.errorFields == ["name"])
+
+            let missing = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"x"}"#)
+            #expect(missing.status == 422)
+            #expect(missing.errorFields == ["side"])
+
+            let invalid = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"  ","side":"rebels","country":"Belarus"}"#)
+            #expect(invalid.status == 422)
+            #expect(invalid.errorFields == ["name", "side", "country"])
+
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations") == 0, "nothing half-written")
+        }
+    }
+
+    @Test("X-Request-Id is echoed when sane, replaced when not, and present on every response")
+    func requestIDs() async throws {
+        try await API.run { api in
+            let kept = try await api.call(.get, "/healthz", headers: [.xRequestIDTest: "trace-42.a_b"])
+            #expect(kept.headers[.xRequestIDTest] == "trace-42.a_b")
+            let replaced = try await api.call(.get, "/healthz", headers: [.xRequestIDTest: "bad id\u{7f}<script>"])
+            #expect(replaced.headers[.xRequestIDTest].map { UUID(uuidString: $0) != nil } == true)
+            let problem = try await api.call(.get, "/v1/directions", headers: [.xRequestIDTest: "r-1"])
+            #expect(problem.headers[.xRequestIDTest] == "r-1")
+            #expect(problem["request_id"] == "r-1")
+        }
+    }
+
+    @Test("ETag carries the version; a stale If-Match gets 412 and changes nothing")
+    func optimisticConcurrency() async throws {
+        try await API.run { api in
+            let created = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Viasna","side":"movement","country":"BY"}"#)
+            #expect(created.status == 201)
+            #expect(created.headers[.eTag] == "\"1\"")
+            let id = try #require(created["id"])
+            #expect(created.headers[.location] == "/v1/organizations/\(id)")
+            let fetched = try await api.call(.get, "/v1/organizations/\(id)", as: api.admin)
+            #expect(fetched.headers[.eTag] == "\"1\"")
+
+            let first = try await api.call(.patch, "/v1/organizations/\(id)", as: api.admin, json: #"{"name":"Viasna Human Rights Centre"}"#, headers: [.ifMatch: "\"1\""])
+            #expect(first.status == 200)
+            #expect(first.headers[.eTag] == "\"2\"")
+
+            let stale = try await api.call(.patch, "/v1/organizations/\(id)", as: api.admin, json: #"{"name":"Lost update"}"#, headers: [.ifMatch: "\"1\""])
+            #expect(stale.status == 412)
+            #expect(stale.json["current_version"] as? Int == 2)
+            let garbage = try await api.call(.patch, "/v1/organizations/\(id)", as: api.admin, json: #"{"name":"Lost update"}"#, headers: [.ifMatch: "nonsense"])
+            #expect(garbage.status == 412)
+            #expect(try await api.call(.get, "/v1/organizations/\(id)", as: api.admin)["name"] == "Viasna Human Rights Centre")
+
+            let cleared = try await api.call(.patch, "/v1/organizations/\(id)", as: api.admin, json: #"{"country":""}"#, headers: [.ifMatch: "W/\"2\""])
+            #expect(cleared.status == 200)
+            #expect(cleared.json["country"] == nil)
+        }
+    }
+
+    @Test("Idempotency-Key: a retry returns the first response; another body with the key is 422; keys are per caller")
+    func idempotency() async throws {
+        try await API.run { api in
+            let body = #"{"name":"Belarusian Association of Journalists","side":"movement","country":"BY"}"#
+            let first = try await api.call(.post, "/v1/organizations", as: api.admin, json: body, headers: [.idempotencyKeyTest: "k-1"])
+            let retry = try await api.call(.post, "/v1/organizations", as: api.admin, json: body, headers: [.idempotencyKeyTest: "k-1"])
+            #expect(first.status == 201)
+            #expect(retry.status == 201)
+            #expect(first["id"] == retry["id"])
+            #expect(retry.headers[.eTag] == "\"1\"")
+            #expect(retry.headers[.location] == first.headers[.location])
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations") == 1)
+
+            let reused = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Other","side":"movement"}"#, headers: [.idempotencyKeyTest: "k-1"])
+            #expect(reused.status == 422)
+            #expect(reused.errorFields == ["Idempotency-Key"])
+
+            // A request that failed leaves its key free for the corrected retry.
+            let failed = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Fixed","side":"nope"}"#, headers: [.idempotencyKeyTest: "k-2"])
+            #expect(failed.status == 422)
+            let fixed = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Fixed","side":"nope"}"#.replacingOccurrences(of: "nope", with: "partner"), headers: [.idempotencyKeyTest: "k-2"])
+            #expect(fixed.status == 201, "a failed request does not hold its key")
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations WHERE name = 'Fixed'") == 1)
+
+            let coordinator = try await api.dialogue.makeUser(.coordinator)
+            let theirs = try await api.call(.post, "/v1/organizations", as: coordinator, json: #"{"name":"Their own","side":"partner"}"#, headers: [.idempotencyKeyTest: "k-1"])
+            #expect(theirs.status == 201, "the same key from another caller is another request")
+            let tooLong = try await api.call(.post, "/v1/organizations", as: api.admin, json: body, headers: [.idempotencyKeyTest: String(repeating: "k", count: 256)])
+            #expect(tooLong.status == 422)
+        }
+    }
+
+    @Test("lists page with an opaque cursor; a forged cursor or a bad limit is refused")
+    func pagination() async throws {
+        try await API.run { api in
+            for index in 1...5 {
+                #expect(try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Org \#(index)","side":"partner"}"#).status == 201)
+            }
+            var names: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let query = cursor.map { "&cursor=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? ""
+                let page = try await api.call(.get, "/v1/organizations?limit=2\(query)", as: api.admin)
+                #expect(page.status == 200)
+                names += page.items.compactMap { $0["name"] as? String }
+                cursor = page.json["next_cursor"] as? String
+                pages += 1
+            } while cursor != nil
+            #expect(pages == 3)
+            #expect(names == (1...5).map { "Org \($0)" })
+
+            let forged = try await api.call(.get, "/v1/organizations?limit=2&cursor=MTIzLjQ1Ng.AAAAAAAAAAAAAAAAAAAAAA", as: api.admin)
+            #expect(forged.status == 422)
+            #expect(forged.errorFields == ["cursor"])
+            for limit in ["0", "201", "-1"] {
+                let reply = try await api.call(.get, "/v1/organizations?limit=\(limit)", as: api.admin)
+                #expect(reply.status == 422)
+                #expect(reply.errorFields == ["limit"])
+            }
+            let notANumber = try await api.call(.get, "/v1/organizations?limit=abc", as: api.admin)
+            #expect(notANumber.status == 400, "\(notANumber.text)")
+            #expect(notANumber.isProblem)
+        }
+    }
+
+    @Test("writes through the API are chained in the audit log with their request id")
+    func auditFromAPI() async throws {
+        try await API.run { api in
+            _ = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"Audited","side":"partner"}"#, headers: [.xRequestIDTest: "req-audit-1"])
+            let count = try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM audit_log WHERE request_id = 'req-audit-1' AND action = 'organization.create'")
+            #expect(count == 1)
+            #expect(try await AuditLog.verify(api.dialogue.database).isIntact)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestIDTest = Self("X-Request-Id")!
+    static let idempotencyKeyTest = Self("Idempotency-Key")!
+}
