@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The development default: with `DATABASE_URL` unset, every command uses a private
 /// PostgreSQL cluster inside the checkout, managed by `deploy/local-cluster.sh` (the same
@@ -32,20 +35,47 @@ public enum EmbeddedCluster {
         guard let root = checkoutRoot() else {
             throw ConfigurationError.missing(["DATABASE_URL (no checkout with deploy/local-cluster.sh found for the embedded default)"])
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("deploy/local-cluster.sh").path, "ensure"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
+        let (status, data) = try runCapturingStdout(
+            "/bin/bash", [root.appendingPathComponent("deploy/local-cluster.sh").path, "ensure"])
+        guard status == 0,
             let url = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty
         else {
             throw ConfigurationError.invalid("embedded database", "deploy/local-cluster.sh ensure failed (see above)")
         }
         return url
+    }
+
+    /// Runs a program with stdout captured and stderr passed through. Foundation's
+    /// `Process.waitUntilExit` can hang on Linux when called from a concurrency thread, so this
+    /// spawns and reaps the child itself.
+    static func runCapturingStdout(_ executable: String, _ arguments: [String]) throws -> (Int32, Data) {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { throw ConfigurationError.invalid("embedded database", "pipe() failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipe[0])
+        posix_spawn_file_actions_addclose(&actions, pipe[1])
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(pipe[1])
+        guard spawned == 0 else {
+            close(pipe[0])
+            throw ConfigurationError.invalid("embedded database", "could not start \(executable)")
+        }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(pipe[0], &buffer, buffer.count)
+            if count > 0 { output.append(contentsOf: buffer[0..<count]) } else if count == 0 || errno != EINTR { break }
+        }
+        close(pipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, output)
     }
 }
