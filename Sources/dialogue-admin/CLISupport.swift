@@ -41,6 +41,18 @@ enum CLI {
         }
     }
 
+    /// Every page of a list, for commands that print the whole list.
+    static func all<Item: Sendable>(_ fetch: (String?) async throws -> Page<Item>) async throws -> [Item] {
+        var items: [Item] = []
+        var cursor: String?
+        repeat {
+            let page = try await fetch(cursor)
+            items += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return items
+    }
+
     static func fail(_ error: any Error) -> Never {
         let translated = DatabaseErrors.translate(error)
         let message: String

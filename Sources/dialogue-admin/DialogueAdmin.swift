@@ -10,7 +10,8 @@ struct DialogueAdmin: AsyncParsableCommand {
             checkout (created and started on first use). Progress goes to stderr, results to stdout.
             """,
         subcommands: [
-            Serve.self, Migrate.self, OrgCommand.self, ParticipantCommand.self, TokenCommand.self, AuditCommand.self,
+            Serve.self, Migrate.self, OrgCommand.self, ParticipantCommand.self, GroupCommand.self, TokenCommand.self,
+            AuditCommand.self,
         ]
     )
 }

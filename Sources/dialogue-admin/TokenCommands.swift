@@ -62,15 +62,10 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let participantID = try participant.map { try CLI.uuid($0, "--participant") }
             let tokens = try await CLI.run { dialogue in
-                var all: [TokenInfo] = []
-                var cursor: String?
-                repeat {
-                    let page = try await dialogue.listTokens(
+                try await CLI.all { cursor in
+                    try await dialogue.listTokens(
                         .cli(), participantID: participantID, page: try PageRequest(limit: PageRequest.maximumLimit, cursor: cursor))
-                    all += page.items
-                    cursor = page.nextCursor
-                } while cursor != nil
-                return all
+                }
             }
             let rows = tokens.map { token in
                 [token.id.uuidString.lowercased(), token.participantID.uuidString.lowercased(), token.role.rawValue,

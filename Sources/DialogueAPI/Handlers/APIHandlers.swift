@@ -37,6 +37,12 @@ func bodyID(_ raw: String?, _ field: String) throws -> UUID? {
     return id
 }
 
+/// PATCH bodies: absent leaves a field alone, an empty string clears it.
+func clearable(_ value: String?) -> String?? {
+    guard let value else { return nil }
+    return .some(value.isEmpty ? nil : value)
+}
+
 extension UUID {
     var lowercasedString: String { uuidString.lowercased() }
 }

@@ -30,7 +30,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         let id = try pathID(input.path.id, "organization")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let country: String?? = body.country.map { value -> String? in value.isEmpty ? nil : value }
+        let country = clearable(body.country)
         let organization = try await dialogue.updateOrganization(
             context, id: id, OrganizationInput(name: body.name, side: body.side, country: country),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
@@ -53,6 +53,31 @@ extension APIHandlers {
     func getParticipant(_ input: Operations.GetParticipant.Input) async throws -> Operations.GetParticipant.Output {
         let context = try RequestScope.callContext()
         let participant = try await dialogue.getParticipant(context, id: try pathID(input.path.id, "participant"))
+        return .ok(.init(headers: .init(eTag: ETags.value(participant.version)), body: .json(.init(participant))))
+    }
+
+    func listParticipants(_ input: Operations.ListParticipants.Input) async throws -> Operations.ListParticipants.Output {
+        let context = try RequestScope.callContext()
+        let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
+        let filter = ParticipantFilter(
+            kind: input.query.kind?.rawValue, organizationID: try bodyID(input.query.organizationId, "organization_id"),
+            status: input.query.status?.rawValue)
+        let result = try await dialogue.listParticipants(context, page: page, filter: filter)
+        return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Participant.init), nextCursor: result.nextCursor))))
+    }
+
+    func updateParticipant(_ input: Operations.UpdateParticipant.Input) async throws -> Operations.UpdateParticipant.Output {
+        let context = try RequestScope.callContext()
+        let id = try pathID(input.path.id, "participant")
+        guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
+        let organization = try clearable(body.organizationId).map { raw in try raw.map { try bodyID($0, "organization_id")! } }
+        let participant = try await dialogue.updateParticipant(
+            context, id: id,
+            ParticipantInput(
+                displayName: body.displayName, kind: body.kind, organizationID: organization, timezone: body.timezone,
+                languages: body.languages, email: clearable(body.email), represents: clearable(body.represents),
+                status: body.status),
+            ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(participant.version)), body: .json(.init(participant))))
     }
 

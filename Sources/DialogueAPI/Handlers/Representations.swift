@@ -50,3 +50,24 @@ extension Components.Schemas.Token {
             createdAt: token.createdAt)
     }
 }
+
+extension Components.Schemas.WorkingGroup {
+    init(_ group: WorkingGroup) {
+        self.init(
+            id: group.id.lowercasedString, direction: .init(rawValue: group.direction) ?? .political, name: group.name,
+            mandate: group.mandate, status: .init(rawValue: group.status.rawValue) ?? .archived, version: group.version,
+            createdAt: group.createdAt, updatedAt: group.updatedAt, warnings: group.warnings)
+    }
+}
+
+extension Components.Schemas.Membership {
+    init(_ membership: Membership) {
+        self.init(
+            workingGroupId: membership.workingGroupID.lowercasedString,
+            participantId: membership.participantID.lowercasedString,
+            role: .init(rawValue: membership.role.rawValue) ?? .member, displayName: membership.displayName,
+            kind: .init(rawValue: membership.kind.rawValue) ?? .diaspora,
+            organizationId: membership.organizationID?.lowercasedString, version: membership.version,
+            createdAt: membership.createdAt)
+    }
+}

@@ -65,3 +65,37 @@ public struct IssuedToken: Sendable {
     public var secret: String
     public var info: TokenInfo
 }
+
+public enum WorkingGroupStatus: String, Sendable, CaseIterable {
+    case active, archived
+}
+
+public struct WorkingGroup: Sendable, Equatable {
+    public var id: UUID
+    public var direction: String
+    public var name: String
+    public var mandate: String
+    public var status: WorkingGroupStatus
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Health notes for coordinators (e.g. no chair from one side); empty for everyone else.
+    public var warnings: [String] = []
+}
+
+public enum MembershipRole: String, Sendable, CaseIterable {
+    case chair, member, observer
+}
+
+/// A participant's place in a group, with the participant's public name and kind.
+public struct Membership: Sendable, Equatable {
+    public var id: UUID
+    public var workingGroupID: UUID
+    public var participantID: UUID
+    public var role: MembershipRole
+    public var displayName: String
+    public var kind: ParticipantKind
+    public var organizationID: UUID?
+    public var version: Int
+    public var createdAt: Date
+}

@@ -1,9 +1,96 @@
 import Foundation
 
-/// Who may do what. Every service asks here before touching an object; routes never decide.
+/// Who is asking, with what they belong to: the facts every access decision needs.
+public struct Viewer: Sendable {
+    public var actor: Actor
+    /// The working groups the caller's participant is a member of (any membership role).
+    public var groupIDs: Set<UUID>
+
+    public init(actor: Actor, groupIDs: Set<UUID>) {
+        self.actor = actor
+        self.groupIDs = groupIDs
+    }
+
+    /// Coordinators (and admins, and the operator) see the whole directory.
+    public var seesEverything: Bool { actor.isAtLeast(.coordinator) }
+}
+
+/// What is being touched.
+public enum AccessObject: Sendable {
+    case organization
+    /// `sharesGroup`: the participant is in at least one of the viewer's groups.
+    case participant(id: UUID, kind: ParticipantKind, sharesGroup: Bool)
+    case workingGroup(id: UUID)
+    /// The member list of a group, or one membership in it.
+    case memberships(groupID: UUID)
+}
+
+public enum AccessOperation: Sendable, Equatable {
+    case read
+    case create
+    case update
+    case delete
+}
+
+public enum AccessDecision: Sendable, Equatable {
+    case allow
+    /// The caller may know the object exists but may not do this: 403.
+    case forbid(String)
+    /// The caller may not even know the object exists: 404, worded like a missing one.
+    case hide
+}
+
+/// Who may do what to which object (SECURITY.md 4 and 7). Every service asks here, inside its
+/// transaction, before touching an object; routes never decide. Lists apply the same rules in
+/// their SQL (see `ParticipantVisibility` and the group queries), and tests walk both.
 public enum AccessPolicy {
-    /// Organizations: anyone with a token reads, coordinators write.
-    public static func canWriteDirectory(_ actor: Actor) -> Bool { actor.isAtLeast(.coordinator) }
+    public static func decide(_ viewer: Viewer, _ operation: AccessOperation, _ object: AccessObject) -> AccessDecision {
+        let canWrite = viewer.actor.isAtLeast(.coordinator)
+        switch object {
+        case .organization:
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change organizations")
+
+        case .participant(let id, let kind, let sharesGroup):
+            let isSelf = viewer.actor.participantID == id
+            let visible = viewer.seesEverything || isSelf || (sharesGroup && kind != .inCountryProxy)
+            guard visible else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change participants")
+
+        case .workingGroup(let id):
+            let visible = viewer.seesEverything || viewer.groupIDs.contains(id)
+            guard visible else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change working groups")
+
+        case .memberships(let groupID):
+            let visible = viewer.seesEverything || viewer.groupIDs.contains(groupID)
+            guard visible else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change the members of a working group")
+        }
+    }
+
+    /// Throws the decision: `.forbid` as 403, `.hide` as the same 404 an unknown id gets.
+    public static func require(_ viewer: Viewer, _ operation: AccessOperation, _ object: AccessObject, notFound: String) throws {
+        switch decide(viewer, operation, object) {
+        case .allow: return
+        case .forbid(let message): throw DomainError.forbidden(message)
+        case .hide: throw DomainError.notFound(notFound)
+        }
+    }
+
+    /// May the viewer see this participant's memberships? An in-country proxy's memberships
+    /// are evidence; only coordinators (and the proxy itself) see them.
+    public static func seesMembership(_ viewer: Viewer, ofKind kind: ParticipantKind, participantID: UUID) -> Bool {
+        viewer.seesEverything || kind != .inCountryProxy || viewer.actor.participantID == participantID
+    }
+
+    /// Contact fields are for coordinators and the participant itself.
+    public static func seesContactFields(_ viewer: Viewer, of participantID: UUID) -> Bool {
+        viewer.seesEverything || viewer.actor.participantID == participantID
+    }
 
     public static func requireCoordinator(_ actor: Actor, _ what: String) throws {
         guard actor.isAtLeast(.coordinator) else { throw DomainError.forbidden("only a coordinator may \(what)") }

@@ -26,6 +26,18 @@ public struct Dialogue: Sendable {
     }
 
     var logger: Logger { database.logger }
+
+    /// The caller with its group memberships, read inside the caller's transaction so that a
+    /// decision and the change it allows see the same state.
+    func viewer(_ context: CallContext, _ connection: PostgresConnection) async throws -> Viewer {
+        guard !context.actor.isAtLeast(.coordinator), let participantID = context.actor.participantID else {
+            return Viewer(actor: context.actor, groupIDs: [])
+        }
+        let rows = try await connection.query(
+            "SELECT working_group_id FROM memberships WHERE participant_id = \(participantID)", logger: logger
+        ).collect()
+        return Viewer(actor: context.actor, groupIDs: Set(try rows.map { try $0.decode(UUID.self) }))
+    }
 }
 
 /// Shared steps of update use cases.

@@ -1,6 +1,8 @@
 import Foundation
 import PostgresNIO
 
+/// Fields of a participant as a client sends them. For updates, nil means "unchanged";
+/// `.some(nil)` clears an optional field.
 public struct ParticipantInput: Sendable {
     public var displayName: String?
     public var kind: String?
@@ -9,10 +11,11 @@ public struct ParticipantInput: Sendable {
     public var languages: [String]?
     public var email: String??
     public var represents: String??
+    public var status: String?
 
     public init(
         displayName: String? = nil, kind: String? = nil, organizationID: UUID?? = nil, timezone: String? = nil,
-        languages: [String]? = nil, email: String?? = nil, represents: String?? = nil
+        languages: [String]? = nil, email: String?? = nil, represents: String?? = nil, status: String? = nil
     ) {
         self.displayName = displayName
         self.kind = kind
@@ -21,6 +24,19 @@ public struct ParticipantInput: Sendable {
         self.languages = languages
         self.email = email
         self.represents = represents
+        self.status = status
+    }
+}
+
+public struct ParticipantFilter: Sendable {
+    public var kind: String?
+    public var organizationID: UUID?
+    public var status: String?
+
+    public init(kind: String? = nil, organizationID: UUID? = nil, status: String? = nil) {
+        self.kind = kind
+        self.organizationID = organizationID
+        self.status = status
     }
 }
 
@@ -38,50 +54,178 @@ extension Dialogue {
             updatedAt: updatedAt)
     }
 
-    /// Creates a participant. An in-country proxy is known by a pseudonym only: an email (or
-    /// any other contact field) is refused for that kind (SECURITY.md 1).
-    public func createParticipant(_ context: CallContext, _ input: ParticipantInput) async throws -> Participant {
-        try AccessPolicy.requireCoordinator(context.actor, "create participants")
+    /// Applies `input` over `current` (nil for a new participant) and checks the result as a
+    /// whole: an in-country proxy is known by a pseudonym only, so an email is refused for that
+    /// kind whichever field changed (SECURITY.md 1). One rule for create, update and import.
+    static func validatedParticipant(_ input: ParticipantInput, over current: Participant?) throws -> Participant {
         var validator = Validator()
-        let name = validator.text(input.displayName, "display_name", max: 200)
-        let kind = validator.choice(input.kind, "kind", as: ParticipantKind.self)
-        let timezone = validator.timezone(input.timezone, "timezone") ?? "UTC"
-        let languages = validator.languages(input.languages, "languages") ?? []
-        let email = validator.email(input.email ?? nil, "email")
-        let represents = validator.text(input.represents ?? nil, "represents", required: false, max: 200)
-        if kind == .inCountryProxy, (input.email ?? nil) != nil {
+        var result = current ?? Participant(
+            id: UUID(), displayName: "", kind: .diaspora, organizationID: nil, timezone: "UTC", languages: [], email: nil,
+            represents: nil, status: .active, version: 0, createdAt: Date(), updatedAt: Date())
+        if let name = validator.text(input.displayName, "display_name", required: current == nil, max: 200) {
+            result.displayName = name
+        }
+        if let kind = validator.choice(input.kind, "kind", as: ParticipantKind.self, required: current == nil) {
+            result.kind = kind
+        }
+        if let organizationID = input.organizationID { result.organizationID = organizationID }
+        if let timezone = validator.timezone(input.timezone, "timezone") { result.timezone = timezone }
+        if let languages = validator.languages(input.languages, "languages") { result.languages = languages }
+        if let email = input.email {
+            result.email = email == nil ? nil : validator.email(email, "email")
+        }
+        if let represents = input.represents {
+            result.represents = represents == nil ? nil : validator.text(represents, "represents", required: false, max: 200)
+        }
+        if let raw = input.status, let status = validator.choice(raw, "status", as: ParticipantStatus.self) {
+            if status == .compromised && current?.status != .compromised {
+                validator.fail("status", "use the compromise action to mark a participant compromised")
+            } else {
+                result.status = status
+            }
+        }
+        if result.kind == .inCountryProxy, result.email != nil {
             validator.fail("email", "must not be set for an in_country_proxy: proxies are known by pseudonym only")
         }
         try validator.check()
-        let organizationID = input.organizationID ?? nil
+        return result
+    }
+
+    /// Public fields only for callers who are neither coordinators nor the participant itself.
+    func shown(_ participant: Participant, to viewer: Viewer) -> Participant {
+        guard !AccessPolicy.seesContactFields(viewer, of: participant.id) else { return participant }
+        var redacted = participant
+        redacted.email = nil
+        return redacted
+    }
+
+    public func createParticipant(_ context: CallContext, _ input: ParticipantInput) async throws -> Participant {
+        try AccessPolicy.requireCoordinator(context.actor, "create participants")
+        let new = try Dialogue.validatedParticipant(input, over: nil)
         return try await database.transaction { connection in
             let rows = try await connection.query("""
                 INSERT INTO participants (display_name, kind, organization_id, timezone, languages, email, represents)
-                VALUES (\(name!), \(kind!.rawValue), \(organizationID), \(timezone), \(languages), \(email), \(represents))
+                VALUES (\(new.displayName), \(new.kind.rawValue), \(new.organizationID), \(new.timezone), \(new.languages),
+                        \(new.email), \(new.represents))
                 RETURNING \(unescaped: Dialogue.participantColumns)
                 """, logger: logger).collect()
             let participant = try decodeParticipant(rows[0])
-            // The audit diff names the kind, never the pseudonym of a proxy or any contact field.
-            var diff: AuditLog.Diff = ["kind": participant.kind.rawValue]
-            if participant.kind != .inCountryProxy { diff["display_name"] = participant.displayName }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.create",
-                objectType: "participant", objectID: participant.id.uuidString.lowercased(), diff: diff)
+                objectType: "participant", objectID: participant.id.uuidString.lowercased(),
+                diff: Dialogue.participantAuditDiff(participant))
             return participant
         }
     }
 
-    /// The caller's own participant record (`/v1/me`), or any one for a coordinator.
+    /// The audit diff names the kind and organization, never a proxy's pseudonym or any
+    /// contact field: the trail is read by admins and must stay safe to hand to an auditor.
+    static func participantAuditDiff(_ participant: Participant) -> AuditLog.Diff {
+        var diff: AuditLog.Diff = [
+            "kind": participant.kind.rawValue, "status": participant.status.rawValue,
+            "organization_id": participant.organizationID?.uuidString.lowercased(),
+        ]
+        if participant.kind != .inCountryProxy { diff["display_name"] = participant.displayName }
+        return diff
+    }
+
+    /// One participant, if the caller may see it (else 404), with contact fields for
+    /// coordinators and the participant itself only.
     public func getParticipant(_ context: CallContext, id: UUID) async throws -> Participant {
-        guard context.actor.isAtLeast(.coordinator) || context.actor.participantID == id else {
-            throw DomainError.notFound("participant not found")
+        try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            let participant = try await lockedParticipant(connection, id: id, lock: false)
+            try AccessPolicy.require(
+                viewer, .read,
+                .participant(id: id, kind: participant.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
+                notFound: "participant not found")
+            return shown(participant, to: viewer)
         }
+    }
+
+    func lockedParticipant(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> Participant {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Dialogue.participantColumns) FROM participants WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { throw DomainError.notFound("participant not found") }
+        return try decodeParticipant(row)
+    }
+
+    func sharesGroup(_ connection: PostgresConnection, _ viewer: Viewer, _ participantID: UUID) async throws -> Bool {
+        guard !viewer.seesEverything, !viewer.groupIDs.isEmpty else { return false }
+        let groups = Array(viewer.groupIDs)
+        return try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM memberships WHERE participant_id = \(participantID) AND working_group_id = ANY(\(groups)))
+            """, logger: logger).collect().first?.decode(Bool.self) ?? false
+    }
+
+    /// Participants the caller may see, oldest first. The visibility rule is the policy's,
+    /// written as SQL so pages are never short of what the caller may see, nor padded with
+    /// what it may not.
+    public func listParticipants(_ context: CallContext, page: PageRequest, filter: ParticipantFilter) async throws -> Page<Participant> {
+        var validator = Validator()
+        let kind = validator.choice(filter.kind, "kind", as: ParticipantKind.self, required: false)
+        let status = validator.choice(filter.status, "status", as: ParticipantStatus.self, required: false)
+        try validator.check()
+        let scope = "participants|\(kind?.rawValue ?? "")|\(filter.organizationID?.uuidString ?? "")|\(status?.rawValue ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
-            let rows = try await connection.query(
-                "SELECT \(unescaped: Dialogue.participantColumns) FROM participants WHERE id = \(id)", logger: logger
-            ).collect()
-            guard let row = rows.first else { throw DomainError.notFound("participant not found") }
-            return try decodeParticipant(row)
+            let viewer = try await viewer(context, connection)
+            let groups = Array(viewer.groupIDs)
+            let selfID = context.actor.participantID
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.participantColumns) FROM participants p
+                WHERE (\(viewer.seesEverything) OR p.id = \(selfID)
+                       OR (p.kind <> 'in_country_proxy' AND EXISTS (
+                           SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.working_group_id = ANY(\(groups)))))
+                  AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
+                  AND (\(filter.organizationID)::uuid IS NULL OR p.organization_id = \(filter.organizationID))
+                  AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (p.created_at, p.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY p.created_at, p.id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            let items = try rows.map { shown(try decodeParticipant($0), to: viewer) }
+            return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
+        }
+    }
+
+    /// Changes a participant (coordinator). Setting `inactive` revokes every token of the
+    /// participant in the same transaction (DOMAIN.md).
+    public func updateParticipant(_ context: CallContext, id: UUID, _ input: ParticipantInput, ifMatch: Int?) async throws -> Participant {
+        try await database.transaction { connection in
+            let viewer = try await viewer(context, connection)
+            let current = try await lockedParticipant(connection, id: id, lock: true)
+            try AccessPolicy.require(
+                viewer, .update,
+                .participant(id: id, kind: current.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
+                notFound: "participant not found")
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            let next = try Dialogue.validatedParticipant(input, over: current)
+            if current.status == .compromised, next.status != .compromised, context.actor.role != .admin {
+                throw DomainError.forbidden("only an admin may reactivate a compromised participant")
+            }
+            let rows = try await connection.query("""
+                UPDATE participants SET display_name = \(next.displayName), kind = \(next.kind.rawValue),
+                    organization_id = \(next.organizationID), timezone = \(next.timezone), languages = \(next.languages),
+                    email = \(next.email), represents = \(next.represents), status = \(next.status.rawValue),
+                    version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                RETURNING \(unescaped: Dialogue.participantColumns)
+                """, logger: logger).collect()
+            let updated = try decodeParticipant(rows[0])
+            if updated.status == .inactive && current.status != .inactive {
+                try await connection.query(
+                    "UPDATE tokens SET revoked_at = now(), updated_at = now() WHERE participant_id = \(id) AND revoked_at IS NULL",
+                    logger: logger)
+            }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "participant.update",
+                objectType: "participant", objectID: id.uuidString.lowercased(), diff: Dialogue.participantAuditDiff(updated))
+            return updated
         }
     }
 

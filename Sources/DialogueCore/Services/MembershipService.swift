@@ -1,0 +1,100 @@
+import Foundation
+import PostgresNIO
+
+extension Dialogue {
+    static let membershipColumns = """
+        m.id, m.working_group_id, m.participant_id, m.role, p.display_name, p.kind, p.organization_id, m.version, m.created_at
+        """
+
+    func decodeMembership(_ row: PostgresRow) throws -> Membership {
+        let (id, groupID, participantID, role, name, kind, organizationID, version, createdAt) =
+            try row.decode((UUID, UUID, UUID, String, String, String, UUID?, Int, Date).self)
+        return Membership(
+            id: id, workingGroupID: groupID, participantID: participantID, role: MembershipRole(rawValue: role) ?? .member,
+            displayName: name, kind: ParticipantKind(rawValue: kind) ?? .diaspora, organizationID: organizationID,
+            version: version, createdAt: createdAt)
+    }
+
+    /// The members of a group the caller may see: everyone for coordinators; for members of the
+    /// group, everyone except in-country proxies (whose memberships are evidence).
+    public func listMembers(_ context: CallContext, groupID: UUID, page: PageRequest) async throws -> Page<Membership> {
+        let scope = "members|\(groupID.uuidString)"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            try AccessPolicy.require(viewer, .read, .memberships(groupID: groupID), notFound: "working group not found")
+            _ = try await loadGroup(connection, id: groupID, lock: false)
+            let selfID = context.actor.participantID
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.membershipColumns)
+                FROM memberships m JOIN participants p ON p.id = m.participant_id
+                WHERE m.working_group_id = \(groupID)
+                  AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(selfID))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (m.created_at, m.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY m.created_at, m.id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            return pageOf(try rows.map(decodeMembership), limit: page.limit, scope: scope) {
+                KeysetPosition(createdAt: $0.createdAt, id: $0.id)
+            }
+        }
+    }
+
+    /// Adds a participant to a group, or changes their role there (coordinator).
+    public func putMember(
+        _ context: CallContext, groupID: UUID, participantID: UUID, role rawRole: String?
+    ) async throws -> (membership: Membership, created: Bool) {
+        var validator = Validator()
+        let role = validator.choice(rawRole, "role", as: MembershipRole.self)
+        try validator.check()
+        return try await database.transaction { connection in
+            let viewer = try await viewer(context, connection)
+            try AccessPolicy.require(viewer, .update, .memberships(groupID: groupID), notFound: "working group not found")
+            let group = try await loadGroup(connection, id: groupID, lock: true)
+            guard group.status == .active else {
+                throw DomainError.conflict("the working group is archived; reactivate it before changing its members")
+            }
+            let participant = try await lockedParticipant(connection, id: participantID, lock: false)
+            guard participant.status == .active else {
+                throw DomainError.conflict("participant is \(participant.status.rawValue); only active participants can join")
+            }
+            let rows = try await connection.query("""
+                INSERT INTO memberships (working_group_id, participant_id, role)
+                VALUES (\(groupID), \(participantID), \(role!.rawValue))
+                ON CONFLICT (working_group_id, participant_id) DO UPDATE
+                    SET role = excluded.role, version = memberships.version + 1, updated_at = now()
+                RETURNING (xmax = 0)
+                """, logger: logger).collect()
+            let created = try rows.first?.decode(Bool.self) ?? true
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: created ? "membership.add" : "membership.update",
+                objectType: "working_group", objectID: groupID.uuidString.lowercased(),
+                diff: ["participant_id": participantID.uuidString.lowercased(), "role": role!.rawValue])
+            let membership = try await connection.query("""
+                SELECT \(unescaped: Dialogue.membershipColumns)
+                FROM memberships m JOIN participants p ON p.id = m.participant_id
+                WHERE m.working_group_id = \(groupID) AND m.participant_id = \(participantID)
+                """, logger: logger).collect()
+            return (try decodeMembership(membership[0]), created)
+        }
+    }
+
+    public func removeMember(_ context: CallContext, groupID: UUID, participantID: UUID) async throws {
+        try await database.transaction { connection in
+            let viewer = try await viewer(context, connection)
+            try AccessPolicy.require(viewer, .delete, .memberships(groupID: groupID), notFound: "working group not found")
+            _ = try await loadGroup(connection, id: groupID, lock: true)
+            let deleted = try await connection.query(
+                "DELETE FROM memberships WHERE working_group_id = \(groupID) AND participant_id = \(participantID) RETURNING 1",
+                logger: logger
+            ).collect()
+            guard !deleted.isEmpty else { throw DomainError.notFound("membership not found") }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "membership.remove",
+                objectType: "working_group", objectID: groupID.uuidString.lowercased(),
+                diff: ["participant_id": participantID.uuidString.lowercased()])
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import PostgresNIO
+
+public struct WorkingGroupInput: Sendable {
+    public var direction: String?
+    public var name: String?
+    public var mandate: String?
+    public var status: String?
+
+    public init(direction: String? = nil, name: String? = nil, mandate: String? = nil, status: String? = nil) {
+        self.direction = direction
+        self.name = name
+        self.mandate = mandate
+        self.status = status
+    }
+}
+
+extension Dialogue {
+    static let groupColumns = "id, direction, name, mandate, status, version, created_at, updated_at"
+    static let directionSlugs = ["political", "human_rights", "accountability", "media", "identity_culture", "private_sector"]
+
+    func decodeGroup(_ row: PostgresRow) throws -> WorkingGroup {
+        let (id, direction, name, mandate, status, version, createdAt, updatedAt) =
+            try row.decode((UUID, String, String, String, String, Int, Date, Date).self)
+        return WorkingGroup(
+            id: id, direction: direction, name: name, mandate: mandate,
+            status: WorkingGroupStatus(rawValue: status) ?? .archived, version: version, createdAt: createdAt,
+            updatedAt: updatedAt)
+    }
+
+    private static func validatedGroup(_ input: WorkingGroupInput, over current: WorkingGroup?) throws -> WorkingGroup {
+        var validator = Validator()
+        var group = current ?? WorkingGroup(
+            id: UUID(), direction: "", name: "", mandate: "", status: .active, version: 0, createdAt: Date(), updatedAt: Date())
+        if let direction = input.direction {
+            if directionSlugs.contains(direction) { group.direction = direction } else {
+                validator.fail("direction", "must be one of: \(directionSlugs.joined(separator: ", "))")
+            }
+        } else if current == nil {
+            validator.fail("direction", "is required")
+        }
+        if let name = validator.text(input.name, "name", required: current == nil, max: 200) { group.name = name }
+        if let mandate = validator.text(input.mandate, "mandate", required: false, max: 5000, min: 0) { group.mandate = mandate }
+        if let status = validator.choice(input.status, "status", as: WorkingGroupStatus.self, required: false) {
+            group.status = status
+        }
+        try validator.check()
+        return group
+    }
+
+    public func createWorkingGroup(_ context: CallContext, _ input: WorkingGroupInput) async throws -> WorkingGroup {
+        try AccessPolicy.requireCoordinator(context.actor, "create working groups")
+        let group = try Dialogue.validatedGroup(input, over: nil)
+        return try await database.transaction { connection in
+            let rows = try await connection.query("""
+                INSERT INTO working_groups (direction, name, mandate, status)
+                VALUES (\(group.direction), \(group.name), \(group.mandate), \(group.status.rawValue))
+                RETURNING \(unescaped: Dialogue.groupColumns)
+                """, logger: logger).collect()
+            var created = try decodeGroup(rows[0])
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "working_group.create", objectType: "working_group",
+                objectID: created.id.uuidString.lowercased(), diff: ["direction": created.direction, "name": created.name])
+            created.warnings = try await groupWarnings(connection, created.id)
+            return created
+        }
+    }
+
+    public func getWorkingGroup(_ context: CallContext, id: UUID) async throws -> WorkingGroup {
+        try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            try AccessPolicy.require(viewer, .read, .workingGroup(id: id), notFound: "working group not found")
+            var group = try await loadGroup(connection, id: id, lock: false)
+            if viewer.seesEverything { group.warnings = try await groupWarnings(connection, id) }
+            return group
+        }
+    }
+
+    func loadGroup(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> WorkingGroup {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Dialogue.groupColumns) FROM working_groups WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { throw DomainError.notFound("working group not found") }
+        return try decodeGroup(row)
+    }
+
+    /// A group should have a chair from each side. Sides come from the chair's organization;
+    /// without one, officials count as government and everyone else as movement. Shown to
+    /// coordinators only: for a member, a warning that is absent could betray a hidden chair.
+    func groupWarnings(_ connection: PostgresConnection, _ id: UUID) async throws -> [String] {
+        let rows = try await connection.query("""
+            SELECT DISTINCT coalesce(o.side, CASE p.kind WHEN 'official' THEN 'government' ELSE 'movement' END)
+            FROM memberships m
+            JOIN participants p ON p.id = m.participant_id
+            LEFT JOIN organizations o ON o.id = p.organization_id
+            WHERE m.working_group_id = \(id) AND m.role = 'chair' AND p.status = 'active'
+            """, logger: logger).collect()
+        let sides = Set(try rows.map { try $0.decode(String.self) })
+        var warnings: [String] = []
+        if !sides.contains("government") { warnings.append("no chair from the government side") }
+        if !sides.contains("movement") { warnings.append("no chair from the movement side") }
+        return warnings
+    }
+
+    public func listWorkingGroups(
+        _ context: CallContext, page: PageRequest, direction: String? = nil, status: String? = nil
+    ) async throws -> Page<WorkingGroup> {
+        var validator = Validator()
+        if let direction, !Dialogue.directionSlugs.contains(direction) {
+            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
+        }
+        let status = validator.choice(status, "status", as: WorkingGroupStatus.self, required: false)
+        try validator.check()
+        let scope = "working_groups|\(direction ?? "")|\(status?.rawValue ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            let groups = Array(viewer.groupIDs)
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.groupColumns) FROM working_groups
+                WHERE (\(viewer.seesEverything) OR id = ANY(\(groups)))
+                  AND (\(direction)::text IS NULL OR direction = \(direction))
+                  AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (created_at, id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY created_at, id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            return pageOf(try rows.map(decodeGroup), limit: page.limit, scope: scope) {
+                KeysetPosition(createdAt: $0.createdAt, id: $0.id)
+            }
+        }
+    }
+
+    public func updateWorkingGroup(_ context: CallContext, id: UUID, _ input: WorkingGroupInput, ifMatch: Int?) async throws -> WorkingGroup {
+        try await database.transaction { connection in
+            let viewer = try await viewer(context, connection)
+            try AccessPolicy.require(viewer, .update, .workingGroup(id: id), notFound: "working group not found")
+            let current = try await loadGroup(connection, id: id, lock: true)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            let next = try Dialogue.validatedGroup(input, over: current)
+            let rows = try await connection.query("""
+                UPDATE working_groups SET direction = \(next.direction), name = \(next.name), mandate = \(next.mandate),
+                    status = \(next.status.rawValue), version = version + 1, updated_at = now()
+                WHERE id = \(id) RETURNING \(unescaped: Dialogue.groupColumns)
+                """, logger: logger).collect()
+            var updated = try decodeGroup(rows[0])
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "working_group.update", objectType: "working_group",
+                objectID: id.uuidString.lowercased(),
+                diff: ["direction": updated.direction, "name": updated.name, "status": updated.status.rawValue])
+            updated.warnings = try await groupWarnings(connection, id)
+            return updated
+        }
+    }
+}
