@@ -52,29 +52,9 @@ public enum AuditLog {
         _ connection: PostgresConnection, logger: Logger, context: CallContext,
         action: String, objectType: String, objectID: String, diff: Diff = [:]
     ) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(chainLockKey))", logger: logger)
-        let head = try await connection.query("""
-            SELECT coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0),
-                   coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \(genesisHash)),
-                   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-            """, logger: logger).collect()
-        guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
-            throw DomainError.unavailable("could not read the audit chain")
-        }
-        var row = Row(
-            seq: lastSeq + 1, occurredAtMicros: nowMicros, actor: context.actor.auditLabel,
-            actorParticipantID: context.actor.participantID?.uuidString.lowercased() ?? "",
-            action: action, objectType: objectType, objectID: objectID, diff: canonicalDiff(diff),
-            requestID: context.requestID, prevHash: lastHash, hash: "")
-        row.hash = row.computedHash
-        let actorID = context.actor.participantID
-        try await connection.query("""
-            INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
-                                   diff, request_id, prev_hash, hash)
-            VALUES (\(row.seq), 'epoch'::timestamptz + \(row.occurredAtMicros) * interval '1 microsecond',
-                    \(row.actor), \(actorID), \(row.action), \(row.objectType), \(row.objectID),
-                    \(row.diff), \(row.requestID), \(row.prevHash), \(row.hash))
-            """, logger: logger)
+        try await appendMany(
+            connection, logger: logger, context: context,
+            entries: [Entry(action: action, objectType: objectType, objectID: objectID, diff: diff)])
     }
 
     public struct Verification: Sendable, Equatable {
@@ -145,8 +125,8 @@ extension AuditLog {
         }
     }
 
-    /// Appends many rows at once (bulk operations such as imports): one lock, one head read,
-    /// one insert, the same chain as `append` would have produced row by row.
+    /// Appends rows in order: one lock (held to commit, so chain order is commit order), one
+    /// head read, one insert. Bulk operations such as imports pass many entries at once.
     public static func appendMany(
         _ connection: PostgresConnection, logger: Logger, context: CallContext, entries: [Entry]
     ) async throws {
