@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help build run stop test test-contract db-url fmt clean-db
+.PHONY: help build run stop test test-tools test-contract db-url fmt
 
 help:
 	@echo "make run    start the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)"
@@ -25,12 +25,17 @@ stop:
 	deploy/local-cluster.sh stop
 
 # Tests always use a loopback PostgreSQL: the embedded cluster, or DIALOGUE_TEST_DATABASE_URL.
-test:
+test: test-tools
 	@if [[ -z "$$DIALOGUE_TEST_DATABASE_URL" ]]; then \
 		export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh ensure)"; fi; \
 	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
 	$(MAKE) --no-print-directory test-contract
+
+# Independent checkers the tests call: an OpenAPI 3.1 validator and an iCalendar parser.
+test-tools:
+	@python3 -c 'import openapi_spec_validator, icalendar' 2>/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5'
 
 # The served /openapi.json is checked by an independent OpenAPI 3.1 validator.
 test-contract:

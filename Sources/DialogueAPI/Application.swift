@@ -13,8 +13,14 @@ public struct APIDependencies: Sendable {
     public var migrator: Migrator
     public var logger: Logger
     public var registry: PrometheusCollectorRegistry
+    /// The URL clients use to reach this service (calendar feed links are absolute).
+    public var publicBaseURL: String
 
-    public init(dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init()) {
+    public init(
+        dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init(),
+        publicBaseURL: String = "http://127.0.0.1:8080"
+    ) {
+        self.publicBaseURL = publicBaseURL
         self.dialogue = dialogue
         self.migrator = migrator
         self.logger = logger
@@ -49,8 +55,18 @@ public enum DialogueHTTP {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: document.json)))
         }
-        try APIHandlers(dialogue: dependencies.dialogue).registerHandlers(
-            on: router, configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
+        router.get("/v1/calendar/{secret}.ics") { _, context in
+            let secret = context.parameters.get("secret") ?? ""
+            return calendarResponse(try await dependencies.dialogue.calendarFeed(secret: secret))
+        }
+        router.get("/v1/sessions/{id}.ics") { _, context in
+            let callContext = try RequestScope.callContext()
+            let id = try pathID(context.parameters.get("id") ?? "", "session")
+            return calendarResponse(try await dependencies.dialogue.sessionCalendar(callContext, sessionID: id))
+        }
+        try APIHandlers(dialogue: dependencies.dialogue, publicBaseURL: dependencies.publicBaseURL).registerHandlers(
+            on: router,
+            configuration: .init(dateTranscoder: RFC3339Transcoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
         return router
     }
 
@@ -86,6 +102,13 @@ public enum DialogueHTTP {
         case .none:
             throw DomainError.unavailable("the database is not reachable")
         }
+    }
+
+    static func calendarResponse(_ text: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/calendar; charset=utf-8", .cacheControl: "private, no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {

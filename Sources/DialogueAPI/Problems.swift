@@ -144,6 +144,10 @@ enum Problems {
             fieldError = FieldError(field(context.codingPath), "has the wrong type (expected \(jsonTypeName(type)))")
         case .valueNotFound(let type, let context):
             fieldError = FieldError(field(context.codingPath), "must not be null (expected \(jsonTypeName(type)))")
+        case .dataCorrupted(let context) where context.debugDescription.hasPrefix(RFC3339Transcoder.errorPrefix):
+            // The date decoder is not told which field it reads; the message names the value.
+            fieldError = FieldError(
+                field(context.codingPath), "is " + context.debugDescription)
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
                 return response(

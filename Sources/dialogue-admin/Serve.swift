@@ -39,7 +39,10 @@ struct Serve: AsyncParsableCommand {
                 let dialogue = try await Dialogue.load(database: database)
                 if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, host: host, port: port) }
                 let app = try DialogueHTTP.buildApplication(
-                    APIDependencies(dialogue: dialogue, migrator: migrator, logger: logger), host: host, port: port)
+                    APIDependencies(
+                        dialogue: dialogue, migrator: migrator, logger: logger,
+                        publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)"),
+                    host: host, port: port)
                 let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
                 let group = ServiceGroup(
                     configuration: .init(

@@ -6,6 +6,8 @@ import OpenAPIRuntime
 /// call, HTTP types out. No rule lives here.
 struct APIHandlers: APIProtocol {
     let dialogue: Dialogue
+    /// Where clients reach this service, for absolute URLs such as calendar feeds.
+    let publicBaseURL: String
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
         let context = try RequestScope.callContext()

@@ -71,3 +71,52 @@ extension Components.Schemas.Membership {
             createdAt: membership.createdAt)
     }
 }
+
+extension Components.Schemas.Session {
+    init(_ session: Session) {
+        self.init(
+            id: session.id.lowercasedString, kind: .init(rawValue: session.kind.rawValue) ?? .plenary,
+            workingGroupId: session.workingGroupID?.lowercasedString, title: session.title, level: session.level,
+            startsAt: session.startsAt, endsAt: session.endsAt, timezone: session.timezone, location: session.location,
+            status: .init(rawValue: session.status.rawValue) ?? .planned, quarter: session.quarter,
+            agendaVersion: session.agendaVersion, version: session.version, createdAt: session.createdAt,
+            updatedAt: session.updatedAt)
+    }
+}
+
+extension Components.Schemas.Attendance {
+    init(_ attendance: Attendance) {
+        self.init(
+            sessionId: attendance.sessionID.lowercasedString, participantId: attendance.participantID.lowercasedString,
+            displayName: attendance.displayName, kind: .init(rawValue: attendance.kind.rawValue) ?? .diaspora,
+            invitedAt: attendance.invitedAt, rsvp: .init(rawValue: attendance.rsvp.rawValue) ?? .pending,
+            attended: attendance.attended, onBehalfOf: attendance.onBehalfOf, version: attendance.version)
+    }
+}
+
+extension Components.Schemas.Conflict {
+    init(_ conflict: SessionConflict) {
+        self.init(
+            participantId: conflict.participantID.lowercasedString, displayName: conflict.displayName,
+            sessionId: conflict.otherSessionID.lowercasedString, title: conflict.otherTitle,
+            startsAt: conflict.otherStartsAt, endsAt: conflict.otherEndsAt)
+    }
+}
+
+extension Components.Schemas.AgendaItem {
+    init(_ item: AgendaItem) {
+        self.init(
+            id: item.id.lowercasedString, sessionId: item.sessionID.lowercasedString, position: item.position,
+            title: item.title, durationMinutes: item.durationMinutes, presenterId: item.presenterID?.lowercasedString,
+            proposalId: item.proposalID?.lowercasedString, outcome: item.outcome?.rawValue, outcomeNote: item.outcomeNote,
+            version: item.version, createdAt: item.createdAt, updatedAt: item.updatedAt)
+    }
+}
+
+extension Components.Schemas.Agenda {
+    init(_ agenda: Agenda) {
+        self.init(
+            sessionId: agenda.sessionID.lowercasedString, version: agenda.version,
+            items: agenda.items.map(Components.Schemas.AgendaItem.init), nextCursor: nil)
+    }
+}

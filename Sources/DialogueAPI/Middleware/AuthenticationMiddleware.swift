@@ -9,6 +9,10 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path == "/v1" || path.hasPrefix("/v1/") else { return try await next(request, context) }
+        // Calendar clients cannot send a bearer token: the feed secret in the path is the credential.
+        if request.method == .get, path.hasPrefix("/v1/calendar/"), path.hasSuffix(".ics") {
+            return try await next(request, context)
+        }
         guard let header = request.headers[.authorization] else {
             throw DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
         }

@@ -23,6 +23,11 @@ public enum AccessObject: Sendable {
     case workingGroup(id: UUID)
     /// The member list of a group, or one membership in it.
     case memberships(groupID: UUID)
+    /// A session, its agenda and its calendar entry. `invited`: the viewer is an attendee.
+    case session(groupID: UUID?, invited: Bool)
+    /// The attendee list and conflicts of a session: coordinators only (attendance of a proxy
+    /// is evidence).
+    case attendance(groupID: UUID?, invited: Bool)
 }
 
 public enum AccessOperation: Sendable, Equatable {
@@ -69,6 +74,18 @@ public enum AccessPolicy {
             guard visible else { return .hide }
             if operation == .read || canWrite { return .allow }
             return .forbid("only a coordinator may change the members of a working group")
+
+        case .session(let groupID, let invited):
+            let visible = viewer.seesEverything || invited || groupID.map { viewer.groupIDs.contains($0) } == true
+            guard visible else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change sessions and agendas")
+
+        case .attendance(let groupID, let invited):
+            let visible = viewer.seesEverything || invited || groupID.map { viewer.groupIDs.contains($0) } == true
+            guard visible else { return .hide }
+            if canWrite { return .allow }
+            return .forbid("only a coordinator may see or change who attends a session")
         }
     }
 

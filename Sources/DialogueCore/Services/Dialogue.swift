@@ -27,6 +27,12 @@ public struct Dialogue: Sendable {
 
     var logger: Logger { database.logger }
 
+    /// A column list with a table alias in front of each column, for joins.
+    static func qualified(_ columns: String, _ alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+    }
+
     /// The caller with its group memberships, read inside the caller's transaction so that a
     /// decision and the change it allows see the same state.
     func viewer(_ context: CallContext, _ connection: PostgresConnection) async throws -> Viewer {

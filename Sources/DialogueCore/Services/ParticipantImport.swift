@@ -192,7 +192,7 @@ extension Dialogue {
                                 \(updates.map { $0.languages.joined(separator: " ") }), \(updates.map { $0.email ?? "" }))
                          AS x(id, name, kind, org, tz, langs, email)
                     WHERE p.id = x.id
-                    RETURNING \(unescaped: Dialogue.participantColumns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    RETURNING \(unescaped: Dialogue.qualified(Dialogue.participantColumns, "p"))
                     """, logger: logger)
                 for try await row in rows {
                     let participant = try decodeParticipant(row)

@@ -8,9 +8,12 @@ public struct Configuration: Sendable {
     public var usesEmbeddedDatabase: Bool
     public var logLevel: Logger.Level
     public var sqlDirectory: URL
+    /// The URL clients use to reach the service (`DIALOGUE_PUBLIC_URL`), for absolute links
+    /// such as calendar feeds; nil means "the address `serve` listens on".
+    public var publicURL: String?
 
-    /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE` and
-    /// `DIALOGUE_SQL_DIR`; reports every problem in one error. Without `DATABASE_URL` the
+    /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
+    /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
     /// embedded cluster is started (or reused).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
         var problems: [String] = []
@@ -50,6 +53,9 @@ public struct Configuration: Sendable {
             throw ConfigurationError.invalid("configuration", problems.joined(separator: "; "))
         }
         database.maximumConnections = poolSize
-        return Configuration(database: database, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory)
+        let publicURL = environment["DIALOGUE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : String($0.reversed().drop(while: { $0 == "/" }).reversed()) }
+        return Configuration(
+            database: database, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
+            publicURL: publicURL)
     }
 }

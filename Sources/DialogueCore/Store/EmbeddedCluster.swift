@@ -48,7 +48,7 @@ public enum EmbeddedCluster {
     /// Runs a program with stdout captured and stderr passed through. Foundation's
     /// `Process.waitUntilExit` can hang on Linux when called from a concurrency thread, so this
     /// spawns and reaps the child itself.
-    static func runCapturingStdout(_ executable: String, _ arguments: [String]) throws -> (Int32, Data) {
+    public static func runCapturingStdout(_ executable: String, _ arguments: [String]) throws -> (Int32, Data) {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw ConfigurationError.invalid("embedded database", "pipe() failed") }
         var actions = posix_spawn_file_actions_t()

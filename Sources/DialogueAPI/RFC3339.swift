@@ -1,0 +1,27 @@
+import Foundation
+import OpenAPIRuntime
+
+/// Dates on the wire: RFC 3339 with an offset, fractional seconds accepted on input, years
+/// 0001..9999 only. Writes whole seconds in UTC (`2026-12-03T09:00:00Z`).
+struct RFC3339Transcoder: DateTranscoder {
+    /// Prefix of the error a bad date raises; Problems turns it into a 422.
+    static let errorPrefix = "not an RFC 3339 date-time: "
+
+    func encode(_ date: Date) throws -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    func decode(_ text: String) throws -> Date {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard text.utf8.count <= 40, let date = plain.date(from: text) ?? fractional.date(from: text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: [], debugDescription: Self.errorPrefix + "'\(text.prefix(40))' (expected e.g. 2026-12-03T09:00:00Z)"))
+        }
+        return date
+    }
+}
