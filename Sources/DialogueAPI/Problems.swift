@@ -149,10 +149,16 @@ enum Problems {
             fieldError = FieldError(
                 field(context.codingPath), "is " + context.debugDescription)
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
+            if context.codingPath.isEmpty, context.underlyingError != nil {
                 return response(
                     status: .badRequest, type: "malformed-json", detail: "the request body is not valid JSON",
                     requestID: requestID)
+            }
+            if context.codingPath.isEmpty {
+                // Scalars at the root are parameters (path, query, header), not bodies.
+                return response(
+                    status: .badRequest, type: "bad-parameter",
+                    detail: "a parameter has an invalid value: \(context.debugDescription.prefix(200))", requestID: requestID)
             }
             if context.debugDescription.hasPrefix("Additional properties are disabled") {
                 fieldError = FieldError(field(context.codingPath), "is not a known field")

@@ -112,7 +112,10 @@ extension APIHandlers {
             context, sessionID: try pathID(input.path.id, "session"),
             AgendaItemInput(
                 title: body.title, durationMinutes: body.durationMinutes,
-                presenterID: try bodyID(body.presenterId, "presenter_id").map { .some($0) }, position: body.position),
+                presenterID: try bodyID(body.presenterId, "presenter_id").map { .some($0) },
+                proposalID: try bodyID(body.proposalId, "proposal_id").map { .some($0) }, position: body.position,
+                outcome: body.outcome.map { .some($0) }, outcomeNote: body.outcomeNote.map { .some($0) },
+                correctsItemID: try bodyID(body.correctsItemId, "corrects_item_id")),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .created(.init(
             headers: .init(eTag: ETags.value(agenda.version), location: "/v1/agenda-items/\(item.id.lowercasedString)"),

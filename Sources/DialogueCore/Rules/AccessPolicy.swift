@@ -5,10 +5,19 @@ public struct Viewer: Sendable {
     public var actor: Actor
     /// The working groups the caller's participant is a member of (any membership role).
     public var groupIDs: Set<UUID>
+    /// The groups where the caller is a chair or a full member (not an observer), and so may
+    /// propose and endorse.
+    public var contributingGroupIDs: Set<UUID>
 
-    public init(actor: Actor, groupIDs: Set<UUID>) {
+    public init(actor: Actor, groupIDs: Set<UUID>, contributingGroupIDs: Set<UUID> = []) {
         self.actor = actor
         self.groupIDs = groupIDs
+        self.contributingGroupIDs = contributingGroupIDs
+    }
+
+    /// May this caller put forward or endorse work in the group?
+    public func contributes(to groupID: UUID) -> Bool {
+        actor.isAtLeast(.member) && contributingGroupIDs.contains(groupID)
     }
 
     /// Coordinators (and admins, and the operator) see the whole directory.
@@ -28,6 +37,10 @@ public enum AccessObject: Sendable {
     /// The attendee list and conflicts of a session: coordinators only (attendance of a proxy
     /// is evidence).
     case attendance(groupID: UUID?, invited: Bool)
+    /// A proposal. Drafts exist for their author only, coordinators included.
+    case proposal(groupID: UUID, authorID: UUID, status: ProposalStatus)
+    /// An action item: group members and coordinators read; the owner and coordinators update.
+    case actionItem(groupID: UUID, ownerID: UUID)
 }
 
 public enum AccessOperation: Sendable, Equatable {
@@ -86,6 +99,23 @@ public enum AccessPolicy {
             guard visible else { return .hide }
             if canWrite { return .allow }
             return .forbid("only a coordinator may see or change who attends a session")
+
+        case .proposal(let groupID, let authorID, let status):
+            let isAuthor = viewer.actor.participantID == authorID
+            if status == .draft { return isAuthor ? .allow : .hide }
+            let visible = viewer.seesEverything || isAuthor || viewer.groupIDs.contains(groupID)
+            guard visible else { return .hide }
+            if operation == .read { return .allow }
+            if operation == .update, isAuthor, status == .draft { return .allow }
+            return .forbid("a proposal can be edited by its author while it is a draft")
+
+        case .actionItem(let groupID, let ownerID):
+            let isOwner = viewer.actor.participantID == ownerID
+            let visible = viewer.seesEverything || isOwner || viewer.groupIDs.contains(groupID)
+            guard visible else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            if operation == .update, isOwner, viewer.actor.isAtLeast(.member) { return .allow }
+            return .forbid("only the owner or a coordinator may update an action item")
         }
     }
 

@@ -9,11 +9,14 @@ public struct AgendaItemInput: Sendable {
     public var position: Int?
     public var outcome: String??
     public var outcomeNote: String??
+    /// A correction after sign-off names the item it corrects and carries its own outcome.
+    public var correctsItemID: UUID?
 
     public init(
         title: String? = nil, durationMinutes: Int? = nil, presenterID: UUID?? = nil, proposalID: UUID?? = nil,
-        position: Int? = nil, outcome: String?? = nil, outcomeNote: String?? = nil
+        position: Int? = nil, outcome: String?? = nil, outcomeNote: String?? = nil, correctsItemID: UUID? = nil
     ) {
+        self.correctsItemID = correctsItemID
         self.title = title
         self.durationMinutes = durationMinutes
         self.presenterID = presenterID
@@ -93,18 +96,36 @@ extension Dialogue {
         if !exists { throw DomainError.invalid(field, "no such participant") }
     }
 
-    /// Inserts an item at `position` (default: the end); later items move down by one.
+    /// Inserts an item at `position` (default: the end); later items move down by one. An item
+    /// carrying a proposal schedules it (accepted or deferred → scheduled) in the same
+    /// transaction. After sign-off the only addition is a correction: a new item naming the
+    /// one it corrects, with its outcome.
     public func addAgendaItem(_ context: CallContext, sessionID: UUID, _ input: AgendaItemInput, ifMatch: Int?) async throws -> (AgendaItem, Agenda) {
         var validator = Validator()
         let title = validator.text(input.title, "title", max: 300)
         let duration = input.durationMinutes ?? 0
         if !(1...480).contains(duration) { validator.fail("duration_minutes", "must be between 1 and 480") }
         if let position = input.position, position < 1 { validator.fail("position", "must be 1 or more") }
-        if input.outcome != nil { validator.fail("outcome", "is recorded once the session is held, on the item") }
+        let outcome = (input.outcome ?? nil).flatMap { validator.choice($0, "outcome", as: AgendaOutcome.self) }
+        let note = (input.outcomeNote ?? nil).flatMap { validator.text($0, "outcome_note", required: false, max: 5000, min: 0) }
+        if input.correctsItemID == nil, input.outcome != nil {
+            validator.fail("outcome", "is recorded once the session is held, on the item")
+        }
+        if input.correctsItemID != nil, outcome == nil { validator.fail("outcome", "a correction states the corrected outcome") }
         try validator.check()
         return try await database.transaction { connection in
             let (session, viewer) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: ifMatch)
-            try SessionRules.checkAgendaEditable(session.status)
+            if let corrected = input.correctsItemID {
+                guard try await signedSides(connection, sessionID: sessionID).count == 2 else {
+                    throw DomainError.conflict("corrections are for signed-off outcomes; until then, change the item itself")
+                }
+                let belongs = try await connection.query(
+                    "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE id = \(corrected) AND session_id = \(sessionID))", logger: logger
+                ).collect().first?.decode(Bool.self) ?? false
+                guard belongs else { throw DomainError.invalid("corrects_item_id", "is not an item of this session") }
+            } else {
+                try SessionRules.checkAgendaEditable(session.status)
+            }
             try await requireParticipant(connection, input.presenterID ?? nil, field: "presenter_id")
             let count = try await connection.query(
                 "SELECT count(*)::bigint FROM agenda_items WHERE session_id = \(sessionID)", logger: logger
@@ -115,24 +136,86 @@ extension Dialogue {
             guard (input.position ?? count + 1) <= count + 1 else {
                 throw DomainError.invalid("position", "must be between 1 and \(count + 1)")
             }
+            let proposalID = input.proposalID ?? nil
+            if let proposalID, input.correctsItemID == nil {
+                try await scheduleProposal(connection, context, proposalID: proposalID, session: session)
+            }
             let position = input.position ?? count + 1
             try await connection.query(
                 "UPDATE agenda_items SET position = position + 1 WHERE session_id = \(sessionID) AND position >= \(position)",
                 logger: logger)
             let rows = try await connection.query("""
-                INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id)
-                VALUES (\(sessionID), \(position), \(title!), \(duration), \(input.presenterID ?? nil), \(input.proposalID ?? nil))
+                INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id,
+                                          corrects_item_id, outcome, outcome_note)
+                VALUES (\(sessionID), \(position), \(title!), \(duration), \(input.presenterID ?? nil), \(proposalID),
+                        \(input.correctsItemID), \(outcome?.rawValue), \(note))
                 RETURNING \(unescaped: Dialogue.agendaColumns)
                 """, logger: logger).collect()
             let item = try decodeAgendaItem(rows[0])
             try await bumpAgenda(connection, sessionID: sessionID)
+            var diff: AuditLog.Diff = [
+                "session_id": sessionID.uuidString.lowercased(), "position": String(position), "title": item.title,
+                "proposal_id": proposalID?.uuidString.lowercased(),
+            ]
+            if let corrected = input.correctsItemID {
+                diff["corrects_item_id"] = corrected.uuidString.lowercased()
+                diff["outcome"] = outcome?.rawValue
+            }
             try await AuditLog.append(
-                connection, logger: logger, context: context, action: "agenda.add", objectType: "agenda_item",
-                objectID: item.id.uuidString.lowercased(),
-                diff: ["session_id": sessionID.uuidString.lowercased(), "position": String(position), "title": item.title])
+                connection, logger: logger, context: context,
+                action: input.correctsItemID == nil ? "agenda.add" : "agenda.correct", objectType: "agenda_item",
+                objectID: item.id.uuidString.lowercased(), diff: diff)
             var updated = session
             updated.agendaVersion += 1
             return (item, try await loadAgenda(connection, session: updated, viewer: viewer))
+        }
+    }
+
+    /// Puts a proposal on this session's agenda: it must be accepted (or deferred by an earlier
+    /// session) and not already waiting on another agenda.
+    private func scheduleProposal(_ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, session: Session) async throws {
+        let rows = try await connection.query(
+            "SELECT status, working_group_id FROM proposals WHERE id = \(proposalID) FOR UPDATE", logger: logger
+        ).collect()
+        guard let (rawStatus, groupID) = try rows.first?.decode((String, UUID).self), rawStatus != ProposalStatus.draft.rawValue else {
+            throw DomainError.invalid("proposal_id", "no such proposal")
+        }
+        if session.kind == .workingGroup, session.workingGroupID != groupID {
+            throw DomainError.invalid("proposal_id", "belongs to another working group than this session")
+        }
+        let pending = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM agenda_items i JOIN sessions s ON s.id = i.session_id
+                           WHERE i.proposal_id = \(proposalID) AND i.outcome IS NULL AND s.status <> 'cancelled')
+            """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        if pending { throw DomainError.conflict("the proposal is already on another session's agenda") }
+        let status = ProposalStatus(rawValue: rawStatus) ?? .draft
+        try ProposalRules.check(from: status, to: .scheduled, movers: [.automatic])
+        try await recordProposalTransition(
+            connection, context, proposalID: proposalID, from: status, to: .scheduled,
+            note: "placed on the agenda of \(session.title)", automatic: true)
+    }
+
+    /// Takes a proposal off an agenda that no longer holds it (item removed, session
+    /// cancelled): back to the status it had before it was scheduled.
+    func unscheduleProposal(_ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, reason: String) async throws {
+        let previous = try await connection.query("""
+            SELECT from_status FROM proposal_transitions
+            WHERE proposal_id = \(proposalID) AND to_status = 'scheduled' ORDER BY created_at DESC LIMIT 1
+            """, logger: logger).collect().first?.decode(String.self)
+        let status = try await connection.query(
+            "SELECT status FROM proposals WHERE id = \(proposalID) FOR UPDATE", logger: logger
+        ).collect().first?.decode(String.self)
+        guard status == ProposalStatus.scheduled.rawValue, let previous, let back = ProposalStatus(rawValue: previous) else { return }
+        try await recordProposalTransition(connection, context, proposalID: proposalID, from: .scheduled, to: back, note: reason, automatic: true)
+    }
+
+    func signedSides(_ connection: PostgresConnection, sessionID: UUID) async throws -> [SignOff] {
+        try await connection.query(
+            "SELECT side, participant_id, signed_at FROM session_signoffs WHERE session_id = \(sessionID) ORDER BY side",
+            logger: logger
+        ).collect().map { row in
+            let (side, participant, at) = try row.decode((String, UUID, Date).self)
+            return SignOff(side: side, participantID: participant, signedAt: at)
         }
     }
 
@@ -217,7 +300,16 @@ extension Dialogue {
             let editsContent = title != nil || input.durationMinutes != nil || input.presenterID != nil
             let editsOutcome = outcome != nil || note != nil
             if editsContent { try SessionRules.checkAgendaEditable(session.status) }
-            if editsOutcome { try SessionRules.checkOutcomeRecordable(session.status) }
+            if editsOutcome {
+                try SessionRules.checkOutcomeRecordable(session.status)
+                if try await signedSides(connection, sessionID: sessionID).count == 2 {
+                    throw DomainError.conflict(
+                        "the outcomes were signed off by both sides and are frozen; add a correcting item instead")
+                }
+            }
+            if let proposalID = current.proposalID, let newOutcome = outcome {
+                try await applyOutcome(connection, context, proposalID: proposalID, outcome: newOutcome, previous: current.outcome)
+            }
             try await requireParticipant(connection, input.presenterID ?? nil, field: "presenter_id")
             let setPresenter = input.presenterID != nil, setOutcome = outcome != nil, setNote = note != nil
             let rows = try await connection.query("""
@@ -241,6 +333,32 @@ extension Dialogue {
         }
     }
 
+    /// An outcome on an item carrying a proposal decides the proposal in the same transaction:
+    /// adopted, rejected or deferred. A corrected outcome (before sign-off) moves it again.
+    private func applyOutcome(
+        _ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, outcome: AgendaOutcome?,
+        previous: AgendaOutcome?
+    ) async throws {
+        let target = outcome.flatMap(ProposalRules.status(for:))
+        if outcome != nil, target == nil {
+            throw DomainError.invalid("outcome", "an item carrying a proposal is adopted, rejected or deferred, not noted")
+        }
+        let status = try await connection.query(
+            "SELECT status FROM proposals WHERE id = \(proposalID) FOR UPDATE", logger: logger
+        ).collect().first.map { ProposalStatus(rawValue: try $0.decode(String.self)) ?? .draft }
+        guard let status, status != target else { return }
+        if let target {
+            if status != .scheduled, previous == nil { try ProposalRules.check(from: status, to: target, movers: [.automatic]) }
+            try await recordProposalTransition(
+                connection, context, proposalID: proposalID, from: status, to: target,
+                note: previous == nil ? "agenda outcome" : "agenda outcome corrected", automatic: true)
+        } else if status != .scheduled {
+            try await recordProposalTransition(
+                connection, context, proposalID: proposalID, from: status, to: .scheduled, note: "agenda outcome cleared",
+                automatic: true)
+        }
+    }
+
     /// Deletes an item and closes the gap, keeping positions dense.
     public func deleteAgendaItem(_ context: CallContext, id: UUID, ifMatch: Int?) async throws {
         try await database.transaction { connection in
@@ -251,12 +369,15 @@ extension Dialogue {
             let (session, _) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
             try SessionRules.checkAgendaEditable(session.status)
             let deleted = try await connection.query(
-                "DELETE FROM agenda_items WHERE id = \(id) RETURNING position, version", logger: logger
+                "DELETE FROM agenda_items WHERE id = \(id) RETURNING position, version, proposal_id", logger: logger
             ).collect()
-            guard let (position, version) = try deleted.first?.decode((Int, Int).self) else {
+            guard let (position, version, proposalID) = try deleted.first?.decode((Int, Int, UUID?).self) else {
                 throw DomainError.notFound("agenda item not found")
             }
             if let ifMatch, ifMatch != version { throw DomainError.preconditionFailed(currentVersion: version) }
+            if let proposalID {
+                try await unscheduleProposal(connection, context, proposalID: proposalID, reason: "removed from the agenda")
+            }
             try await connection.query(
                 "UPDATE agenda_items SET position = position - 1 WHERE session_id = \(sessionID) AND position > \(position)",
                 logger: logger)

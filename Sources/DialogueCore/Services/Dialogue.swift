@@ -40,9 +40,15 @@ public struct Dialogue: Sendable {
             return Viewer(actor: context.actor, groupIDs: [])
         }
         let rows = try await connection.query(
-            "SELECT working_group_id FROM memberships WHERE participant_id = \(participantID)", logger: logger
+            "SELECT working_group_id, role FROM memberships WHERE participant_id = \(participantID)", logger: logger
         ).collect()
-        return Viewer(actor: context.actor, groupIDs: Set(try rows.map { try $0.decode(UUID.self) }))
+        var groups: Set<UUID> = [], contributing: Set<UUID> = []
+        for row in rows {
+            let (group, role) = try row.decode((UUID, String).self)
+            groups.insert(group)
+            if role != MembershipRole.observer.rawValue { contributing.insert(group) }
+        }
+        return Viewer(actor: context.actor, groupIDs: groups, contributingGroupIDs: contributing)
     }
 }
 

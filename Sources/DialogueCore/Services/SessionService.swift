@@ -290,6 +290,14 @@ extension Dialogue {
             let (current, _) = try await authorizedSession(connection, context, id: id, .update, lock: true)
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             try SessionRules.checkTransition(from: current.status, to: target!)
+            if target == .cancelled {
+                let waiting = try await connection.query(
+                    "SELECT proposal_id FROM agenda_items WHERE session_id = \(id) AND proposal_id IS NOT NULL", logger: logger
+                ).collect().map { try $0.decode(UUID.self) }
+                for proposalID in waiting {
+                    try await unscheduleProposal(connection, context, proposalID: proposalID, reason: "the session was cancelled")
+                }
+            }
             let rows = try await connection.query("""
                 UPDATE sessions SET status = \(target!.rawValue), sequence = sequence + 1, version = version + 1,
                     updated_at = now()

@@ -1,0 +1,240 @@
+import Foundation
+import PostgresNIO
+
+public struct ActionItemInput: Sendable {
+    public var workingGroupID: UUID?
+    public var agendaItemID: UUID?
+    public var title: String?
+    public var ownerID: UUID?
+    public var dueOn: String?
+    public var status: String?
+    public var progress: Int?
+    public var note: String?
+
+    public init(
+        workingGroupID: UUID? = nil, agendaItemID: UUID? = nil, title: String? = nil, ownerID: UUID? = nil,
+        dueOn: String? = nil, status: String? = nil, progress: Int? = nil, note: String? = nil
+    ) {
+        self.workingGroupID = workingGroupID
+        self.agendaItemID = agendaItemID
+        self.title = title
+        self.ownerID = ownerID
+        self.dueOn = dueOn
+        self.status = status
+        self.progress = progress
+        self.note = note
+    }
+}
+
+public struct ActionItemFilter: Sendable {
+    public var status: String?
+    public var ownerID: UUID?
+    public var workingGroupID: UUID?
+    public var direction: String?
+    public var overdue: Bool?
+    public var dueBefore: String?
+
+    public init(
+        status: String? = nil, ownerID: UUID? = nil, workingGroupID: UUID? = nil, direction: String? = nil,
+        overdue: Bool? = nil, dueBefore: String? = nil
+    ) {
+        self.status = status
+        self.ownerID = ownerID
+        self.workingGroupID = workingGroupID
+        self.direction = direction
+        self.overdue = overdue
+        self.dueBefore = dueBefore
+    }
+}
+
+extension Dialogue {
+    static let actionColumns = """
+        x.id, x.working_group_id, x.agenda_item_id, x.title, x.owner_id, x.due_on::text, x.status, x.progress, \
+        (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped')), x.version, x.created_at, \
+        x.updated_at, o.kind
+        """
+
+    func decodeAction(_ row: PostgresRow, viewer: Viewer) throws -> ActionItem {
+        let (id, groupID, agendaItemID, title, ownerID, dueOn, status, progress, overdue, version, createdAt, updatedAt, ownerKind) =
+            try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
+        let hideOwner = !AccessPolicy.seesMembership(
+            viewer, ofKind: ParticipantKind(rawValue: ownerKind) ?? .diaspora, participantID: ownerID)
+        return ActionItem(
+            id: id, workingGroupID: groupID, agendaItemID: agendaItemID, title: title, ownerID: hideOwner ? nil : ownerID,
+            dueOn: dueOn, status: ActionStatus(rawValue: status) ?? .open, progress: progress, overdue: overdue,
+            version: version, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    func authorizedAction(
+        _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
+    ) async throws -> (ActionItem, Viewer, ownerID: UUID) {
+        let viewer = try await viewer(context, connection)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Dialogue.actionColumns) FROM action_items x JOIN participants o ON o.id = x.owner_id
+            WHERE x.id = \(id) \(unescaped: lock ? "FOR UPDATE OF x" : "")
+            """, logger: logger).collect()
+        guard let row = rows.first else { throw DomainError.notFound("action item not found") }
+        let values = try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
+        try AccessPolicy.require(
+            viewer, operation, .actionItem(groupID: values.1, ownerID: values.4), notFound: "action item not found")
+        return (try decodeAction(row, viewer: viewer), viewer, values.4)
+    }
+
+    /// Coordinators assign follow-up, typically from an adopted agenda item (then the group is
+    /// the proposal's, unless given).
+    public func createActionItem(_ context: CallContext, _ input: ActionItemInput) async throws -> ActionItem {
+        try AccessPolicy.requireCoordinator(context.actor, "create action items")
+        var validator = Validator()
+        let title = validator.text(input.title, "title", max: 300)
+        if input.ownerID == nil { validator.fail("owner_id", "is required") }
+        let dueOn = ActionRules.checkDate(input.dueOn, field: "due_on", validator: &validator)
+        if input.dueOn == nil { validator.fail("due_on", "is required") }
+        try validator.check()
+        return try await database.transaction { connection in
+            var groupID = input.workingGroupID
+            if let agendaItemID = input.agendaItemID {
+                let rows = try await connection.query("""
+                    SELECT i.outcome, p.working_group_id, s.working_group_id FROM agenda_items i
+                    JOIN sessions s ON s.id = i.session_id LEFT JOIN proposals p ON p.id = i.proposal_id
+                    WHERE i.id = \(agendaItemID)
+                    """, logger: logger).collect()
+                guard let (outcome, proposalGroup, sessionGroup) = try rows.first?.decode((String?, UUID?, UUID?).self) else {
+                    throw DomainError.invalid("agenda_item_id", "no such agenda item")
+                }
+                guard outcome == AgendaOutcome.adopted.rawValue else {
+                    throw DomainError.invalid("agenda_item_id", "action items follow from an adopted agenda item")
+                }
+                groupID = groupID ?? proposalGroup ?? sessionGroup
+            }
+            guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
+            _ = try await loadGroup(connection, id: groupID, lock: false)
+            let owner = try await lockedParticipant(connection, id: input.ownerID!, lock: false)
+            guard owner.status == .active else {
+                throw DomainError.invalid("owner_id", "the owner must be an active participant")
+            }
+            let id = try await connection.query("""
+                INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
+                VALUES (\(groupID), \(input.agendaItemID), \(title!), \(owner.id), \(dueOn!)::date) RETURNING id
+                """, logger: logger).collect().first!.decode(UUID.self)
+            try await connection.query("""
+                INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
+                VALUES (\(id), \(context.actor.participantID), 'open', 0, \(input.note ?? ""))
+                """, logger: logger)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
+                objectID: id.uuidString.lowercased(),
+                diff: ["working_group_id": groupID.uuidString.lowercased(), "due_on": dueOn, "title": title])
+            return try await authorizedAction(connection, context, id: id, .read).0
+        }
+    }
+
+    public func getActionItem(_ context: CallContext, id: UUID) async throws -> ActionItem {
+        try await database.read { connection in try await authorizedAction(connection, context, id: id, .read).0 }
+    }
+
+    /// The owner reports status and progress with a note; a coordinator may also change title,
+    /// owner and due date. Every change is a row in the item's timeline.
+    public func updateActionItem(_ context: CallContext, id: UUID, _ input: ActionItemInput, ifMatch: Int?) async throws -> ActionItem {
+        var validator = Validator()
+        let status = validator.choice(input.status, "status", as: ActionStatus.self, required: false)
+        let title = validator.text(input.title, "title", required: false, max: 300)
+        let dueOn = ActionRules.checkDate(input.dueOn, field: "due_on", validator: &validator)
+        let note = validator.text(input.note, "note", required: false, max: 5000, min: 0)
+        if input.workingGroupID != nil || input.agendaItemID != nil {
+            validator.fail("working_group_id", "an action item stays in its group; create another one instead")
+        }
+        try validator.check()
+        return try await database.transaction { connection in
+            let (current, viewer, _) = try await authorizedAction(connection, context, id: id, .update, lock: true)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            if (title != nil || dueOn != nil || input.ownerID != nil) && !viewer.seesEverything {
+                throw DomainError.forbidden("only a coordinator may change the title, owner or due date")
+            }
+            if let ownerID = input.ownerID {
+                let owner = try await lockedParticipant(connection, id: ownerID, lock: false)
+                guard owner.status == .active else { throw DomainError.invalid("owner_id", "the owner must be an active participant") }
+            }
+            let next = try ActionRules.apply(
+                status: status, progress: input.progress, note: note, to: (current.status, current.progress))
+            try await connection.query("""
+                UPDATE action_items SET title = coalesce(\(title), title), owner_id = coalesce(\(input.ownerID), owner_id),
+                    due_on = coalesce(\(dueOn)::date, due_on), status = \(next.status.rawValue), progress = \(next.progress),
+                    closed_at = CASE WHEN \(next.status.isClosed) THEN coalesce(closed_at, now()) ELSE NULL END,
+                    version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO action_item_updates (action_item_id, author_id, from_status, to_status, from_progress, to_progress, note)
+                VALUES (\(id), \(context.actor.participantID), \(current.status.rawValue), \(next.status.rawValue),
+                        \(current.progress), \(next.progress), \(note ?? ""))
+                """, logger: logger)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "action_item.update", objectType: "action_item",
+                objectID: id.uuidString.lowercased(),
+                diff: ["status": next.status.rawValue, "progress": String(next.progress), "due_on": dueOn, "title": title])
+            return try await authorizedAction(connection, context, id: id, .read).0
+        }
+    }
+
+    public func actionUpdates(_ context: CallContext, id: UUID) async throws -> [ActionUpdate] {
+        try await database.read { connection in
+            let (_, viewer, _) = try await authorizedAction(connection, context, id: id, .read)
+            let rows = try await connection.query("""
+                SELECT u.id, u.author_id, coalesce(a.kind, ''), u.from_status, u.to_status, u.from_progress, u.to_progress,
+                       u.note, u.created_at
+                FROM action_item_updates u LEFT JOIN participants a ON a.id = u.author_id
+                WHERE u.action_item_id = \(id) ORDER BY u.created_at, u.id
+                """, logger: logger).collect()
+            return try rows.map { row in
+                let (updateID, author, authorKind, from, to, fromProgress, toProgress, note, at) =
+                    try row.decode((UUID, UUID?, String, String?, String, Int?, Int, String, Date).self)
+                let hidden = author.map {
+                    !AccessPolicy.seesMembership(viewer, ofKind: ParticipantKind(rawValue: authorKind) ?? .diaspora, participantID: $0)
+                } ?? false
+                return ActionUpdate(
+                    id: updateID, authorID: hidden ? nil : author, fromStatus: from.flatMap(ActionStatus.init(rawValue:)),
+                    toStatus: ActionStatus(rawValue: to) ?? .open, fromProgress: fromProgress, toProgress: toProgress,
+                    note: note, at: at)
+            }
+        }
+    }
+
+    public func listActionItems(_ context: CallContext, page: PageRequest, filter: ActionItemFilter) async throws -> Page<ActionItem> {
+        var validator = Validator()
+        let status = validator.choice(filter.status, "status", as: ActionStatus.self, required: false)
+        let dueBefore = ActionRules.checkDate(filter.dueBefore, field: "due_before", validator: &validator)
+        if let direction = filter.direction, !Dialogue.directionSlugs.contains(direction) {
+            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
+        }
+        try validator.check()
+        let scope = "actions|\(status?.rawValue ?? "")|\(filter.ownerID?.uuidString ?? "")|\(filter.workingGroupID?.uuidString ?? "")|"
+            + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            let groups = Array(viewer.groupIDs)
+            let selfID = context.actor.participantID
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.actionColumns)
+                FROM action_items x JOIN participants o ON o.id = x.owner_id JOIN working_groups g ON g.id = x.working_group_id
+                WHERE (\(viewer.seesEverything) OR x.working_group_id = ANY(\(groups)) OR x.owner_id = \(selfID))
+                  AND (\(status?.rawValue)::text IS NULL OR x.status = \(status?.rawValue))
+                  AND (\(filter.ownerID)::uuid IS NULL OR (x.owner_id = \(filter.ownerID)
+                       AND (\(viewer.seesEverything) OR o.kind <> 'in_country_proxy' OR o.id = \(selfID))))
+                  AND (\(filter.workingGroupID)::uuid IS NULL OR x.working_group_id = \(filter.workingGroupID))
+                  AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
+                  AND (\(filter.overdue)::boolean IS NULL OR \(filter.overdue) =
+                       (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped')))
+                  AND (\(dueBefore)::date IS NULL OR x.due_on < \(dueBefore)::date)
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (x.created_at, x.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY x.created_at, x.id
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            return pageOf(try rows.map { try decodeAction($0, viewer: viewer) }, limit: page.limit, scope: scope) {
+                KeysetPosition(createdAt: $0.createdAt, id: $0.id)
+            }
+        }
+    }
+}

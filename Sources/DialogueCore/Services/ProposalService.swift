@@ -1,0 +1,316 @@
+import Foundation
+import PostgresNIO
+
+public struct ProposalInput: Sendable {
+    public var workingGroupID: UUID?
+    public var title: String?
+    public var summary: String?
+    public var body: String?
+    public var kind: String?
+    public var scale: String?
+
+    public init(
+        workingGroupID: UUID? = nil, title: String? = nil, summary: String? = nil, body: String? = nil,
+        kind: String? = nil, scale: String? = nil
+    ) {
+        self.workingGroupID = workingGroupID
+        self.title = title
+        self.summary = summary
+        self.body = body
+        self.kind = kind
+        self.scale = scale
+    }
+}
+
+public struct ProposalFilter: Sendable {
+    public var query: String?
+    public var workingGroupID: UUID?
+    public var direction: String?
+    public var status: String?
+    public var kind: String?
+    public var authorID: UUID?
+
+    public init(
+        query: String? = nil, workingGroupID: UUID? = nil, direction: String? = nil, status: String? = nil,
+        kind: String? = nil, authorID: UUID? = nil
+    ) {
+        self.query = query
+        self.workingGroupID = workingGroupID
+        self.direction = direction
+        self.status = status
+        self.kind = kind
+        self.authorID = authorID
+    }
+}
+
+extension Dialogue {
+    /// Columns of a proposal row `p`, with its author's kind `a` and the endorsements the viewer
+    /// may see (`$viewerSeesAll`/`$viewer` bound by the caller's query).
+    static let proposalColumns = """
+        p.id, p.working_group_id, p.title, p.summary, p.body, p.kind, p.scale, p.author_id, p.status, p.version, \
+        p.created_at, p.updated_at, a.kind
+        """
+
+    func decodeProposal(_ row: PostgresRow, viewer: Viewer, endorsements: Int) throws -> Proposal {
+        let (id, groupID, title, summary, body, kind, scale, authorID, status, version, createdAt, updatedAt, authorKind) =
+            try row.decode((UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self)
+        let hideAuthor = !AccessPolicy.seesMembership(
+            viewer, ofKind: ParticipantKind(rawValue: authorKind) ?? .diaspora, participantID: authorID)
+        return Proposal(
+            id: id, workingGroupID: groupID, title: title, summary: summary, body: body,
+            kind: ProposalKind(rawValue: kind) ?? .other, scale: ProposalScale(rawValue: scale) ?? .small,
+            authorID: hideAuthor ? nil : authorID, status: ProposalStatus(rawValue: status) ?? .draft,
+            endorsementCount: endorsements, version: version, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    /// Endorsements counted as the viewer may see them: a proxy's endorsement is evidence of
+    /// membership, so members count only the endorsers they could see listed.
+    func visibleEndorsements(_ connection: PostgresConnection, viewer: Viewer, proposalIDs: [UUID]) async throws -> [UUID: Int] {
+        guard !proposalIDs.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT e.proposal_id, count(*)::bigint FROM endorsements e JOIN participants p ON p.id = e.participant_id
+            WHERE e.proposal_id = ANY(\(proposalIDs))
+              AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(viewer.actor.participantID))
+            GROUP BY e.proposal_id
+            """, logger: logger).collect()
+        var counts: [UUID: Int] = [:]
+        for row in rows {
+            let (id, count) = try row.decode((UUID, Int).self)
+            counts[id] = count
+        }
+        return counts
+    }
+
+    /// Loads a proposal and checks `operation` on it; drafts of others and invisible ones are 404.
+    func authorizedProposal(
+        _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
+    ) async throws -> (Proposal, Viewer, authorID: UUID) {
+        let viewer = try await viewer(context, connection)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Dialogue.proposalColumns) FROM proposals p JOIN participants a ON a.id = p.author_id
+            WHERE p.id = \(id) \(unescaped: lock ? "FOR UPDATE OF p" : "")
+            """, logger: logger).collect()
+        guard let row = rows.first else { throw DomainError.notFound("proposal not found") }
+        let values = try row.decode(
+            (UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self)
+        let (groupID, authorID, status) = (values.1, values.7, ProposalStatus(rawValue: values.8) ?? .draft)
+        try AccessPolicy.require(
+            viewer, operation, .proposal(groupID: groupID, authorID: authorID, status: status), notFound: "proposal not found")
+        let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: [id])
+        return (try decodeProposal(row, viewer: viewer, endorsements: counts[id] ?? 0), viewer, authorID)
+    }
+
+    static func validatedProposal(_ input: ProposalInput, over current: Proposal?) throws -> ProposalInput {
+        var validator = Validator()
+        var result = ProposalInput()
+        result.title = validator.text(input.title, "title", required: current == nil, max: 200)
+        result.summary = validator.text(input.summary, "summary", required: false, max: 500, min: 0)
+        result.body = validator.text(input.body, "body", required: false, max: 20000, min: 0)
+        result.kind = validator.choice(input.kind, "kind", as: ProposalKind.self, required: current == nil)?.rawValue
+        result.scale = validator.choice(input.scale, "scale", as: ProposalScale.self, required: current == nil)?.rawValue
+        if current == nil, input.workingGroupID == nil { validator.fail("working_group_id", "is required") }
+        if current != nil, input.workingGroupID != nil { validator.fail("working_group_id", "cannot be changed") }
+        result.workingGroupID = input.workingGroupID
+        try validator.check()
+        return result
+    }
+
+    /// A member of the group (chair or member, with a member token) or a coordinator drafts a
+    /// proposal; it stays visible to its author alone until submitted.
+    public func createProposal(_ context: CallContext, _ input: ProposalInput) async throws -> Proposal {
+        guard let authorID = context.actor.participantID else {
+            throw DomainError.invalid("author", "a proposal needs an author; the operator has none")
+        }
+        let fields = try Dialogue.validatedProposal(input, over: nil)
+        return try await database.transaction { connection in
+            let viewer = try await viewer(context, connection)
+            let groupID = fields.workingGroupID!
+            try AccessPolicy.require(viewer, .read, .workingGroup(id: groupID), notFound: "working group not found")
+            guard viewer.seesEverything || viewer.contributes(to: groupID) else {
+                throw DomainError.forbidden("only members of the working group (not observers) may put forward proposals")
+            }
+            let group = try await loadGroup(connection, id: groupID, lock: false)
+            guard group.status == .active else { throw DomainError.conflict("the working group is archived") }
+            let id = try await connection.query("""
+                INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id)
+                VALUES (\(groupID), \(fields.title!), \(fields.summary ?? ""), \(fields.body ?? ""), \(fields.kind!),
+                        \(fields.scale!), \(authorID))
+                RETURNING id
+                """, logger: logger).collect().first!.decode(UUID.self)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
+                objectID: id.uuidString.lowercased(), diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft"])
+            return try await authorizedProposal(connection, context, id: id, .read).0
+        }
+    }
+
+    /// The proposal with its full history (who, when, from, to, note).
+    public func getProposal(_ context: CallContext, id: UUID) async throws -> Proposal {
+        try await database.read { connection in
+            var (proposal, viewer, _) = try await authorizedProposal(connection, context, id: id, .read)
+            let rows = try await connection.query("""
+                SELECT t.actor_id, coalesce(a.kind, ''), t.automatic, t.from_status, t.to_status, t.note, t.created_at
+                FROM proposal_transitions t LEFT JOIN participants a ON a.id = t.actor_id
+                WHERE t.proposal_id = \(id) ORDER BY t.created_at, t.id
+                """, logger: logger).collect()
+            proposal.history = try rows.map { row in
+                let (actor, actorKind, automatic, from, to, note, at) = try row.decode((UUID?, String, Bool, String, String, String, Date).self)
+                let hidden = actor.map {
+                    !AccessPolicy.seesMembership(viewer, ofKind: ParticipantKind(rawValue: actorKind) ?? .diaspora, participantID: $0)
+                } ?? false
+                return ProposalTransition(
+                    actorID: hidden ? nil : actor, automatic: automatic, from: ProposalStatus(rawValue: from) ?? .draft,
+                    to: ProposalStatus(rawValue: to) ?? .draft, note: note, at: at)
+            }
+            return proposal
+        }
+    }
+
+    /// The author edits a draft.
+    public func updateProposal(_ context: CallContext, id: UUID, _ input: ProposalInput, ifMatch: Int?) async throws -> Proposal {
+        try await database.transaction { connection in
+            let (current, _, _) = try await authorizedProposal(connection, context, id: id, .update, lock: true)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            let fields = try Dialogue.validatedProposal(input, over: current)
+            try await connection.query("""
+                UPDATE proposals SET title = coalesce(\(fields.title), title), summary = coalesce(\(fields.summary), summary),
+                    body = coalesce(\(fields.body), body), kind = coalesce(\(fields.kind), kind),
+                    scale = coalesce(\(fields.scale), scale), version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """, logger: logger)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "proposal.update", objectType: "proposal",
+                objectID: id.uuidString.lowercased(), diff: ["title": fields.title])
+            return try await authorizedProposal(connection, context, id: id, .read).0
+        }
+    }
+
+    /// A requested move through the life cycle (submit, withdraw, review, accept, decline).
+    public func transitionProposal(
+        _ context: CallContext, id: UUID, to rawStatus: String?, note: String?, ifMatch: Int?
+    ) async throws -> Proposal {
+        var validator = Validator()
+        let target = validator.choice(rawStatus, "to", as: ProposalStatus.self)
+        let note = validator.text(note, "note", required: false, max: 2000, min: 0) ?? ""
+        try validator.check()
+        return try await database.transaction { connection in
+            let (current, viewer, authorID) = try await authorizedProposal(connection, context, id: id, .read, lock: true)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            var movers: Set<ProposalRules.Mover> = []
+            if context.actor.participantID == authorID, context.actor.isAtLeast(.member) { movers.insert(.author) }
+            if viewer.seesEverything { movers.insert(.coordinator) }
+            try ProposalRules.check(from: current.status, to: target!, movers: movers)
+            try await recordProposalTransition(
+                connection, context, proposalID: id, from: current.status, to: target!, note: note, automatic: false)
+            return try await authorizedProposal(connection, context, id: id, .read).0
+        }
+    }
+
+    /// Writes a transition: the status, its history row and the audit row, in the caller's
+    /// transaction. Automatic moves (from agendas) come through here too.
+    func recordProposalTransition(
+        _ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, from: ProposalStatus,
+        to: ProposalStatus, note: String, automatic: Bool
+    ) async throws {
+        try await connection.query(
+            "UPDATE proposals SET status = \(to.rawValue), version = version + 1, updated_at = now() WHERE id = \(proposalID)",
+            logger: logger)
+        try await connection.query("""
+            INSERT INTO proposal_transitions (proposal_id, actor_id, automatic, from_status, to_status, note)
+            VALUES (\(proposalID), \(context.actor.participantID), \(automatic), \(from.rawValue), \(to.rawValue), \(note))
+            """, logger: logger)
+        try await AuditLog.append(
+            connection, logger: logger, context: context, action: "proposal.transition", objectType: "proposal",
+            objectID: proposalID.uuidString.lowercased(),
+            diff: ["from": from.rawValue, "to": to.rawValue, "automatic": String(automatic)])
+    }
+
+    /// Proposals the caller may see, newest first; `q` searches title, summary and body.
+    public func listProposals(_ context: CallContext, page: PageRequest, filter: ProposalFilter) async throws -> Page<Proposal> {
+        var validator = Validator()
+        let status = validator.choice(filter.status, "status", as: ProposalStatus.self, required: false)
+        let kind = validator.choice(filter.kind, "kind", as: ProposalKind.self, required: false)
+        if let direction = filter.direction, !Dialogue.directionSlugs.contains(direction) {
+            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
+        }
+        let query = validator.text(filter.query, "q", required: false, max: 200)
+        try validator.check()
+        let scope = "proposals|\(query ?? "")|\(filter.workingGroupID?.uuidString ?? "")|\(filter.direction ?? "")|"
+            + "\(status?.rawValue ?? "")|\(kind?.rawValue ?? "")|\(filter.authorID?.uuidString ?? "")"
+        let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
+        return try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            let groups = Array(viewer.groupIDs)
+            let selfID = context.actor.participantID
+            let afterMicros = after?.createdAtMicros, afterID = after?.id
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Dialogue.proposalColumns)
+                FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
+                WHERE (p.status <> 'draft' OR p.author_id = \(selfID))
+                  AND (\(viewer.seesEverything) OR p.author_id = \(selfID) OR p.working_group_id = ANY(\(groups)))
+                  AND (\(query)::text IS NULL OR p.search @@ websearch_to_tsquery('simple', \(query)))
+                  AND (\(filter.workingGroupID)::uuid IS NULL OR p.working_group_id = \(filter.workingGroupID))
+                  AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
+                  AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
+                  AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
+                  AND (\(filter.authorID)::uuid IS NULL OR (p.author_id = \(filter.authorID)
+                       AND (\(viewer.seesEverything) OR a.kind <> 'in_country_proxy' OR a.id = \(selfID))))
+                  AND (\(afterMicros)::bigint IS NULL
+                       OR (p.created_at, p.id) < ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                ORDER BY p.created_at DESC, p.id DESC
+                LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            let ids = try rows.map { try $0.decode((UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self).0 }
+            let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: ids)
+            let items = try rows.map { row in
+                let proposal = try decodeProposal(row, viewer: viewer, endorsements: 0)
+                return try decodeProposal(row, viewer: viewer, endorsements: counts[proposal.id] ?? 0)
+            }
+            return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
+        }
+    }
+
+    /// Endorses as the caller: a member of the group, not the author, while the proposal is alive.
+    public func endorse(_ context: CallContext, proposalID: UUID, withdraw: Bool = false) async throws -> Proposal {
+        guard let participantID = context.actor.participantID else {
+            throw DomainError.invalid("participant", "endorsements are personal; the operator has none")
+        }
+        return try await database.transaction { connection in
+            let (proposal, viewer, authorID) = try await authorizedProposal(connection, context, id: proposalID, .read, lock: true)
+            if authorID == participantID { throw DomainError.forbidden("authors cannot endorse their own proposal") }
+            guard viewer.contributes(to: proposal.workingGroupID) else {
+                throw DomainError.forbidden("only members of the working group (not observers) may endorse its proposals")
+            }
+            if withdraw {
+                try await connection.query(
+                    "DELETE FROM endorsements WHERE proposal_id = \(proposalID) AND participant_id = \(participantID)", logger: logger)
+            } else {
+                guard ProposalRules.endorsable.contains(proposal.status) else {
+                    throw DomainError.conflict("a \(proposal.status.rawValue) proposal cannot be endorsed")
+                }
+                try await connection.query("""
+                    INSERT INTO endorsements (proposal_id, participant_id) VALUES (\(proposalID), \(participantID))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: withdraw ? "proposal.unendorse" : "proposal.endorse",
+                objectType: "proposal", objectID: proposalID.uuidString.lowercased(), diff: [:])
+            return try await authorizedProposal(connection, context, id: proposalID, .read).0
+        }
+    }
+
+    /// Who endorsed, as the caller may see it.
+    public func listEndorsers(_ context: CallContext, proposalID: UUID) async throws -> [(participantID: UUID, displayName: String, at: Date)] {
+        try await database.read { connection in
+            let (_, viewer, _) = try await authorizedProposal(connection, context, id: proposalID, .read)
+            let rows = try await connection.query("""
+                SELECT p.id, p.display_name, e.created_at FROM endorsements e JOIN participants p ON p.id = e.participant_id
+                WHERE e.proposal_id = \(proposalID)
+                  AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(viewer.actor.participantID))
+                ORDER BY e.created_at
+                """, logger: logger).collect()
+            return try rows.map { try $0.decode((UUID, String, Date).self) }.map { ($0.0, $0.1, $0.2) }
+        }
+    }
+}

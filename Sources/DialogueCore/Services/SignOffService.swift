@@ -1,0 +1,61 @@
+import Foundation
+import PostgresNIO
+
+extension Dialogue {
+    /// Which side a participant signs for: their organization's side, else officials for the
+    /// government and everyone else for the movement (the same rule as group health).
+    static let sideExpression = "coalesce(o.side, CASE p.kind WHEN 'official' THEN 'government' ELSE 'movement' END)"
+
+    /// A chair signs the outcomes of a held session for their side. Once both the government
+    /// and the movement side have signed, outcomes are frozen; corrections become new items.
+    public func signOff(_ context: CallContext, sessionID: UUID) async throws -> [SignOff] {
+        guard let participantID = context.actor.participantID, context.actor.isAtLeast(.member) else {
+            throw DomainError.forbidden("sign-off is by a chair, with their own member token")
+        }
+        return try await database.transaction { connection in
+            let (session, _) = try await authorizedSession(connection, context, id: sessionID, .read, lock: true)
+            guard session.status == .held else {
+                throw DomainError.conflict("outcomes are signed off once the session is held; it is \(session.status.rawValue)")
+            }
+            let chair = try await connection.query("""
+                SELECT \(unescaped: Dialogue.sideExpression)
+                FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
+                WHERE p.id = \(participantID)
+                  AND EXISTS (SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.role = 'chair'
+                              AND (m.working_group_id = \(session.workingGroupID)
+                                   OR (\(session.workingGroupID)::uuid IS NULL AND EXISTS (
+                                       SELECT 1 FROM attendances a WHERE a.session_id = \(sessionID) AND a.participant_id = p.id))))
+                """, logger: logger).collect().first?.decode(String.self)
+            guard let side = chair else {
+                throw DomainError.forbidden(
+                    session.workingGroupID == nil
+                        ? "only a working-group chair invited to this session may sign off its outcomes"
+                        : "only a chair of this working group may sign off its outcomes")
+            }
+            guard side == "government" || side == "movement" else {
+                throw DomainError.forbidden("sign-off is by one chair of the government side and one of the movement side")
+            }
+            let inserted = try await connection.query("""
+                INSERT INTO session_signoffs (session_id, side, participant_id) VALUES (\(sessionID), \(side), \(participantID))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger).collect()
+            guard !inserted.isEmpty else { throw DomainError.conflict("the \(side) side has already signed off this session") }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "session.signoff", objectType: "session",
+                objectID: sessionID.uuidString.lowercased(), diff: ["side": side])
+            return try await signedSides(connection, sessionID: sessionID)
+        }
+    }
+
+    public func signOffs(_ context: CallContext, sessionID: UUID) async throws -> [SignOff] {
+        try await database.read { connection in
+            let (_, viewer) = try await authorizedSession(connection, context, id: sessionID, .read)
+            // Who signed is named to coordinators; others learn which sides did and when.
+            return try await signedSides(connection, sessionID: sessionID).map { signOff in
+                var shown = signOff
+                if !viewer.seesEverything && signOff.participantID != context.actor.participantID { shown.participantID = nil }
+                return shown
+            }
+        }
+    }
+}
