@@ -27,7 +27,7 @@ stop:
 # Tests always use a loopback PostgreSQL: the embedded cluster, or DIALOGUE_TEST_DATABASE_URL.
 test: test-tools
 	@if [[ -z "$$DIALOGUE_TEST_DATABASE_URL" ]]; then \
-		export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh ensure)"; fi; \
+		deploy/local-cluster.sh ensure >/dev/null && export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh url)"; fi; \
 	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
 	$(MAKE) --no-print-directory test-contract

@@ -70,13 +70,14 @@ let package = Package(
             dependencies: [
                 "DialogueCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DialogueCoreTests",
-            dependencies: ["DialogueCore", "DialogueTestSupport"],
+            dependencies: ["DialogueCore", "DialogueTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The embedded development database: a private PostgreSQL cluster for this checkout.
 #
-#   deploy/local-cluster.sh ensure   create on first use, start if stopped, print DATABASE_URL
+#   deploy/local-cluster.sh ensure   create on first use, start if stopped, print the owner's URL
+#                                    (migrations) and, on a second line, the service role's URL
 #   deploy/local-cluster.sh stop     stop it (pg_ctl, i.e. by the cluster's own pid file)
 #   deploy/local-cluster.sh status   say whether it runs, and where it lives
 #
@@ -16,6 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.data"
 DB_NAME="dialogue"
 DB_USER="dialogue"
+SERVICE_USER="dialogue_service"
 
 say() { printf 'local-cluster: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -72,6 +74,13 @@ url() {
         "$DB_USER" "$(cat "$STATE/password")" "$(cat "$STATE/port")" "$DB_NAME"
 }
 
+# The role the service runs as: a login that holds the grants of `dialogue_app` (made by the
+# migrations), never the owner's (SECURITY.md 9: least privilege).
+service_url() {
+    printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=disable\n' \
+        "$SERVICE_USER" "$(cat "$STATE/service-password")" "$(cat "$STATE/port")" "$DB_NAME"
+}
+
 init_cluster() {
     local dir="$1" bindir="$2"
     ensure_owner_user
@@ -106,12 +115,33 @@ start_cluster() {
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 9>&- \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir'" start >/dev/null \
         || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start"; }
+}
+
+# The database and the service's login role; idempotent, so it runs on every `ensure`.
+ensure_database_and_roles() {
+    local port
+    port="$(cat "$STATE/port")"
     export PGPASSWORD
     PGPASSWORD="$(cat "$STATE/password")"
     if ! psql -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then
         psql -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres -qc "CREATE DATABASE $DB_NAME" >/dev/null
     fi
+    if [[ ! -f "$STATE/service-password" ]]; then
+        (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$STATE/service-password")
+    fi
+    psql -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres -q -v ON_ERROR_STOP=1 \
+        -v pw="$(cat "$STATE/service-password")" >/dev/null <<'SQL'
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dialogue_app') AS need_app \gset
+\if :need_app
+CREATE ROLE dialogue_app NOLOGIN;
+\endif
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dialogue_service') AS need_service \gset
+\if :need_service
+CREATE ROLE dialogue_service LOGIN IN ROLE dialogue_app;
+\endif
+ALTER ROLE dialogue_service PASSWORD :'pw';
+SQL
 }
 
 cmd_ensure() {
@@ -127,7 +157,9 @@ cmd_ensure() {
     fi
     if [[ ! -f "$dir/data/PG_VERSION" ]]; then init_cluster "$dir" "$bindir"; fi
     start_cluster "$dir" "$bindir"
+    ensure_database_and_roles
     url
+    service_url
 }
 
 cmd_stop() {
@@ -157,7 +189,8 @@ cmd_status() {
 case "${1:-}" in
     ensure) cmd_ensure ;;
     url) url ;;
+    service-url) service_url ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) die "usage: $0 ensure|url|stop|status" ;;
+    *) die "usage: $0 ensure|url|service-url|stop|status" ;;
 esac

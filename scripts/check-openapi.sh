@@ -13,7 +13,8 @@ BIN="$(swift build --show-bin-path)/dialogue-admin"
 [[ -x "$BIN" ]] || swift build --product dialogue-admin >&2
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 # A throwaway database of its own on the test server (dropped by the next test run too).
-SERVER_URL="${DIALOGUE_TEST_DATABASE_URL:-$(deploy/local-cluster.sh ensure)}"
+if [[ -z "${DIALOGUE_TEST_DATABASE_URL:-}" ]]; then deploy/local-cluster.sh ensure >/dev/null; fi
+SERVER_URL="${DIALOGUE_TEST_DATABASE_URL:-$(deploy/local-cluster.sh url)}"
 DB="dlgt_contract_$$"
 psql -q "$SERVER_URL" -c "CREATE DATABASE $DB"
 export DATABASE_URL="${SERVER_URL/\/dialogue\?//$DB?}"

@@ -18,19 +18,17 @@ enum CLI {
         do {
             let configuration = try Configuration.fromEnvironment()
             let logger = logger()
-            let database = Database(configuration: configuration.database, logger: logger)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                defer { group.cancelAll() }
-                let migrator = try Migrator(directory: configuration.sqlDirectory)
-                if try await !migrator.isCurrent(database) {
+            let migrator = try Migrator(directory: configuration.sqlDirectory)
+            try await withDatabase(configuration.migrationDatabase, logger: logger) { owner in
+                if try await !migrator.isCurrent(owner) {
                     guard configuration.usesEmbeddedDatabase && migrateIfEmbedded else {
                         throw ValidationError("the database schema is not current; run: dialogue-admin migrate up")
                     }
-                    try await migrator.migrate(database)
+                    try await migrator.migrate(owner)
                 }
-                let dialogue = try await Dialogue.load(database: database)
-                return try await body(dialogue)
+            }
+            return try await withDatabase(configuration.database, logger: logger) { database in
+                try await body(try await Dialogue.load(database: database))
             }
         } catch let error as ValidationError {
             throw error
@@ -51,6 +49,18 @@ enum CLI {
             cursor = page.nextCursor
         } while cursor != nil
         return items
+    }
+
+    /// Runs `body` with a connection pool on `configuration`, closed afterwards.
+    static func withDatabase<T: Sendable>(
+        _ configuration: DatabaseConfiguration, logger: Logger, _ body: (Database) async throws -> T
+    ) async throws -> T {
+        let database = Database(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            return try await body(database)
+        }
     }
 
     static func fail(_ error: any Error) -> Never {

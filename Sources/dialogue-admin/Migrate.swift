@@ -11,12 +11,9 @@ struct Migrate: AsyncParsableCommand {
     static func withDatabase<T: Sendable>(_ body: @Sendable (Database, Migrator) async throws -> T) async throws -> T {
         do {
             let configuration = try Configuration.fromEnvironment()
-            let database = Database(configuration: configuration.database, logger: CLI.logger())
             let migrator = try Migrator(directory: configuration.sqlDirectory)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                defer { group.cancelAll() }
-                return try await body(database, migrator)
+            return try await CLI.withDatabase(configuration.migrationDatabase, logger: CLI.logger()) { database in
+                try await body(database, migrator)
             }
         } catch {
             CLI.fail(error)

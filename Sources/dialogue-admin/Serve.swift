@@ -29,13 +29,19 @@ struct Serve: AsyncParsableCommand {
         }
         let database = Database(configuration: configuration.database, logger: logger)
         do {
+            let migrator = try Migrator(directory: configuration.sqlDirectory)
+            // Migrations run as the schema's owner, on a connection of their own; the service
+            // then runs as its least-privileged role.
+            let applied = try await CLI.withDatabase(configuration.migrationDatabase, logger: logger) { owner in
+                try await Self.waitForDatabase(owner, logger: logger)
+                if !configuration.usesEmbeddedDatabase { try await Self.checkDurability(owner) }
+                return try await migrator.migrate(owner)
+            }
+            logger.info("migrations current", metadata: ["applied_now": "\(applied.count)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.client.run() }
                 defer { group.cancelAll() }
-                let migrator = try Migrator(directory: configuration.sqlDirectory)
                 try await Self.waitForDatabase(database, logger: logger)
-                let applied = try await migrator.migrate(database)
-                logger.info("migrations current", metadata: ["applied_now": "\(applied.count)"])
                 let dialogue = try await Dialogue.load(database: database)
                 if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, host: host, port: port) }
                 let app = try DialogueHTTP.buildApplication(
@@ -68,6 +74,27 @@ struct Serve: AsyncParsableCommand {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         return result == 0 ? "port \(port) on \(host) is already in use (is dialogue already running? try --port)" : nil
+    }
+
+    /// SECURITY.md 10: an acknowledged write must survive a crash. Outside the embedded
+    /// development cluster, refuse a server that would lose one, unless explicitly allowed.
+    static func checkDurability(_ database: Database) async throws {
+        guard ProcessInfo.processInfo.environment["DIALOGUE_ALLOW_UNSAFE_DURABILITY"] != "1" else { return }
+        let settings = try await database.read { connection in
+            try await connection.query("""
+                SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')
+                """, logger: database.logger).collect().first?.decode((String, String, String).self)
+        }
+        guard let (fsync, synchronousCommit, fullPageWrites) = settings else { return }
+        var unsafe: [String] = []
+        if fsync == "off" { unsafe.append("fsync") }
+        if synchronousCommit == "off" { unsafe.append("synchronous_commit") }
+        if fullPageWrites == "off" { unsafe.append("full_page_writes") }
+        if !unsafe.isEmpty {
+            throw ConfigurationError.invalid(
+                "database", "\(unsafe.joined(separator: ", ")) is off, so acknowledged writes could be lost in a crash; "
+                    + "turn it on, or set DIALOGUE_ALLOW_UNSAFE_DURABILITY=1 to accept that")
+        }
     }
 
     /// At start-up the database may still be coming up (a container, a restart): wait a little.

@@ -30,7 +30,7 @@ public actor TestDatabases {
         let environment = ProcessInfo.processInfo.environment
         let url = environment["DIALOGUE_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        let configuration = try DatabaseConfiguration(url: url ?? EmbeddedCluster.ensureRunning())
+        let configuration = try DatabaseConfiguration(url: url ?? EmbeddedCluster.ensureRunning().owner)
         guard configuration.isLocal else {
             fatalError("tests refuse to run against a non-local database host (\(configuration.host))")
         }

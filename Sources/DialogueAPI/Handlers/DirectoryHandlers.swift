@@ -111,3 +111,28 @@ extension APIHandlers {
         return .noContent(.init())
     }
 }
+
+extension APIHandlers {
+    func compromiseParticipant(_ input: Operations.CompromiseParticipant.Input) async throws -> Operations.CompromiseParticipant.Output {
+        let context = try RequestScope.callContext()
+        guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
+        let participant = try await dialogue.markCompromised(
+            context, participantID: try pathID(input.path.id, "participant"), reason: body.reason)
+        return .ok(.init(body: .json(.init(participant))))
+    }
+
+    func listAudit(_ input: Operations.ListAudit.Input) async throws -> Operations.ListAudit.Output {
+        let context = try RequestScope.callContext()
+        let query = input.query
+        let page = try PageRequest(limit: query.limit, cursor: query.cursor)
+        let result = try await dialogue.listAudit(context, page: page, filter: AuditFilter(
+            actorID: try bodyID(query.actorId, "actor_id"), objectType: query.objectType, objectID: query.objectId,
+            from: query.from, to: query.to))
+        return .ok(.init(body: .json(.init(items: result.items.map {
+            .init(
+                seq: Int($0.seq), occurredAt: $0.occurredAt, actor: $0.actor, actorParticipantId: $0.actorParticipantID?.lowercasedString,
+                action: $0.action, objectType: $0.objectType, objectId: $0.objectID, diff: $0.diff, requestId: $0.requestID,
+                hash: $0.hash)
+        }, nextCursor: result.nextCursor))))
+    }
+}

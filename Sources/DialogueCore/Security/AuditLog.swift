@@ -165,3 +165,71 @@ extension AuditLog {
             """, logger: logger)
     }
 }
+
+/// One audit row as an admin reads it.
+public struct AuditEntryView: Sendable, Equatable {
+    public var seq: Int64
+    public var occurredAt: Date
+    public var actor: String
+    public var actorParticipantID: UUID?
+    public var action: String
+    public var objectType: String
+    public var objectID: String
+    public var diff: String
+    public var requestID: String
+    public var hash: String
+}
+
+public struct AuditFilter: Sendable {
+    public var actorID: UUID?
+    public var objectType: String?
+    public var objectID: String?
+    public var from: Date?
+    public var to: Date?
+
+    public init(actorID: UUID? = nil, objectType: String? = nil, objectID: String? = nil, from: Date? = nil, to: Date? = nil) {
+        self.actorID = actorID
+        self.objectType = objectType
+        self.objectID = objectID
+        self.from = from
+        self.to = to
+    }
+}
+
+extension Dialogue {
+    /// The trail, oldest first, for admins.
+    public func listAudit(_ context: CallContext, page: PageRequest, filter: AuditFilter) async throws -> Page<AuditEntryView> {
+        guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may read the audit trail") }
+        var validator = Validator()
+        let objectType = validator.text(filter.objectType, "object_type", required: false, max: 64)
+        let objectID = validator.text(filter.objectID, "object_id", required: false, max: 64)
+        try validator.check()
+        let scope = "audit|\(filter.actorID?.uuidString ?? "")|\(objectType ?? "")|\(objectID ?? "")|"
+            + "\(filter.from.map { Rows.micros($0) } ?? 0)|\(filter.to.map { Rows.micros($0) } ?? 0)"
+        // The keyset of the trail is its sequence number.
+        let afterSeq = try page.cursor.map { try cursors.decode($0, scope: scope).createdAtMicros }
+        return try await database.read { connection in
+            let rows = try await connection.query("""
+                SELECT seq, occurred_at, actor, actor_participant_id, action, object_type, object_id, diff, request_id, hash
+                FROM audit_log
+                WHERE (\(filter.actorID)::uuid IS NULL OR actor_participant_id = \(filter.actorID))
+                  AND (\(objectType)::text IS NULL OR object_type = \(objectType))
+                  AND (\(objectID)::text IS NULL OR object_id = \(objectID))
+                  AND (\(filter.from)::timestamptz IS NULL OR occurred_at >= \(filter.from))
+                  AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
+                  AND (\(afterSeq)::bigint IS NULL OR seq > \(afterSeq))
+                ORDER BY seq LIMIT \(page.limit + 1)
+                """, logger: logger).collect()
+            let items = try rows.map { row in
+                let (seq, at, actor, actorID, action, type, id, diff, requestID, hash) =
+                    try row.decode((Int64, Date, String, UUID?, String, String, String, String, String, String).self)
+                return AuditEntryView(
+                    seq: seq, occurredAt: at, actor: actor, actorParticipantID: actorID, action: action, objectType: type,
+                    objectID: id, diff: diff, requestID: requestID, hash: hash)
+            }
+            return pageOf(items, limit: page.limit, scope: scope) {
+                KeysetPosition(createdAtMicros: $0.seq, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+            }
+        }
+    }
+}

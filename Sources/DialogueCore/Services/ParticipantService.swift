@@ -118,15 +118,13 @@ extension Dialogue {
         }
     }
 
-    /// The audit diff names the kind and organization, never a proxy's pseudonym or any
-    /// contact field: the trail is read by admins and must stay safe to hand to an auditor.
+    /// The audit diff names the kind, status and organization, never a name or a contact
+    /// field: the chain cannot be edited, so anything in it outlives an erasure.
     static func participantAuditDiff(_ participant: Participant) -> AuditLog.Diff {
-        var diff: AuditLog.Diff = [
+        [
             "kind": participant.kind.rawValue, "status": participant.status.rawValue,
             "organization_id": participant.organizationID?.uuidString.lowercased(),
         ]
-        if participant.kind != .inCountryProxy { diff["display_name"] = participant.displayName }
-        return diff
     }
 
     /// One participant, if the caller may see it (else 404), with contact fields for

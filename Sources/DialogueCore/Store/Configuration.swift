@@ -3,7 +3,11 @@ import Logging
 
 /// Everything the service reads from its environment, validated once at start-up.
 public struct Configuration: Sendable {
+    /// Where the service reads and writes, as its least-privileged role.
     public var database: DatabaseConfiguration
+    /// Where migrations run, as the schema's owner (`DIALOGUE_MIGRATION_DATABASE_URL`, else
+    /// the service's own database URL).
+    public var migrationDatabase: DatabaseConfiguration
     /// True when the database is the embedded development cluster (nothing was configured).
     public var usesEmbeddedDatabase: Bool
     public var logLevel: Logger.Level
@@ -42,20 +46,31 @@ public struct Configuration: Sendable {
             sqlDirectory = nil
         }
         var database: DatabaseConfiguration?
+        var migrationDatabase: DatabaseConfiguration?
         var embedded = false
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             do { database = try DatabaseConfiguration(url: url) } catch { problems.append("\(error)") }
+            if let owner = environment["DIALOGUE_MIGRATION_DATABASE_URL"], !owner.isEmpty {
+                do { migrationDatabase = try DatabaseConfiguration(url: owner) } catch {
+                    problems.append("DIALOGUE_MIGRATION_DATABASE_URL: \(error)")
+                }
+            } else {
+                migrationDatabase = database
+            }
         } else if problems.isEmpty {
-            database = try DatabaseConfiguration(url: EmbeddedCluster.ensureRunning())
+            let urls = try EmbeddedCluster.ensureRunning()
+            database = try DatabaseConfiguration(url: urls.service)
+            migrationDatabase = try DatabaseConfiguration(url: urls.owner)
             embedded = true
         }
-        guard problems.isEmpty, var database, let sqlDirectory else {
+        guard problems.isEmpty, var database, var migrationDatabase, let sqlDirectory else {
             throw ConfigurationError.invalid("configuration", problems.joined(separator: "; "))
         }
         database.maximumConnections = poolSize
+        migrationDatabase.maximumConnections = 2
         let publicURL = environment["DIALOGUE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : String($0.reversed().drop(while: { $0 == "/" }).reversed()) }
         return Configuration(
-            database: database, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
+            database: database, migrationDatabase: migrationDatabase, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
             publicURL: publicURL)
     }
 }

@@ -9,14 +9,13 @@ import Synchronization
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
-
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
-        self.logger = logger
-    }
+    /// Where the pool connects (tests and tools that shell out need the same database).
+    public let configuration: DatabaseConfiguration
 
     public init(configuration: DatabaseConfiguration, logger: Logger) {
-        self.init(client: PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), logger: logger)
+        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        self.logger = logger
+        self.configuration = configuration
     }
 
     /// How long a request may wait for a pooled connection before the database counts as

@@ -30,19 +30,19 @@ public enum EmbeddedCluster {
         return nil
     }
 
-    /// Creates the cluster on first use, starts it if stopped, and returns its URL.
-    public static func ensureRunning() throws -> String {
+    /// Creates the cluster on first use, starts it if stopped, and returns the URLs of its
+    /// owner (who runs migrations) and of the service's least-privileged login.
+    public static func ensureRunning() throws -> (owner: String, service: String) {
         guard let root = checkoutRoot() else {
             throw ConfigurationError.missing(["DATABASE_URL (no checkout with deploy/local-cluster.sh found for the embedded default)"])
         }
         let (status, data) = try runCapturingStdout(
             "/bin/bash", [root.appendingPathComponent("deploy/local-cluster.sh").path, "ensure"])
-        guard status == 0,
-            let url = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty
-        else {
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard status == 0, lines.count == 2 else {
             throw ConfigurationError.invalid("embedded database", "deploy/local-cluster.sh ensure failed (see above)")
         }
-        return url
+        return (lines[0], lines[1])
     }
 
     /// Runs a program with stdout captured and stderr passed through. Foundation's

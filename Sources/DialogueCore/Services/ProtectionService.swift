@@ -1,0 +1,146 @@
+import Foundation
+import PostgresNIO
+
+/// Protecting in-country proxies (SECURITY.md 1-5): the sealed vault, the compromise drill,
+/// and erasure of a participant who must disappear.
+extension Dialogue {
+    /// Seals identifying fields (a JSON object) for a participant, replacing any earlier record.
+    /// Operator only: identifying data never travels through the HTTP API.
+    public func sealIdentity(_ context: CallContext, participantID: UUID, json: Data, key: VaultKey) async throws {
+        guard context.actor == .operatorCLI else { throw DomainError.forbidden("the vault is reachable from the CLI only") }
+        guard json.count <= 64 * 1024, (try? JSONSerialization.jsonObject(with: json)) is [String: Any] else {
+            throw DomainError.invalid("stdin", "expected a JSON object of identifying fields (at most 64 KiB)")
+        }
+        let sealed = try key.seal(json, participantID: participantID)
+        let fingerprint = key.fingerprint
+        try await database.transaction { connection in
+            _ = try await lockedParticipant(connection, id: participantID, lock: true)
+            try await connection.query("""
+                INSERT INTO sealed_identities (participant_id, sealed, key_fingerprint)
+                VALUES (\(participantID), \(sealed), \(fingerprint))
+                ON CONFLICT (participant_id) DO UPDATE SET sealed = excluded.sealed,
+                    key_fingerprint = excluded.key_fingerprint, version = sealed_identities.version + 1, updated_at = now()
+                """, logger: logger)
+            // The audit row says a record was sealed, never what it holds.
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "vault.seal", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(), diff: [:])
+        }
+    }
+
+    /// Reads a sealed record: the operator (admin at the CLI) only, with a reason that goes
+    /// into the audit trail in the same transaction as the read.
+    public func revealIdentity(_ context: CallContext, participantID: UUID, reason: String?, key: VaultKey) async throws -> Data {
+        guard context.actor == .operatorCLI else { throw DomainError.forbidden("the vault is reachable from the CLI only") }
+        var validator = Validator()
+        let reason = validator.text(reason, "reason", max: 500, min: 10)
+        try validator.check()
+        return try await database.transaction { connection in
+            let row = try await connection.query(
+                "SELECT sealed, key_fingerprint FROM sealed_identities WHERE participant_id = \(participantID)", logger: logger
+            ).collect().first
+            guard let (sealed, fingerprint) = try row?.decode((String, String).self) else {
+                throw DomainError.notFound("no sealed record for this participant")
+            }
+            guard fingerprint == key.fingerprint else { throw VaultError.wrongKey }
+            let plaintext = try key.open(sealed, participantID: participantID)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "vault.reveal", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(), diff: ["reason": reason])
+            return plaintext
+        }
+    }
+
+    /// Re-encrypts every record under `newKey` in one transaction, decrypting each new
+    /// ciphertext before commit: either every record moves to the new key, or none does.
+    public func rotateVaultKey(_ context: CallContext, from oldKey: VaultKey, to newKey: VaultKey) async throws -> Int {
+        guard context.actor == .operatorCLI else { throw DomainError.forbidden("the vault is reachable from the CLI only") }
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                "SELECT participant_id, sealed, key_fingerprint FROM sealed_identities ORDER BY participant_id FOR UPDATE",
+                logger: logger
+            ).collect()
+            var count = 0
+            for row in rows {
+                let (participantID, sealed, fingerprint) = try row.decode((UUID, String, String).self)
+                guard fingerprint == oldKey.fingerprint else { throw VaultError.wrongKey }
+                let plaintext = try oldKey.open(sealed, participantID: participantID)
+                let resealed = try newKey.seal(plaintext, participantID: participantID)
+                guard try newKey.open(resealed, participantID: participantID) == plaintext else { throw VaultError.corrupt }
+                try await connection.query("""
+                    UPDATE sealed_identities SET sealed = \(resealed), key_fingerprint = \(newKey.fingerprint),
+                        version = version + 1, updated_at = now()
+                    WHERE participant_id = \(participantID)
+                    """, logger: logger)
+                count += 1
+            }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "vault.rotate_key", objectType: "vault", objectID: "vault",
+                diff: ["records": String(count), "new_key": newKey.fingerprint])
+            return count
+        }
+    }
+
+    /// The compromise drill (SECURITY.md 5): one transaction revokes every token and calendar
+    /// feed of the participant, marks it compromised and writes the audit row. The very next
+    /// request with any of them is refused. Reactivation needs an admin and a new token.
+    public func markCompromised(_ context: CallContext, participantID: UUID, reason: String?) async throws -> Participant {
+        guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may run the compromise drill") }
+        var validator = Validator()
+        let reason = validator.text(reason, "reason", required: false, max: 500, min: 0) ?? ""
+        try validator.check()
+        return try await database.transaction { connection in
+            _ = try await lockedParticipant(connection, id: participantID, lock: true)
+            let tokens = try await connection.query("""
+                WITH revoked AS (UPDATE tokens SET revoked_at = now(), updated_at = now()
+                                 WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
+                SELECT count(*)::bigint FROM revoked
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let feeds = try await connection.query("""
+                WITH revoked AS (UPDATE calendar_feeds SET revoked_at = now(), updated_at = now()
+                                 WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
+                SELECT count(*)::bigint FROM revoked
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let rows = try await connection.query("""
+                UPDATE participants SET status = 'compromised', version = version + 1, updated_at = now()
+                WHERE id = \(participantID) RETURNING \(unescaped: Dialogue.participantColumns)
+                """, logger: logger).collect()
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "participant.compromise", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(),
+                diff: ["reason": reason, "tokens_revoked": String(tokens), "feeds_revoked": String(feeds)])
+            return try decodeParticipant(rows[0])
+        }
+    }
+
+    public static let withdrawnName = "withdrawn participant"
+
+    /// Erases a participant who must disappear: identifying fields and the sealed record go,
+    /// tokens and feeds are revoked, memberships and invitations removed. The row stays under
+    /// the name "withdrawn participant", so decisions, proposals and the audit chain (which
+    /// never holds names) remain intact and verifiable.
+    public func eraseParticipant(_ context: CallContext, participantID: UUID) async throws {
+        guard context.actor == .operatorCLI else { throw DomainError.forbidden("erasure is an operator action at the CLI") }
+        try await database.transaction { connection in
+            _ = try await lockedParticipant(connection, id: participantID, lock: true)
+            try await connection.query("DELETE FROM sealed_identities WHERE participant_id = \(participantID)", logger: logger)
+            try await connection.query(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE participant_id = \(participantID)", logger: logger)
+            try await connection.query(
+                "UPDATE calendar_feeds SET revoked_at = coalesce(revoked_at, now()) WHERE participant_id = \(participantID)",
+                logger: logger)
+            try await connection.query("DELETE FROM memberships WHERE participant_id = \(participantID)", logger: logger)
+            try await connection.query("DELETE FROM attendances WHERE participant_id = \(participantID)", logger: logger)
+            try await connection.query("DELETE FROM endorsements WHERE participant_id = \(participantID)", logger: logger)
+            try await connection.query("""
+                UPDATE participants SET display_name = \(Dialogue.withdrawnName), email = NULL, represents = NULL,
+                    organization_id = NULL, languages = '{}', timezone = 'UTC', status = 'inactive',
+                    version = version + 1, updated_at = now()
+                WHERE id = \(participantID)
+                """, logger: logger)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "participant.erase", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(), diff: [:])
+        }
+    }
+}
