@@ -87,6 +87,7 @@ let package = Package(
                 "DialogueAPI",
                 "DialogueTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

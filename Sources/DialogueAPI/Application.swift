@@ -1,5 +1,6 @@
 import DialogueCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -64,6 +65,9 @@ public enum DialogueHTTP {
             let id = try pathID(context.parameters.get("id") ?? "", "session")
             return calendarResponse(try await dependencies.dialogue.sessionCalendar(callContext, sessionID: id))
         }
+        router.get("/v1/exports/quarterly") { request, _ in
+            try await exportResponse(request, dependencies.dialogue)
+        }
         try APIHandlers(dialogue: dependencies.dialogue, publicBaseURL: dependencies.publicBaseURL).registerHandlers(
             on: router,
             configuration: .init(dateTranscoder: RFC3339Transcoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))
@@ -102,6 +106,42 @@ public enum DialogueHTTP {
         case .none:
             throw DomainError.unavailable("the database is not reachable")
         }
+    }
+
+    /// `GET /v1/exports/quarterly`: the same report as `dialogue-admin export quarterly`.
+    static func exportResponse(_ request: Request, _ dialogue: Dialogue) async throws -> Response {
+        let context = try RequestScope.callContext()
+        let query = request.uri.queryParameters
+        let known: Set<String> = ["quarter", "format", "direction", "audience", "table"]
+        if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {
+            throw DomainError.invalid(unknown, "is not a parameter of this export")
+        }
+        let format = query["format"].map(String.init) ?? "json"
+        guard ["json", "csv", "html"].contains(format) else { throw DomainError.invalid("format", "must be json, csv or html") }
+        guard let quarter = query["quarter"].map(String.init) else { throw DomainError.invalid("quarter", "is required, e.g. 2026-Q4") }
+        let exported = try await dialogue.quarterlyReport(
+            context, quarter: quarter, direction: query["direction"].map(String.init),
+            audience: query["audience"].map(String.init))
+        var headers: HTTPFields = [.cacheControl: "private, no-store"]
+        headers[HTTPField.Name("X-Content-SHA256")!] = exported.sha256
+        let body: String
+        switch format {
+        case "csv":
+            let table = query["table"].map(String.init) ?? "summary"
+            guard let text = ReportCSV.table(table, of: exported.report) else {
+                throw DomainError.invalid("table", "must be one of: \(ReportCSV.tables.joined(separator: ", "))")
+            }
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(exported.report.quarter)-\(table).csv\""
+            body = text
+        case "html":
+            headers[.contentType] = "text/html; charset=utf-8"
+            body = ReportHTML.page(exported.report, sha256: exported.sha256)
+        default:
+            headers[.contentType] = "application/json"
+            body = exported.jsonDocument
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     static func calendarResponse(_ text: String) -> Response {

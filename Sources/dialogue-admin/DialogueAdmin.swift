@@ -11,7 +11,8 @@ struct DialogueAdmin: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Migrate.self, OrgCommand.self, ParticipantCommand.self, GroupCommand.self, TokenCommand.self,
-            SessionCommand.self, AgendaCommand.self, ProposalCommand.self, ActionCommand.self, VaultCommand.self, AuditCommand.self,
+            SessionCommand.self, AgendaCommand.self, ProposalCommand.self, ActionCommand.self, ExportCommand.self,
+            VaultCommand.self, AuditCommand.self,
         ]
     )
 }

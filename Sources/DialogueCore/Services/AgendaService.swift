@@ -152,6 +152,11 @@ extension Dialogue {
                 RETURNING \(unescaped: Dialogue.agendaColumns)
                 """, logger: logger).collect()
             let item = try decodeAgendaItem(rows[0])
+            if let outcome {
+                try await connection.query(
+                    "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(item.id), \(outcome.rawValue))",
+                    logger: logger)
+            }
             try await bumpAgenda(connection, sessionID: sessionID)
             var diff: AuditLog.Diff = [
                 "session_id": sessionID.uuidString.lowercased(), "position": String(position), "title": item.title,
@@ -323,6 +328,11 @@ extension Dialogue {
                 """, logger: logger).collect()
             try await bumpAgenda(connection, sessionID: sessionID)
             let updated = try decodeAgendaItem(rows[0])
+            if setOutcome {
+                try await connection.query(
+                    "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(id), \(updated.outcome?.rawValue))",
+                    logger: logger)
+            }
             var diff: AuditLog.Diff = ["session_id": sessionID.uuidString.lowercased()]
             if let title { diff["title"] = title }
             if setOutcome { diff["outcome"] = updated.outcome?.rawValue }

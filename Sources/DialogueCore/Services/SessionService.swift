@@ -303,6 +303,10 @@ extension Dialogue {
                     updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.sessionColumns)
                 """, logger: logger).collect()
+            try await connection.query("""
+                INSERT INTO session_transitions (session_id, from_status, to_status)
+                VALUES (\(id), \(current.status.rawValue), \(target!.rawValue))
+                """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.transition", objectType: "session",
                 objectID: id.uuidString.lowercased(),
