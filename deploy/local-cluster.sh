@@ -35,7 +35,7 @@ pg_bindir() {
 # Run a PostgreSQL server command as the unprivileged owner of the cluster.
 as_owner() {
     if [[ "$(id -u)" == 0 ]]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi

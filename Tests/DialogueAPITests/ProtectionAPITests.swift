@@ -23,6 +23,8 @@ struct ProtectionAPITests {
             let path = "/v1/participants/\(proxy.participantID.uuidString.lowercased())"
             let coordinator = try await api.dialogue.makeUser(.coordinator)
             #expect(try await api.call(.post, "\(path)/compromise", as: coordinator, json: #"{"reason":"device seized"}"#).status == 403)
+            let selfPath = "/v1/participants/\(api.admin.participantID.uuidString.lowercased())/compromise"
+            #expect(try await api.call(.post, selfPath, as: api.admin, json: "{}").status == 409, "no locking oneself out")
             let drill = try await api.call(.post, "\(path)/compromise", as: api.admin, json: #"{"reason":"device seized at the border"}"#)
             #expect(drill.status == 200)
             #expect(drill["status"] == "compromised")

@@ -86,6 +86,10 @@ extension Dialogue {
     /// request with any of them is refused. Reactivation needs an admin and a new token.
     public func markCompromised(_ context: CallContext, participantID: UUID, reason: String?) async throws -> Participant {
         guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may run the compromise drill") }
+        // Locking oneself out by mistake would leave nobody to finish the drill.
+        if context.actor.participantID == participantID {
+            throw DomainError.conflict("an admin cannot mark their own account compromised; another admin, or the CLI, must")
+        }
         var validator = Validator()
         let reason = validator.text(reason, "reason", required: false, max: 500, min: 0) ?? ""
         try validator.check()
