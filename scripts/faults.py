@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Concurrent writers and crash safety (SECURITY.md 10-12), against real processes.
+
+On a private, throwaway PostgreSQL cluster (so that killing it disturbs nothing else):
+  1. two server instances on one database; 50 clients update the same organization, agenda,
+     proposal and action item with If-Match: exactly one winner per version, the rest 412,
+     and the winner's change is the one stored; an idempotent POST retried from both
+     instances at once creates one object;
+  2. a write load, kill -9 of a server mid-load, restart: every acknowledged write is there,
+     with its audit row, and agendas stay dense;
+  3. the same with an immediate shutdown of PostgreSQL mid-load.
+Loopback only; every loop is bounded in count and time. Prints 'N passed, N failed'.
+"""
+import concurrent.futures
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT, text=True).strip(), "dialogue-admin")
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(condition, message):
+    if condition:
+        RESULTS["passed"] += 1
+        print(f"  ok: {message}")
+    else:
+        RESULTS["failed"] += 1
+        print(f"  FAIL: {message}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir():
+    try:
+        path = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
+        if os.path.exists(os.path.join(path, "initdb")):
+            return path
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit())
+    return f"/usr/lib/postgresql/{versions[-1]}/bin"
+
+
+def as_owner(args, **kwargs):
+    if os.geteuid() == 0:
+        args = ["runuser", "-u", "postgres", "--"] + args
+    return subprocess.run(args, cwd="/", check=True, stdout=subprocess.DEVNULL, **kwargs)
+
+
+class Cluster:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dialogue-faults.")
+        os.chmod(self.dir, 0o755)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.bin = pg_bindir()
+        as_owner([f"{self.bin}/initdb", "-D", self.data, "-U", "faults", "--auth=trust"], stderr=subprocess.DEVNULL)
+        self.start()
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "faults", "-d", "postgres",
+                        "-c", "CREATE DATABASE dialogue"], check=True)
+        self.url = f"postgres://faults@127.0.0.1:{self.port}/dialogue?sslmode=disable"
+
+    def start(self):
+        as_owner([f"{self.bin}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w", "-o",
+                  f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='{self.dir}'", "start"])
+
+    def crash(self):
+        as_owner([f"{self.bin}/pg_ctl", "-D", self.data, "-m", "immediate", "stop"])
+
+    def sql(self, query):
+        out = subprocess.check_output(["psql", "-tA", self.url, "-c", query], text=True)
+        return [line for line in out.splitlines() if line]
+
+    def close(self):
+        try:
+            self.crash()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Server:
+    def __init__(self, cluster):
+        self.port = free_port()
+        self.cluster = cluster
+        self.start()
+
+    def start(self):
+        env = dict(os.environ, DATABASE_URL=self.cluster.url, DIALOGUE_LOG_LEVEL="warning")
+        self.process = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if request(self.port, "GET", "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def request(port, method, path, body=None, token=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    all_headers = dict(headers or {})
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        all_headers["Content-Type"] = "application/json"
+    connection.request(method, path, body=data, headers=all_headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    try:
+        parsed = json.loads(payload) if payload else None
+    except ValueError:
+        parsed = None
+    return response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
+
+
+def cli(cluster, *args):
+    env = dict(os.environ, DATABASE_URL=cluster.url)
+    return subprocess.check_output([BIN, *args], env=env, text=True, stderr=subprocess.DEVNULL).strip()
+
+
+def race(servers, token, count, make_request):
+    """Runs `count` requests at once, alternating instances; returns the statuses."""
+    barrier = threading.Barrier(count)
+
+    def one(index):
+        barrier.wait(timeout=30)
+        return make_request(servers[index % len(servers)].port, index)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def concurrent_writers(cluster, servers, token, author_token):
+    print("concurrent writers, two instances, 50 clients each race:")
+    a = servers[0].port
+    status, org, headers = request(a, "POST", "/v1/organizations", {"name": "Race org", "side": "partner"}, token)
+    etag = headers["etag"]
+    results = race(servers, token, 50, lambda port, i: (i, request(port, "PATCH", f"/v1/organizations/{org['id']}",
+                                                                     {"name": f"Race org {i}"}, token, {"If-Match": etag})[0]))
+    winners = [i for i, s in results if s == 200]
+    check(len(winners) == 1 and sum(1 for _, s in results if s == 412) == 49, f"organization: one 200, 49 × 412 ({sorted(s for _, s in results)[:3]}…)")
+    stored = request(a, "GET", f"/v1/organizations/{org['id']}", token=token)[1]
+    check(winners and stored["name"] == f"Race org {winners[0]}" and stored["version"] == 2, "organization: the winner's change is the one stored")
+
+    group = request(a, "POST", "/v1/working-groups", {"direction": "media", "name": "Race group"}, token)[1]
+    session = request(a, "POST", "/v1/sessions", {"kind": "working_group", "working_group_id": group["id"], "title": "Race",
+                                                 "starts_at": "2027-05-01T10:00:00Z", "ends_at": "2027-05-01T11:00:00Z", "timezone": "UTC"}, token)[1]
+    for n in range(10):
+        request(a, "POST", f"/v1/sessions/{session['id']}/agenda", {"title": f"Item {n}", "duration_minutes": 5}, token)
+    _, agenda, headers = request(a, "GET", f"/v1/sessions/{session['id']}/agenda", token=token)
+    ids = [item["id"] for item in agenda["items"]]
+    orders = {i: random.Random(i).sample(ids, len(ids)) for i in range(50)}
+    results = race(servers, token, 50, lambda port, i: (i, request(port, "PUT", f"/v1/sessions/{session['id']}/agenda/order",
+                                                                     {"ids": orders[i]}, token, {"If-Match": headers["etag"]})[0]))
+    winners = [i for i, s in results if s == 200]
+    check(len(winners) == 1 and sum(1 for _, s in results if s == 412) == 49, "agenda reorder: one 200, 49 × 412")
+    final = request(a, "GET", f"/v1/sessions/{session['id']}/agenda", token=token)[1]["items"]
+    check([item["position"] for item in final] == list(range(1, 11)), "agenda: positions stay 1..n")
+    check(winners and [item["id"] for item in final] == orders[winners[0]], "agenda: the winner's order is the one stored")
+
+    owner = cli(cluster, "participant", "add", "--name", "Owner", "--kind", "diaspora")
+    action = request(a, "POST", "/v1/action-items", {"working_group_id": group["id"], "title": "Race item", "owner_id": owner,
+                                                     "due_on": "2027-06-01"}, token)[1]
+    results = race(servers, token, 50, lambda port, i: (i, request(port, "PATCH", f"/v1/action-items/{action['id']}",
+                                                                     {"progress": i + 1}, token, {"If-Match": '"1"'})[0]))
+    winners = [i for i, s in results if s == 200]
+    stored = request(a, "GET", f"/v1/action-items/{action['id']}", token=token)[1]
+    check(len(winners) == 1 and stored["progress"] == winners[0] + 1, "action item: one winner, its progress stored, 49 × 412")
+
+    me = request(a, "GET", "/v1/me", token=author_token)[1]["participant"]["id"]
+    request(a, "PUT", f"/v1/working-groups/{group['id']}/members/{me}", {"role": "member"}, token)
+    proposal = request(a, "POST", "/v1/proposals", {"working_group_id": group["id"], "title": "Race draft", "kind": "other",
+                                                    "scale": "small"}, author_token)[1]
+    results = race(servers, author_token, 50, lambda port, i: (i, request(port, "PATCH", f"/v1/proposals/{proposal['id']}",
+                                                                            {"title": f"Draft {i}"}, author_token, {"If-Match": '"1"'})[0]))
+    winners = [i for i, s in results if s == 200]
+    stored = request(a, "GET", f"/v1/proposals/{proposal['id']}", token=author_token)[1]
+    check(len(winners) == 1 and stored["title"] == f"Draft {winners[0]}", "proposal: one winner, its title stored, 49 × 412")
+
+    key = f"retry-{uuid.uuid4()}"
+    results = race(servers, token, 20, lambda port, i: request(port, "POST", "/v1/organizations", {"name": "Once only", "side": "partner"},
+                                                              token, {"Idempotency-Key": key}))
+    created = {r[1]["id"] for r in results if r[0] == 201}
+    rows = cluster.sql("SELECT count(*) FROM organizations WHERE name = 'Once only'")
+    check(rows == ["1"] and len(created) == 1 and all(r[0] in (201, 409) for r in results),
+          f"idempotent POST from both instances: one object ({[r[0] for r in results].count(201)} × 201, the rest 409 while running)")
+
+
+def write_load(port, token, group_id, acknowledged, stop, limit=2000):
+    """Creates sessions, each with two agenda items; records what was acknowledged."""
+    n = 0
+    while not stop.is_set() and n < limit:
+        n += 1
+        try:
+            status, session, _ = request(port, "POST", "/v1/sessions", {
+                "kind": "working_group", "working_group_id": group_id, "title": f"Load {n}",
+                "starts_at": "2027-07-01T10:00:00Z", "ends_at": "2027-07-01T11:00:00Z", "timezone": "UTC"}, token)
+            if status != 201:
+                continue
+            acknowledged.append(("session", session["id"]))
+            status, _, _ = request(port, "PATCH", f"/v1/sessions/{session['id']}", {"title": f"Load {n} updated"}, token)
+            if status == 200:
+                acknowledged.append(("renamed", session["id"]))
+            for k in range(2):
+                status, item, _ = request(port, "POST", f"/v1/sessions/{session['id']}/agenda",
+                                          {"title": f"Point {k}", "duration_minutes": 5, "position": 1}, token)
+                if status == 201:
+                    acknowledged.append(("agenda_item", item["id"]))
+        except OSError:
+            time.sleep(0.05)
+
+
+def verify_load(cluster, acknowledged, label):
+    sessions = [i for kind, i in acknowledged if kind == "session"]
+    items = [i for kind, i in acknowledged if kind == "agenda_item"]
+    renamed = [i for kind, i in acknowledged if kind == "renamed"]
+    titles = dict(line.split("|", 1) for line in cluster.sql("SELECT id, title FROM sessions"))
+    check(all(titles.get(i, "").endswith(" updated") for i in renamed), f"{label}: every acknowledged update ({len(renamed)}) is stored")
+    present_sessions = set(cluster.sql("SELECT id FROM sessions"))
+    present_items = set(cluster.sql("SELECT id FROM agenda_items"))
+    check(len(acknowledged) > 1000, f"{label}: {len(acknowledged)} writes were acknowledged before the crash")
+    check(all(s in present_sessions for s in sessions) and all(i in present_items for i in items),
+          f"{label}: every acknowledged write is present after restart")
+    orphans = cluster.sql("""SELECT count(*) FROM sessions s WHERE NOT EXISTS
+                             (SELECT 1 FROM audit_log a WHERE a.object_id = s.id::text AND a.action = 'session.create')""")
+    check(orphans == ["0"], f"{label}: no session without its audit row")
+    gaps = cluster.sql("""SELECT count(*) FROM (SELECT session_id, count(*) n, max(position) m, min(position) lo
+                          FROM agenda_items GROUP BY session_id) x WHERE n <> m OR lo <> 1""")
+    check(gaps == ["0"], f"{label}: every agenda is dense")
+    chain = subprocess.run([BIN, "audit", "verify"], env=dict(os.environ, DATABASE_URL=cluster.url), capture_output=True, text=True)
+    check(chain.returncode == 0, f"{label}: the audit chain verifies ({chain.stdout.strip()[:40]})")
+
+
+def crash_safety(cluster, servers, token):
+    group = request(servers[0].port, "POST", "/v1/working-groups", {"direction": "political", "name": "Load group"}, token)[1]
+    print("kill -9 of a server mid-load:")
+    acknowledged, stop = [], threading.Event()
+    loaders = [threading.Thread(target=write_load, args=(servers[0].port, token, group["id"], acknowledged, stop)) for _ in range(4)]
+    for loader in loaders:
+        loader.start()
+    time.sleep(9)
+    servers[0].kill()
+    stop.set()
+    for loader in loaders:
+        loader.join(timeout=30)
+    servers[0].start()
+    verify_load(cluster, acknowledged, "kill -9")
+
+    print("immediate shutdown of PostgreSQL mid-load:")
+    acknowledged, stop = [], threading.Event()
+    loaders = [threading.Thread(target=write_load, args=(servers[1].port, token, group["id"], acknowledged, stop)) for _ in range(4)]
+    for loader in loaders:
+        loader.start()
+    time.sleep(9)
+    cluster.crash()
+    time.sleep(1)
+    stop.set()
+    for loader in loaders:
+        loader.join(timeout=60)
+    cluster.start()
+    deadline = time.time() + 20
+    while time.time() < deadline and request(servers[1].port, "GET", "/readyz")[0] != 200:
+        time.sleep(0.2)
+    verify_load(cluster, acknowledged, "PostgreSQL crash")
+
+
+def main():
+    cluster = Cluster()
+    servers = []
+    try:
+        servers = [Server(cluster), Server(cluster)]
+        admin = cli(cluster, "participant", "add", "--name", "Faults admin", "--kind", "official")
+        token = cli(cluster, "token", "issue", "--participant", admin, "--role", "admin")
+        author = cli(cluster, "participant", "add", "--name", "Author", "--kind", "diaspora")
+        author_token = cli(cluster, "token", "issue", "--participant", author, "--role", "member")
+        concurrent_writers(cluster, servers, token, author_token)
+        crash_safety(cluster, servers, token)
+    finally:
+        for server in servers:
+            try:
+                server.stop()
+            except Exception:
+                server.kill()
+        cluster.close()
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
