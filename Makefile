@@ -31,12 +31,13 @@ test: test-tools
 		deploy/local-cluster.sh ensure >/dev/null && export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh url)"; fi; \
 	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
-	$(MAKE) --no-print-directory test-contract
+	$(MAKE) --no-print-directory test-contract && \
+	scripts/check-deploy.sh
 
 # Independent checkers the tests call: an OpenAPI 3.1 validator and an iCalendar parser.
 test-tools:
-	@python3 -c 'import openapi_spec_validator, icalendar' 2>/dev/null || \
-		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5'
+	@python3 -c 'import openapi_spec_validator, icalendar, yaml' 2>/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5' pyyaml
 
 # The served /openapi.json is checked by an independent OpenAPI 3.1 validator.
 test-contract:

@@ -219,6 +219,40 @@ def concurrent_writers(cluster, servers, token, author_token):
           f"idempotent POST from both instances: one object ({[r[0] for r in results].count(201)} × 201, the rest 409 while running)")
 
 
+def statelessness(cluster, servers, token):
+    """Everything one instance issues works on the other; a revocation on one is immediate on both."""
+    print("two instances, one database (stateless instances):")
+    a, b = servers[0].port, servers[1].port
+    me = request(a, "GET", "/v1/me", token=token)[1]["participant"]["id"]
+    minted = request(a, "POST", f"/v1/participants/{me}/tokens", {"role": "coordinator", "label": "on A"}, token)[1]
+    check(request(b, "GET", "/v1/me", token=minted["token"])[0] == 200, "a token minted on A works on B")
+    key = f"stateless-{uuid.uuid4()}"
+    first = request(a, "POST", "/v1/organizations", {"name": "Stateless org", "side": "movement"}, token, {"Idempotency-Key": key})
+    replay = request(b, "POST", "/v1/organizations", {"name": "Stateless org", "side": "movement"}, token, {"Idempotency-Key": key})
+    check(first[0] == 201 and replay[0] == 201 and replay[1]["id"] == first[1]["id"] and replay[2].get("idempotent-replayed") == "true",
+          "an idempotency key used on A replays on B")
+    etag = request(a, "GET", f"/v1/organizations/{first[1]['id']}", token=token)[2]["etag"]
+    check(request(b, "PATCH", f"/v1/organizations/{first[1]['id']}", {"country": "LT"}, token, {"If-Match": etag})[0] == 200,
+          "an ETag from A is honoured on B")
+    check(request(a, "PATCH", f"/v1/organizations/{first[1]['id']}", {"country": "PL"}, token, {"If-Match": etag})[0] == 412,
+          "and the same, now stale, ETag is refused on A")
+    for n in range(5):
+        request(a, "POST", "/v1/organizations", {"name": f"Paged {n}", "side": "partner"}, token)
+    seen, cursor, hops = [], None, 0
+    while hops < 20:
+        port = a if hops % 2 == 0 else b
+        query = "/v1/organizations?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = request(port, "GET", query, token=token)[1]
+        seen += [item["id"] for item in page["items"]]
+        cursor, hops = page.get("next_cursor"), hops + 1
+        if not cursor:
+            break
+    total = int(cluster.sql("SELECT count(*) FROM organizations")[0])
+    check(len(seen) == total and len(set(seen)) == total, f"cursors from one instance page on the other ({len(seen)} of {total})")
+    request(a, "DELETE", f"/v1/participants/{me}/tokens/{minted['id']}", token=token)
+    check(request(b, "GET", "/v1/me", token=minted["token"])[0] == 401, "a token revoked on A is refused on B at once")
+
+
 def write_load(port, token, group_id, acknowledged, stop, limit=2000):
     """Creates sessions, each with two agenda items; records what was acknowledged."""
     n = 0
@@ -306,6 +340,7 @@ def main():
         token = cli(cluster, "token", "issue", "--participant", admin, "--role", "admin")
         author = cli(cluster, "participant", "add", "--name", "Author", "--kind", "diaspora")
         author_token = cli(cluster, "token", "issue", "--participant", author, "--role", "member")
+        statelessness(cluster, servers, token)
         concurrent_writers(cluster, servers, token, author_token)
         crash_safety(cluster, servers, token)
     finally:

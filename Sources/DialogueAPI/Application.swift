@@ -16,12 +16,15 @@ public struct APIDependencies: Sendable {
     public var registry: PrometheusCollectorRegistry
     /// The URL clients use to reach this service (calendar feed links are absolute).
     public var publicBaseURL: String
+    /// The header a trusted reverse proxy sets with the client address; nil logs no address.
+    public var trustedProxyHeader: String?
 
     public init(
         dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init(),
-        publicBaseURL: String = "http://127.0.0.1:8080"
+        publicBaseURL: String = "http://127.0.0.1:8080", trustedProxyHeader: String? = nil
     ) {
         self.publicBaseURL = publicBaseURL
+        self.trustedProxyHeader = trustedProxyHeader
         self.dialogue = dialogue
         self.migrator = migrator
         self.logger = logger
@@ -35,7 +38,9 @@ public enum DialogueHTTP {
         let document = try OpenAPIDocument.bundled()
         let metrics = HTTPMetrics(registry: dependencies.registry)
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ObservationMiddleware(metrics: metrics, document: document, logger: dependencies.logger))
+        router.add(middleware: ObservationMiddleware(
+            metrics: metrics, document: document, logger: dependencies.logger,
+            clientAddressHeader: dependencies.trustedProxyHeader.flatMap { HTTPField.Name($0) }))
         router.add(middleware: BodyLimitMiddleware())
         router.add(middleware: AuthenticationMiddleware(dialogue: dependencies.dialogue))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: dependencies.dialogue.database)))

@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
         let configuration: Configuration
         do { configuration = try Configuration.fromEnvironment() } catch { CLI.fail(error) }
         LoggingSystem.bootstrap { label in
+            if configuration.jsonLogs { return JSONLogHandler(label: label, logLevel: configuration.logLevel) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = configuration.logLevel
             return handler
@@ -47,7 +48,8 @@ struct Serve: AsyncParsableCommand {
                 let app = try DialogueHTTP.buildApplication(
                     APIDependencies(
                         dialogue: dialogue, migrator: migrator, logger: logger,
-                        publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)"),
+                        publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)",
+                        trustedProxyHeader: configuration.trustedProxyHeader),
                     host: host, port: port)
                 let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
                 let group = ServiceGroup(

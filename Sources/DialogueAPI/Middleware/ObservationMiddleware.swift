@@ -12,6 +12,8 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: HTTPMetrics
     let document: OpenAPIDocument
     let logger: Logger
+    /// Set only when a trusted proxy reports client addresses and the operator chose to log them.
+    var clientAddressHeader: HTTPField.Name? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = RequestScope.requestID(from: request.headers[.xRequestID])
@@ -38,12 +40,16 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        logger.log(
-            level: response.status.code >= 500 ? .error : .info, "request",
-            metadata: [
-                "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
-                "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", milliseconds))",
-            ])
+        var metadata: Logger.Metadata = [
+            "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
+            "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", milliseconds))",
+        ]
+        if let clientAddressHeader, let forwarded = request.headers[clientAddressHeader] {
+            // The last hop is the one the trusted proxy added; earlier ones are client-supplied.
+            let client = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            metadata["client"] = "\(client.prefix(64))"
+        }
+        logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
         return response
     }
 }

@@ -15,6 +15,12 @@ public struct Configuration: Sendable {
     /// The URL clients use to reach the service (`DIALOGUE_PUBLIC_URL`), for absolute links
     /// such as calendar feeds; nil means "the address `serve` listens on".
     public var publicURL: String?
+    /// `DIALOGUE_LOG_FORMAT=json`: one JSON object per log line.
+    public var jsonLogs: Bool
+    /// `DIALOGUE_TRUSTED_PROXY_HEADER` (e.g. X-Forwarded-For): when set, request log lines carry
+    /// the client address the trusted proxy reports. Unset (the default), no address is logged
+    /// at all (SECURITY.md 4).
+    public var trustedProxyHeader: String?
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -29,6 +35,28 @@ public struct Configuration: Sendable {
             }
         } else {
             logLevel = .info
+        }
+        let jsonLogs: Bool
+        switch environment["DIALOGUE_LOG_FORMAT"] ?? "" {
+        case "", "text": jsonLogs = false
+        case "json": jsonLogs = true
+        case let other:
+            problems.append("DIALOGUE_LOG_FORMAT: '\(other.prefix(20))' is not text or json")
+            jsonLogs = false
+        }
+        var trustedProxyHeader: String?
+        if let raw = environment["DIALOGUE_TRUSTED_PROXY_HEADER"], !raw.isEmpty {
+            if raw.count <= 64, raw.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                trustedProxyHeader = raw
+            } else {
+                problems.append("DIALOGUE_TRUSTED_PROXY_HEADER: not a header name")
+            }
+        }
+        var statementTimeout: Int?
+        if let raw = environment["DIALOGUE_STATEMENT_TIMEOUT_MS"], !raw.isEmpty {
+            if let value = Int(raw), (100...3_600_000).contains(value) { statementTimeout = value } else {
+                problems.append("DIALOGUE_STATEMENT_TIMEOUT_MS: expected milliseconds from 100 to 3600000")
+            }
         }
         var poolSize = 20
         if let raw = environment["DIALOGUE_DB_POOL_SIZE"], !raw.isEmpty {
@@ -67,10 +95,20 @@ public struct Configuration: Sendable {
             throw ConfigurationError.invalid("configuration", problems.joined(separator: "; "))
         }
         database.maximumConnections = poolSize
+        database.statementTimeoutMilliseconds = statementTimeout
         migrationDatabase.maximumConnections = 2
+        // A database across a network without TLS exposes tokens and data to anyone on the path.
+        if !embedded, environment["DIALOGUE_ALLOW_INSECURE_DATABASE"] != "1" {
+            for (key, target) in [("DATABASE_URL", database), ("DIALOGUE_MIGRATION_DATABASE_URL", migrationDatabase)]
+            where !target.isLocal && (target.tls == .disable || target.tls == .prefer) {
+                throw ConfigurationError.invalid(
+                    key, "connects to \(target.host) without required TLS; use sslmode=verify-full (or require), "
+                        + "or set DIALOGUE_ALLOW_INSECURE_DATABASE=1 on a private network you trust")
+            }
+        }
         let publicURL = environment["DIALOGUE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : String($0.reversed().drop(while: { $0 == "/" }).reversed()) }
         return Configuration(
             database: database, migrationDatabase: migrationDatabase, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
-            publicURL: publicURL)
+            publicURL: publicURL, jsonLogs: jsonLogs, trustedProxyHeader: trustedProxyHeader)
     }
 }

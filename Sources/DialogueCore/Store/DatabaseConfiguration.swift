@@ -16,6 +16,8 @@ public struct DatabaseConfiguration: Sendable {
     public var database: String
     public var tls: TLSMode
     public var maximumConnections: Int
+    /// Server-side limit per statement (`DIALOGUE_STATEMENT_TIMEOUT_MS`); nil keeps the server's.
+    public var statementTimeoutMilliseconds: Int?
 
     public init(host: String, port: Int, username: String, password: String?, database: String, tls: TLSMode, maximumConnections: Int = 20) {
         self.host = host
@@ -90,6 +92,9 @@ public struct DatabaseConfiguration: Sendable {
             host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        if let timeout = statementTimeoutMilliseconds {
+            configuration.options.additionalStartupParameters = [("statement_timeout", String(timeout))]
+        }
         return configuration
     }
 }

@@ -48,7 +48,9 @@ public enum EmbeddedCluster {
     /// Runs a program with stdout captured and stderr passed through. Foundation's
     /// `Process.waitUntilExit` can hang on Linux when called from a concurrency thread, so this
     /// spawns and reaps the child itself.
-    public static func runCapturingStdout(_ executable: String, _ arguments: [String]) throws -> (Int32, Data) {
+    public static func runCapturingStdout(
+        _ executable: String, _ arguments: [String], environment extra: [String: String] = [:]
+    ) throws -> (Int32, Data) {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw ConfigurationError.invalid("embedded database", "pipe() failed") }
         var actions = posix_spawn_file_actions_t()
@@ -59,8 +61,12 @@ public enum EmbeddedCluster {
         posix_spawn_file_actions_addclose(&actions, pipe[1])
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in extra { environment[key] = value }
+        let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         close(pipe[1])
         guard spawned == 0 else {
             close(pipe[0])
