@@ -22,7 +22,7 @@ enum CLI {
             try await withDatabase(configuration.migrationDatabase, logger: logger) { owner in
                 if try await !migrator.isCurrent(owner) {
                     guard configuration.usesEmbeddedDatabase && migrateIfEmbedded else {
-                        throw ValidationError("the database schema is not current; run: dialogue-admin migrate up")
+                        throw DomainError.unavailable("the database schema is not current; run: dialogue-admin migrate up")
                     }
                     try await migrator.migrate(owner)
                 }
