@@ -42,6 +42,7 @@ struct MigratorTests {
         let configuration = try await TestDatabases.shared.emptyDatabase()
         let first = "CREATE TABLE one (id integer)"
         let url = try folder(["0001_one.sql": first])
+        defer { try? FileManager.default.removeItem(at: url) }
         try await withDatabase(configuration) { database in
             try await Migrator(directory: url).migrate(database)
             try "CREATE TABLE one (id bigint)".write(to: url.appendingPathComponent("0001_one.sql"), atomically: true, encoding: .utf8)
@@ -65,6 +66,7 @@ struct MigratorTests {
             "0001_slow.sql": "SELECT pg_sleep(0.3)\n-- statement-break\nCREATE TABLE counter (n integer)",
             "0002_count.sql": "INSERT INTO counter VALUES (1)",
         ])
+        defer { try? FileManager.default.removeItem(at: url) }
         try await withDatabase(configuration) { first in
             try await withDatabase(configuration) { second in
                 async let a = Migrator(directory: url).migrate(first)
@@ -84,6 +86,7 @@ struct MigratorTests {
     func failingFileRollsBack() async throws {
         let configuration = try await TestDatabases.shared.emptyDatabase()
         let url = try folder(["0001_bad.sql": "CREATE TABLE half (id integer)\n-- statement-break\nSELECT no_such_function()"])
+        defer { try? FileManager.default.removeItem(at: url) }
         try await withDatabase(configuration) { database in
             await #expect(throws: (any Error).self) { try await Migrator(directory: url).migrate(database) }
             let exists = try await database.read { connection in
@@ -97,7 +100,9 @@ struct MigratorTests {
 
     @Test("files must be named NNNN_name.sql; statements split on the marker line only")
     func fileNamesAndStatementSplitting() throws {
-        #expect(throws: MigrationError.badFileName("1_x.sql")) { try Migrator(directory: try folder(["1_x.sql": "SELECT 1"])) }
+        let badlyNamed = try folder(["1_x.sql": "SELECT 1"])
+        defer { try? FileManager.default.removeItem(at: badlyNamed) }
+        #expect(throws: MigrationError.badFileName("1_x.sql")) { try Migrator(directory: badlyNamed) }
         let migration = Migration(
             version: 1, name: "f", fileName: "0001_f.sql",
             sql: "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql\n-- statement-break\n-- only a comment\n",
