@@ -98,7 +98,6 @@ struct ExportTests {
     func redactionAndFormats() async throws {
         try await API.run { api in
             let scene = try await Self.pastQuarter(api)
-            var everything = ""
             for audience in ["internal", "public"] {
                 var outputs: [String] = []
                 for format in ["json", "html"] {
@@ -111,7 +110,7 @@ struct ExportTests {
                     #expect(reply.status == 200)
                     #expect(reply.headers[.contentType] == "text/csv; charset=utf-8")
                     let records = try CSV.parse(reply.text)
-                    #expect(records.count >= 2 || table == "sessions" || table == "proposals" || table == "action_items")
+                    #expect(records.count >= 2, "\(table): a header and at least one row")
                     #expect(Set(records.map(\.fields.count)).count == 1, "\(table): every row has the header's columns")
                     outputs.append(reply.text)
                 }
@@ -124,7 +123,6 @@ struct ExportTests {
                 } else {
                     #expect(text.contains("Zubr"), "internal reports name proxies by pseudonym")
                 }
-                everything += text
             }
             let proposals = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=csv&table=proposals", as: api.admin)
             #expect(proposals.text.contains("\"'=HYPERLINK(\"\"http://x\"\")"), "formula cells are defused: \(proposals.text)")
@@ -132,7 +130,6 @@ struct ExportTests {
             #expect(html.contains("<svg") && html.contains("Proposals funnel"))
             #expect(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("<link"))
             #expect(html.contains("&lt;b&gt;media fund&lt;/b&gt;") && !html.contains("<b>media fund</b>"))
-            #expect(!everything.isEmpty)
         }
     }
 

@@ -54,6 +54,16 @@ public struct Validator: Sendable {
         return value
     }
 
+    /// One of the six direction slugs (DOMAIN.md); nil passes (an absent filter).
+    public mutating func direction(_ value: String?, _ field: String = "direction") -> String? {
+        guard let value else { return nil }
+        guard Dialogue.directionSlugs.contains(value) else {
+            fail(field, "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
     public mutating func countryCode(_ value: String?, _ field: String) -> String? {
         guard let value else { return nil }
         guard value.count == 2, value.allSatisfy({ $0.isASCII && $0.isUppercase }) else {

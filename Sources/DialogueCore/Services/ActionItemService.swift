@@ -203,9 +203,7 @@ extension Dialogue {
         var validator = Validator()
         let status = validator.choice(filter.status, "status", as: ActionStatus.self, required: false)
         let dueBefore = ActionRules.checkDate(filter.dueBefore, field: "due_before", validator: &validator)
-        if let direction = filter.direction, !Dialogue.directionSlugs.contains(direction) {
-            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
-        }
+        _ = validator.direction(filter.direction)
         try validator.check()
         let scope = "actions|\(status?.rawValue ?? "")|\(filter.ownerID?.uuidString ?? "")|\(filter.workingGroupID?.uuidString ?? "")|"
             + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")"

@@ -13,9 +13,7 @@ extension Dialogue {
         do { quarter = try Quarter(parsing: text) } catch DomainError.validation(let errors) {
             errors.forEach { validator.fail($0.field, $0.message) }
         }
-        if let direction, !Dialogue.directionSlugs.contains(direction) {
-            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
-        }
+        _ = validator.direction(direction)
         let audience = validator.choice(rawAudience ?? "internal", "audience", as: QuarterlyReport.Audience.self)
         try validator.check()
         let period = quarter!

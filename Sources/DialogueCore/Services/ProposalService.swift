@@ -230,9 +230,7 @@ extension Dialogue {
         var validator = Validator()
         let status = validator.choice(filter.status, "status", as: ProposalStatus.self, required: false)
         let kind = validator.choice(filter.kind, "kind", as: ProposalKind.self, required: false)
-        if let direction = filter.direction, !Dialogue.directionSlugs.contains(direction) {
-            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
-        }
+        _ = validator.direction(filter.direction)
         let query = validator.text(filter.query, "q", required: false, max: 200)
         try validator.check()
         let scope = "proposals|\(query ?? "")|\(filter.workingGroupID?.uuidString ?? "")|\(filter.direction ?? "")|"

@@ -2,8 +2,8 @@ import Foundation
 import PostgresNIO
 
 extension Dialogue {
-    /// Which side a participant signs for: their organization's side, else officials for the
-    /// government and everyone else for the movement (the same rule as group health).
+    /// Which side a participant stands on, for sign-off and group health: their organization's
+    /// side, else officials for the government and everyone else for the movement.
     static let sideExpression = "coalesce(o.side, CASE p.kind WHEN 'official' THEN 'government' ELSE 'movement' END)"
 
     /// A chair signs the outcomes of a held session for their side. Once both the government

@@ -32,10 +32,8 @@ extension Dialogue {
         var validator = Validator()
         var group = current ?? WorkingGroup(
             id: UUID(), direction: "", name: "", mandate: "", status: .active, version: 0, createdAt: Date(), updatedAt: Date())
-        if let direction = input.direction {
-            if directionSlugs.contains(direction) { group.direction = direction } else {
-                validator.fail("direction", "must be one of: \(directionSlugs.joined(separator: ", "))")
-            }
+        if input.direction != nil {
+            if let direction = validator.direction(input.direction) { group.direction = direction }
         } else if current == nil {
             validator.fail("direction", "is required")
         }
@@ -90,7 +88,7 @@ extension Dialogue {
     /// coordinators only: for a member, a warning that is absent could betray a hidden chair.
     func groupWarnings(_ connection: PostgresConnection, _ id: UUID) async throws -> [String] {
         let rows = try await connection.query("""
-            SELECT DISTINCT coalesce(o.side, CASE p.kind WHEN 'official' THEN 'government' ELSE 'movement' END)
+            SELECT DISTINCT \(unescaped: Dialogue.sideExpression)
             FROM memberships m
             JOIN participants p ON p.id = m.participant_id
             LEFT JOIN organizations o ON o.id = p.organization_id
@@ -107,9 +105,7 @@ extension Dialogue {
         _ context: CallContext, page: PageRequest, direction: String? = nil, status: String? = nil
     ) async throws -> Page<WorkingGroup> {
         var validator = Validator()
-        if let direction, !Dialogue.directionSlugs.contains(direction) {
-            validator.fail("direction", "must be one of: \(Dialogue.directionSlugs.joined(separator: ", "))")
-        }
+        _ = validator.direction(direction)
         let status = validator.choice(status, "status", as: WorkingGroupStatus.self, required: false)
         try validator.check()
         let scope = "working_groups|\(direction ?? "")|\(status?.rawValue ?? "")"
