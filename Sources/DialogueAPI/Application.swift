@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import DialogueCore
 import Foundation
 import HTTPTypes
@@ -124,30 +125,63 @@ public enum DialogueHTTP {
         let format = query["format"].map(String.init) ?? "json"
         guard ["json", "csv", "html"].contains(format) else { throw DomainError.invalid("format", "must be json, csv or html") }
         guard let quarter = query["quarter"].map(String.init) else { throw DomainError.invalid("quarter", "is required, e.g. 2026-Q4") }
-        let exported = try await dialogue.quarterlyReport(
+        let export = try dialogue.quarterlyExport(
             context, quarter: quarter, direction: query["direction"].map(String.init),
             audience: query["audience"].map(String.init))
         var headers: HTTPFields = [.cacheControl: "private, no-store"]
-        headers[HTTPField.Name("X-Content-SHA256")!] = exported.sha256
-        let body: String
+        let output: @Sendable (@escaping ByteSink) -> ExportOutput
         switch format {
         case "csv":
             let table = query["table"].map(String.init) ?? "summary"
-            guard let text = ReportCSV.table(table, of: exported.report) else {
+            guard ReportCSV.tables.contains(table) else {
                 throw DomainError.invalid("table", "must be one of: \(ReportCSV.tables.joined(separator: ", "))")
             }
             headers[.contentType] = "text/csv; charset=utf-8"
-            headers[.contentDisposition] = "attachment; filename=\"\(exported.report.quarter)-\(table).csv\""
-            body = text
+            headers[.contentDisposition] = "attachment; filename=\"\(export.quarter)-\(table).csv\""
+            output = { .csv([table: $0]) }
         case "html":
             headers[.contentType] = "text/html; charset=utf-8"
-            body = ReportHTML.page(exported.report, sha256: exported.sha256)
+            output = { .html($0) }
         default:
             headers[.contentType] = "application/json"
-            body = exported.jsonDocument
+            output = { .json($0) }
         }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        headers[.trailer] = exportHashTrailer.rawName
+        let logger = dialogue.database.logger
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // The export reads in its own task and hands over chunks one at a time: a slow
+            // client slows the reading down instead of filling memory.
+            let chunks = AsyncThrowingChannel<ByteBuffer, any Error>()
+            let sha256 = try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    do {
+                        let sha256 = try await dialogue.writeQuarterlyExport(export, to: output({ try await chunks.send($0) }))
+                        chunks.finish()
+                        return sha256
+                    } catch {
+                        chunks.fail(error)
+                        throw error
+                    }
+                }
+                do {
+                    for try await chunk in chunks { try await writer.write(chunk) }
+                } catch {
+                    // Headers are gone: the client sees a cut body (no trailer, no hash).
+                    logger.error("export stopped mid-stream", metadata: ["error": "\(String(reflecting: error))"])
+                    group.cancelAll()
+                    throw error
+                }
+                return try await group.next() ?? nil
+            }
+            var trailers = HTTPFields()
+            trailers[exportHashTrailer] = sha256
+            try await writer.finish(trailers)
+        })
     }
+
+    /// The hash of the export's canonical JSON content, known once the body is written, so it
+    /// is sent as a trailer (the JSON document and the HTML page also carry it in the body).
+    static let exportHashTrailer = HTTPField.Name("X-Content-SHA256")!
 
     static func calendarResponse(_ text: String) -> Response {
         Response(

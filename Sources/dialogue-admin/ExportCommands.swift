@@ -1,6 +1,8 @@
 import ArgumentParser
 import DialogueCore
 import Foundation
+import NIOCore
+import Synchronization
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,34 +21,80 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard ["json", "csv", "html"].contains(format) else { throw ValidationError("--format must be json, csv or html") }
-            let (exported, frozen) = try await CLI.run { dialogue -> (ExportedReport, ExportedReport?) in
+            let files = OutputFiles(path: out, format: format)
+            let (sha256, fromSnapshot, frozen) = try await CLI.run { dialogue -> (String, Bool, String?) in
                 if reissue {
                     guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter, direction: direction, audience: audience) else {
                         throw DomainError.notFound("no frozen snapshot for \(quarter) (\(direction ?? "all directions"), \(audience))")
                     }
-                    return (snapshot, nil)
+                    try await Dialogue.writeReport(snapshot, to: try files.open())
+                    try files.close()
+                    return (snapshot.sha256, true, nil)
                 }
-                let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter, direction: direction, audience: audience)
-                return (report, freeze ? try await dialogue.freezeReport(.cli(), report) : nil)
-            }
-            let url = URL(fileURLWithPath: out)
-            switch format {
-            case "csv":
-                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-                for table in ReportCSV.tables {
-                    try Data(ReportCSV.table(table, of: exported.report)!.utf8).write(to: url.appendingPathComponent("\(table).csv"))
+                if freeze {
+                    // Freezing stores the content, so this one report is held in memory.
+                    let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter, direction: direction, audience: audience)
+                    let stored = try await dialogue.freezeReport(.cli(), report)
+                    try await Dialogue.writeReport(report, to: try files.open())
+                    try files.close()
+                    return (report.sha256, false, stored.sha256)
                 }
-            case "html":
-                try Data(ReportHTML.page(exported.report, sha256: exported.sha256).utf8).write(to: url)
-            default:
-                try Data(exported.jsonDocument.utf8).write(to: url)
+                let export = try dialogue.quarterlyExport(.cli(), quarter: quarter, direction: direction, audience: audience)
+                let sha256 = try await dialogue.writeQuarterlyExport(export, to: try files.open())
+                try files.close()
+                return (sha256, false, nil)
             }
-            print("sha256 \(exported.sha256)\(exported.fromSnapshot ? " (frozen snapshot)" : "")")
+            print("sha256 \(sha256)\(fromSnapshot ? " (frozen snapshot)" : "")")
             if let frozen {
-                print(frozen.sha256 == exported.sha256
+                print(frozen == sha256
                       ? "frozen: matches the stored snapshot"
-                      : "frozen snapshot differs: stored \(frozen.sha256); the figures changed since it was frozen")
+                      : "frozen snapshot differs: stored \(frozen); the figures changed since it was frozen")
             }
         }
+    }
+}
+
+/// The export's files: one for JSON and HTML, a folder of tables for CSV. Written as the
+/// export streams; nothing is held in memory.
+final class OutputFiles: Sendable {
+    let path: String
+    let format: String
+    private let handles = Mutex<[FileHandle]>([])
+
+    init(path: String, format: String) {
+        self.path = path
+        self.format = format
+    }
+
+    func open() throws -> ExportOutput {
+        let url = URL(fileURLWithPath: path)
+        switch format {
+        case "csv":
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            var sinks: [String: ByteSink] = [:]
+            for table in ReportCSV.tables { sinks[table] = try sink(url.appendingPathComponent("\(table).csv")) }
+            return .csv(sinks)
+        case "html":
+            return .html(try sink(url))
+        default:
+            return .json(try sink(url))
+        }
+    }
+
+    func close() throws {
+        try handles.withLock { handles in
+            for handle in handles { try handle.close() }
+            handles.removeAll()
+        }
+    }
+
+    private func sink(_ url: URL) throws -> ByteSink {
+        // Reports name people: readable by the operator only.
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw DomainError.invalid("out", "cannot write \(url.path)")
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        handles.withLock { $0.append(handle) }
+        return { buffer in try handle.write(contentsOf: buffer.readableBytesView) }
     }
 }

@@ -51,6 +51,7 @@ struct Reply: Sendable {
 
     var status: Int { response.status.code }
     var headers: HTTPFields { response.headers }
+    var trailers: HTTPFields { response.trailerHeaders ?? [:] }
     var text: String { String(buffer: response.body) }
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]

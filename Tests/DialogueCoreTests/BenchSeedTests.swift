@@ -1,7 +1,9 @@
 import DialogueCore
 import DialogueTestSupport
 import Foundation
+import NIOCore
 import PostgresNIO
+import Synchronization
 import Testing
 
 @Suite("Benchmark dataset")
@@ -28,6 +30,7 @@ struct BenchSeedTests {
                 let export = try await dialogue.quarterlyReport(.cli(), quarter: "2024-Q2", direction: nil, audience: nil)
                 #expect(export.report.total.sessionsHeld + export.report.total.sessionsCancelled > 0)
                 #expect(export.report.total.actionsOpened > 0)
+                try await Self.streamsInChunks(dialogue, export)
                 let fingerprint = try await dialogue.database.read { connection in
                     try await connection.query(
                         "SELECT md5(string_agg(id::text || title, ',' ORDER BY id)) FROM action_items", logger: dialogue.database.logger
@@ -38,4 +41,44 @@ struct BenchSeedTests {
         }
         #expect(fingerprints.count == 2 && fingerprints[0] == fingerprints[1], "the same scale yields the same data and the same report")
     }
+
+    /// The export hands its output on in bounded chunks as it reads (never the whole report at
+    /// once), and the streamed formats agree with the same report written from memory, the way
+    /// a frozen snapshot is re-issued.
+    static func streamsInChunks(_ dialogue: Dialogue, _ inMemory: ExportedReport) async throws {
+        let export = try dialogue.quarterlyExport(.cli(), quarter: "2024-Q2", direction: nil, audience: nil)
+        for format in ["json", "csv", "html"] {
+            let streamed = Recorder(), replayed = Recorder()
+            func output(_ recorder: Recorder) -> ExportOutput {
+                switch format {
+                case "json": return .json(recorder.sink("json"))
+                case "html": return .html(recorder.sink("html"))
+                default: return .csv(Dictionary(uniqueKeysWithValues: ReportCSV.tables.map { ($0, recorder.sink($0)) }))
+                }
+            }
+            let sha256 = try await dialogue.writeQuarterlyExport(export, to: output(streamed))
+            #expect(sha256 == inMemory.sha256)
+            try await Dialogue.writeReport(inMemory, to: output(replayed))
+            #expect(streamed.files == replayed.files, "\(format): streamed and replayed outputs are the same bytes")
+            let chunks = streamed.chunkSizes
+            #expect(chunks.count >= 3, "\(format): \(chunks.count) chunks")
+            #expect(chunks.max()! <= 80 * 1024, "\(format): chunks stay bounded, largest \(chunks.max()!) bytes")
+        }
+    }
+}
+
+final class Recorder: Sendable {
+    private let state = Mutex<(files: [String: Data], chunks: [Int])>(([:], []))
+
+    func sink(_ name: String) -> ByteSink {
+        { buffer in
+            self.state.withLock { state in
+                state.files[name, default: Data()].append(contentsOf: buffer.readableBytesView)
+                state.chunks.append(buffer.readableBytes)
+            }
+        }
+    }
+
+    var files: [String: Data] { state.withLock { $0.files } }
+    var chunkSizes: [Int] { state.withLock { $0.chunks } }
 }

@@ -5,21 +5,11 @@ import Foundation
 public enum ReportCSV {
     public static let tables = ["summary", "sessions", "proposals", "action_items"]
 
-    public static func table(_ name: String, of report: QuarterlyReport) -> String? {
-        switch name {
-        case "summary": return summary(report)
-        case "sessions":
-            return write(["id", "direction", "kind", "title", "starts_at", "status_at_quarter_end"], report.sessions.map {
-                [$0.id, $0.direction, $0.kind, $0.title, $0.startsAt, $0.status]
-            })
-        case "proposals":
-            return write(["id", "direction", "kind", "title", "status_at_quarter_end", "author"], report.proposals.map {
-                [$0.id, $0.direction, $0.kind, $0.title, $0.status, $0.author]
-            })
-        case "action_items":
-            return write(["id", "direction", "title", "owner", "due_on", "status_at_quarter_end", "overdue_at_quarter_end"],
-                report.actionItems.map { [$0.id, $0.direction, $0.title, $0.owner, $0.dueOn, $0.status, $0.overdue ? "yes" : "no"] })
-        default: return nil
+    static func header(_ list: ReportQueries.List) -> [String] {
+        switch list {
+        case .actionItems: return ["id", "direction", "title", "owner", "due_on", "status_at_quarter_end", "overdue_at_quarter_end"]
+        case .proposals: return ["id", "direction", "kind", "title", "status_at_quarter_end", "author"]
+        case .sessions: return ["id", "direction", "kind", "title", "starts_at", "status_at_quarter_end"]
         }
     }
 
@@ -46,19 +36,57 @@ public enum ReportCSV {
     }
 
     static func write(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        ([header] + rows).map(line).joined()
+    }
+
+    /// One record with its CRLF.
+    static func line(_ cells: [String]) -> String {
+        cells.map(cell).joined(separator: ",") + "\r\n"
     }
 
     /// Quotes when needed; a leading = + - @ (or tab/CR) is prefixed with ' so spreadsheets
     /// show the text instead of running it.
     static func cell(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
-            text = "'" + text
-        }
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
+        let utf8 = value.utf8
+        let formula = utf8.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains($0) } ?? false
+        let quoted = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        guard formula || quoted else { return value }
+        let text = formula ? "'" + value : value
+        return quoted ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}
+
+/// Streams the list tables, each to its own sink; lists without a sink are skipped.
+final class CSVTablesWriter: ReportRowWriter {
+    private let outputs: [ReportQueries.List: ChunkedOutput]
+
+    init(_ sinks: [ReportQueries.List: ByteSink]) {
+        outputs = sinks.mapValues { ChunkedOutput($0) }
+    }
+
+    func begin(_ list: ReportQueries.List) async throws {
+        outputs[list]?.append(ReportCSV.line(ReportCSV.header(list)))
+    }
+
+    func action(_ row: QuarterlyReport.ActionRow) async throws {
+        try await write(.actionItems, [row.id, row.direction, row.title, row.owner, row.dueOn, row.status, row.overdue ? "yes" : "no"])
+    }
+
+    func proposal(_ row: QuarterlyReport.ProposalRow) async throws {
+        try await write(.proposals, [row.id, row.direction, row.kind, row.title, row.status, row.author])
+    }
+
+    func session(_ row: QuarterlyReport.SessionRow) async throws {
+        try await write(.sessions, [row.id, row.direction, row.kind, row.title, row.startsAt, row.status])
+    }
+
+    func end(_ list: ReportQueries.List) async throws {
+        try await outputs[list]?.flush()
+    }
+
+    private func write(_ list: ReportQueries.List, _ cells: [String]) async throws {
+        guard let output = outputs[list] else { return }
+        output.append(ReportCSV.line(cells))
+        try await output.flushIfFull()
     }
 }

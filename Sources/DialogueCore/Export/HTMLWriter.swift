@@ -3,7 +3,8 @@ import Foundation
 /// The report as one self-contained, printable page: inline CSS, inline SVG charts, no
 /// scripts, no external assets. Every text is escaped.
 public enum ReportHTML {
-    public static func page(_ report: QuarterlyReport, sha256: String) -> String {
+    /// Everything before the lists: the summary and the charts, from the figures alone.
+    static func head(_ report: QuarterlyReport, sha256: String) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -14,6 +15,7 @@ public enum ReportHTML {
             h1 { font-size: 18pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 8mm 0 2mm; border-bottom: 1px solid #bbb; }
             table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; page-break-inside: avoid; }
             th, td { border: 1px solid #ccc; padding: 1mm 2mm; text-align: right; } th:first-child, td:first-child { text-align: left; }
+            table.list { page-break-inside: auto; } tr { page-break-inside: avoid; }
             td.text { text-align: left; } .meta { color: #555; font-size: 9pt; } svg { max-width: 100%; height: auto; }
             .overdue { color: #a40000; font-weight: 600; }
             </style></head><body>
@@ -25,16 +27,32 @@ public enum ReportHTML {
         html += summaryTable(report)
         html += "<h2>Action items by status, per direction</h2>" + actionChart(report)
         html += "<h2>Proposals funnel</h2>" + funnelChart(report.total)
-        html += "<h2>Sessions</h2>" + listTable(["Starts (UTC)", "Direction", "Kind", "Title", "Status"], report.sessions.map {
-            [$0.startsAt, $0.direction.isEmpty ? "all" : $0.direction, $0.kind, $0.title, $0.status]
-        })
-        html += "<h2>Proposals</h2>" + listTable(["Direction", "Kind", "Title", "Status", "Author"], report.proposals.map {
-            [$0.direction, $0.kind, $0.title, $0.status, $0.author]
-        })
-        html += "<h2>Action items</h2>" + listTable(["Due", "Direction", "Title", "Owner", "Status"], report.actionItems.map {
-            [$0.dueOn, $0.direction, $0.title, $0.owner, $0.status + ($0.overdue ? " (overdue)" : "")]
-        })
-        return html + "</body></html>\n"
+        return html
+    }
+
+    static let tail = "</body></html>\n"
+
+    static func heading(_ list: ReportQueries.List) -> String {
+        switch list {
+        case .actionItems: return "<h2>Action items</h2>"
+        case .proposals: return "<h2>Proposals</h2>"
+        case .sessions: return "<h2>Sessions</h2>"
+        }
+    }
+
+    static func tableHeader(_ list: ReportQueries.List) -> String {
+        let header: [String]
+        switch list {
+        case .actionItems: header = ["Due", "Direction", "Title", "Owner", "Status"]
+        case .proposals: header = ["Direction", "Kind", "Title", "Status", "Author"]
+        case .sessions: header = ["Starts (UTC)", "Direction", "Kind", "Title", "Status"]
+        }
+        return "<table class=\"list\"><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
+    }
+
+    static func row(_ cells: [String]) -> String {
+        "<tr>" + cells.map { "<td class=\"text\">\(e($0))</td>" }.joined() + "</tr>"
+
     }
 
     static func summaryTable(_ report: QuarterlyReport) -> String {
@@ -104,15 +122,11 @@ public enum ReportHTML {
         return svg + "</svg>"
     }
 
-    static func listTable(_ header: [String], _ rows: [[String]]) -> String {
-        guard !rows.isEmpty else { return "<p class=\"meta\">None.</p>" }
-        var html = "<table><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
-        for row in rows { html += "<tr>" + row.map { "<td class=\"text\">\(e($0))</td>" }.joined() + "</tr>" }
-        return html + "</table>"
-    }
-
     /// HTML text escaping.
     static func e(_ text: String) -> String {
+        guard text.utf8.contains(where: { [UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'")].contains($0) }) else {
+            return text
+        }
         var out = ""
         for character in text {
             switch character {
@@ -125,5 +139,42 @@ public enum ReportHTML {
             }
         }
         return out
+    }
+}
+
+/// Streams the page's lists: a table per list, or "None." for an empty one.
+final class HTMLListsWriter: ReportRowWriter {
+    private let output: ChunkedOutput
+    private var rows = 0
+
+    init(_ output: ChunkedOutput) { self.output = output }
+
+    func begin(_ list: ReportQueries.List) async throws {
+        rows = 0
+        output.append(ReportHTML.heading(list))
+    }
+
+    func action(_ row: QuarterlyReport.ActionRow) async throws {
+        try await write(.actionItems, [row.dueOn, row.direction, row.title, row.owner, row.status + (row.overdue ? " (overdue)" : "")])
+    }
+
+    func proposal(_ row: QuarterlyReport.ProposalRow) async throws {
+        try await write(.proposals, [row.direction, row.kind, row.title, row.status, row.author])
+    }
+
+    func session(_ row: QuarterlyReport.SessionRow) async throws {
+        try await write(.sessions, [row.startsAt, row.direction.isEmpty ? "all" : row.direction, row.kind, row.title, row.status])
+    }
+
+    func end(_ list: ReportQueries.List) async throws {
+        output.append(rows == 0 ? "<p class=\"meta\">None.</p>" : "</table>")
+        try await output.flushIfFull()
+    }
+
+    private func write(_ list: ReportQueries.List, _ cells: [String]) async throws {
+        if rows == 0 { output.append(ReportHTML.tableHeader(list)) }
+        rows += 1
+        output.append(ReportHTML.row(cells))
+        try await output.flushIfFull()
     }
 }

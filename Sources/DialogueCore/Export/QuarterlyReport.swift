@@ -79,11 +79,16 @@ public struct QuarterlyReport: Codable, Sendable, Equatable {
     public var actionItems: [ActionRow]
 
     /// Canonical JSON: sorted keys, snake_case, no whitespace. The hash is over these bytes.
+    /// The export streams the same bytes (`CanonicalReportWriter`); a test holds the two equal.
     public func canonicalJSON() throws -> Data {
+        try Self.canonicalEncoder.encode(self)
+    }
+
+    static var canonicalEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        return encoder
     }
 
     public static func decode(canonical data: Data) throws -> QuarterlyReport {

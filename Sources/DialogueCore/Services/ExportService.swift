@@ -1,12 +1,30 @@
 import Foundation
 import PostgresNIO
 
+/// A quarterly export its caller may run, with validated parameters. Only
+/// `Dialogue.quarterlyExport` makes one, after the access check.
+public struct QuarterlyExport: Sendable {
+    public let quarter: Quarter
+    public let direction: String?
+    public let audience: QuarterlyReport.Audience
+}
+
+/// Where an export is written. Each sink receives its bytes in order, in chunks.
+public enum ExportOutput: Sendable {
+    /// The JSON document: the canonical content and its hash.
+    case json(ByteSink)
+    /// CSV tables by name (`ReportCSV.tables`); tables without a sink are not written.
+    case csv([String: ByteSink])
+    /// The printable HTML page.
+    case html(ByteSink)
+}
+
 extension Dialogue {
-    /// Computes the quarterly report (coordinators). Figures are as of quarter end, from
-    /// transition histories; drafts never appear; sealed data is never read.
-    public func quarterlyReport(
+    /// Checks that the caller may export (coordinators) and validates the parameters, before
+    /// anything is written: a streamed response cannot turn into an error once it has begun.
+    public func quarterlyExport(
         _ context: CallContext, quarter text: String, direction: String?, audience rawAudience: String?
-    ) async throws -> ExportedReport {
+    ) throws -> QuarterlyExport {
         try AccessPolicy.requireCoordinator(context.actor, "export quarterly reports")
         var validator = Validator()
         var quarter: Quarter?
@@ -16,14 +34,79 @@ extension Dialogue {
         _ = validator.direction(direction)
         let audience = validator.choice(rawAudience ?? "internal", "audience", as: QuarterlyReport.Audience.self)
         try validator.check()
-        let period = quarter!
-        let report = try await database.read { connection in
-            try await computeReport(
-                connection, quarter: period, start: period.start, end: period.end, direction: direction, audience: audience!)
-        }
-        let canonical = try report.canonicalJSON()
-        return ExportedReport(report: report, canonical: canonical, sha256: QuarterlyReport.sha256(canonical), fromSnapshot: false)
+        return QuarterlyExport(quarter: quarter!, direction: direction, audience: audience!)
     }
+
+    /// Streams the report, computed as of quarter end from the recorded history in one
+    /// read-only snapshot, to `output`; returns the SHA-256 of its canonical JSON content.
+    /// Memory stays bounded whatever the size of the data: rows go out as they are read.
+    /// Drafts never appear; sealed data is never read.
+    @discardableResult
+    public func writeQuarterlyExport(_ export: QuarterlyExport, to output: ExportOutput) async throws -> String {
+        try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
+            let pass = QuarterlyPass(export: export, connection: connection, logger: logger)
+            switch output {
+            case .json(let sink):
+                return try await pass.run(canonical: CanonicalReportWriter(document: sink), rows: nil).sha256
+            case .csv(let sinks):
+                let lists = Dictionary(uniqueKeysWithValues: ReportQueries.List.allCases.compactMap { list in
+                    sinks[list.rawValue].map { (list, $0) }
+                })
+                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(lists))
+                if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(summary))) }
+                return sha256
+            case .html(let sink):
+                // The page opens with the figures and the hash, so the lists are read twice,
+                // both times in the same snapshot.
+                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: nil)
+                let page = ChunkedOutput(sink)
+                page.append(ReportHTML.head(summary, sha256: sha256))
+                try await pass.streamLists(HTMLListsWriter(page))
+                page.append(ReportHTML.tail)
+                try await page.flush()
+                return sha256
+            }
+        }
+    }
+
+    /// The report in memory, with its canonical content (tests, freezing). Exports go through
+    /// `writeQuarterlyExport`, which streams.
+    public func quarterlyReport(
+        _ context: CallContext, quarter: String, direction: String?, audience: String?
+    ) async throws -> ExportedReport {
+        let export = try quarterlyExport(context, quarter: quarter, direction: direction, audience: audience)
+        let collected = CollectedBytes()
+        let sha256 = try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
+            try await QuarterlyPass(export: export, connection: connection, logger: logger)
+                .run(canonical: CanonicalReportWriter(content: { collected.append($0) }), rows: nil).sha256
+        }
+        let canonical = collected.data
+        return ExportedReport(report: try QuarterlyReport.decode(canonical: canonical), canonical: canonical, sha256: sha256, fromSnapshot: false)
+    }
+
+    /// Writes a report held in memory (a frozen snapshot) in any format, through the same
+    /// writers as the streamed export.
+    public static func writeReport(_ exported: ExportedReport, to output: ExportOutput) async throws {
+        switch output {
+        case .json(let sink):
+            try await sink(ByteBuffer(string: exported.jsonDocument))
+        case .csv(let sinks):
+            let lists = Dictionary(uniqueKeysWithValues: ReportQueries.List.allCases.compactMap { list in
+                sinks[list.rawValue].map { (list, $0) }
+            })
+            try await CSVTablesWriter(lists).replay(exported.report)
+            if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(exported.report))) }
+        case .html(let sink):
+            let page = ChunkedOutput(sink)
+            page.append(ReportHTML.head(exported.report, sha256: exported.sha256))
+            try await HTMLListsWriter(page).replay(exported.report)
+            page.append(ReportHTML.tail)
+            try await page.flush()
+        }
+    }
+
+    /// Exports read for as long as the data takes, not for the service's usual bound.
+    static let exportStatementTimeout: Duration = .seconds(900)
 
     /// Stores the report as the quarter's frozen snapshot (once); returns the stored one, so a
     /// second freeze compares instead of overwriting.
@@ -57,142 +140,6 @@ extension Dialogue {
         guard let (content, sha256) = row else { return nil }
         let data = Data(content.utf8)
         return ExportedReport(report: try QuarterlyReport.decode(canonical: data), canonical: data, sha256: sha256, fromSnapshot: true)
-    }
-
-    private func computeReport(
-        _ connection: PostgresConnection, quarter: Quarter, start: Date, end: Date, direction: String?,
-        audience: QuarterlyReport.Audience
-    ) async throws -> QuarterlyReport {
-        let names = Dictionary(uniqueKeysWithValues: try await connection.query(
-            "SELECT slug, name FROM directions ORDER BY position", logger: logger
-        ).collect().map { try $0.decode((String, String).self) })
-        var figures: [String: QuarterlyReport.Figures] = [:]
-        func bump(_ slug: String, _ change: (inout QuarterlyReport.Figures) -> Void) {
-            change(&figures[slug, default: QuarterlyReport.Figures()])
-            change(&figures["", default: QuarterlyReport.Figures()])
-        }
-        let endDate = ISO8601DateFormatter.dateOnly.string(from: end)
-        let startDate = ISO8601DateFormatter.dateOnly.string(from: start)
-
-        // Sessions starting in the quarter, by their status at quarter end.
-        var sessions: [QuarterlyReport.SessionRow] = []
-        for row in try await connection.query("""
-            SELECT s.id, coalesce(g.direction, ''), s.kind, s.title, s.starts_at,
-                   coalesce((SELECT t.to_status FROM session_transitions t WHERE t.session_id = s.id AND t.created_at < \(end)
-                             ORDER BY t.created_at DESC, t.id DESC LIMIT 1), 'planned')
-            FROM sessions s LEFT JOIN working_groups g ON g.id = s.working_group_id
-            WHERE s.starts_at >= \(start) AND s.starts_at < \(end) AND s.created_at < \(end)
-              AND (\(direction)::text IS NULL OR g.direction = \(direction))
-            ORDER BY s.starts_at, s.id
-            """, logger: logger).collect() {
-            let (id, slug, kind, title, startsAt, status) = try row.decode((UUID, String, String, String, Date, String).self)
-            sessions.append(.init(
-                id: id.uuidString.lowercased(), direction: slug, kind: kind, title: title,
-                startsAt: ISO8601DateFormatter().string(from: startsAt), status: status))
-            bump(slug) { figures in
-                switch status {
-                case "held": figures.sessionsHeld += 1
-                case "cancelled": figures.sessionsCancelled += 1
-                default: figures.sessionsPlanned += 1
-                }
-            }
-        }
-
-        // Agenda outcomes of those sessions, as recorded by quarter end.
-        for row in try await connection.query("""
-            SELECT coalesce(g.direction, ''), h.outcome
-            FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-            JOIN LATERAL (SELECT outcome FROM agenda_outcome_history WHERE agenda_item_id = i.id AND created_at < \(end)
-                          ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
-            WHERE s.starts_at >= \(start) AND s.starts_at < \(end) AND h.outcome IS NOT NULL
-              AND (\(direction)::text IS NULL OR g.direction = \(direction))
-            """, logger: logger).collect() {
-            let (slug, outcome) = try row.decode((String, String).self)
-            bump(slug) { $0.agendaOutcomes[outcome, default: 0] += 1 }
-        }
-
-        // Proposals: state at quarter end; only those ever submitted (drafts never appear).
-        var proposals: [QuarterlyReport.ProposalRow] = []
-        for row in try await connection.query("""
-            SELECT p.id, g.direction, p.kind, p.title, st.to_status, a.display_name, a.kind, coalesce(o.name, '')
-            FROM proposals p JOIN working_groups g ON g.id = p.working_group_id JOIN participants a ON a.id = p.author_id
-            LEFT JOIN organizations o ON o.id = a.organization_id
-            JOIN LATERAL (SELECT to_status FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.created_at < \(end)
-                          ORDER BY t.created_at DESC, t.id DESC LIMIT 1) st ON true
-            WHERE EXISTS (SELECT 1 FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.to_status = 'submitted'
-                          AND t.created_at < \(end))
-              AND (\(direction)::text IS NULL OR g.direction = \(direction))
-            ORDER BY p.created_at, p.id
-            """, logger: logger).collect() {
-            let (id, slug, kind, title, status, name, authorKind, organization) =
-                try row.decode((UUID, String, String, String, String, String, String, String).self)
-            proposals.append(.init(
-                id: id.uuidString.lowercased(), direction: slug, kind: kind, title: title, status: status,
-                author: Dialogue.personLabel(name: name, kind: authorKind, organization: organization, audience: audience)))
-            bump(slug) { $0.proposalsByState[status, default: 0] += 1 }
-        }
-        for row in try await connection.query("""
-            SELECT g.direction, t.to_status FROM proposal_transitions t
-            JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
-            WHERE t.created_at >= \(start) AND t.created_at < \(end)
-              AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
-                          AND s.created_at < \(end))
-              AND (\(direction)::text IS NULL OR g.direction = \(direction))
-            """, logger: logger).collect() {
-            let (slug, status) = try row.decode((String, String).self)
-            bump(slug) { $0.proposalTransitions[status, default: 0] += 1 }
-        }
-
-        // Action items that existed at quarter end, with their status then.
-        var actions: [QuarterlyReport.ActionRow] = []
-        for row in try await connection.query("""
-            SELECT x.id, g.direction, x.title, w.display_name, w.kind, coalesce(o.name, ''), x.due_on::text, x.created_at,
-                   st.to_status,
-                   (SELECT min(u.created_at) FROM action_item_updates u WHERE u.action_item_id = x.id
-                      AND u.to_status IN ('done', 'dropped') AND coalesce(u.from_status, '') NOT IN ('done', 'dropped'))
-            FROM action_items x JOIN working_groups g ON g.id = x.working_group_id JOIN participants w ON w.id = x.owner_id
-            LEFT JOIN organizations o ON o.id = w.organization_id
-            JOIN LATERAL (SELECT to_status FROM action_item_updates u WHERE u.action_item_id = x.id AND u.created_at < \(end)
-                          ORDER BY u.created_at DESC, u.id DESC LIMIT 1) st ON true
-            WHERE x.created_at < \(end) AND (\(direction)::text IS NULL OR g.direction = \(direction))
-            ORDER BY x.due_on, x.id
-            """, logger: logger).collect() {
-            let (id, slug, title, name, ownerKind, organization, dueOn, createdAt, status, firstClosed) =
-                try row.decode((UUID, String, String, String, String, String, String, Date, String, Date?).self)
-            let closed = status == "done" || status == "dropped"
-            let overdue = !closed && dueOn < endDate
-            let dueInQuarter = dueOn >= startDate && dueOn < endDate
-            bump(slug) { figures in
-                figures.actionsByStatus[status, default: 0] += 1
-                if createdAt >= start { figures.actionsOpened += 1 }
-                if let firstClosed, firstClosed >= start, firstClosed < end { figures.actionsClosed += 1 }
-                if overdue { figures.actionsOverdueAtEnd += 1 }
-                if dueInQuarter {
-                    figures.actionsDueInQuarter += 1
-                    if status == "done" { figures.actionsDoneOfDue += 1 }
-                }
-            }
-            if createdAt >= start || dueInQuarter || !closed {
-                actions.append(.init(
-                    id: id.uuidString.lowercased(), direction: slug, title: title,
-                    owner: Dialogue.personLabel(name: name, kind: ownerKind, organization: organization, audience: audience),
-                    dueOn: dueOn, status: status, overdue: overdue))
-            }
-        }
-        for (key, value) in figures where value.actionsDueInQuarter > 0 {
-            figures[key]?.completionPerMille = (value.actionsDoneOfDue * 1000) / value.actionsDueInQuarter
-        }
-
-        let auditHead = try await connection.query(
-            "SELECT hash FROM audit_log WHERE occurred_at < \(end) ORDER BY seq DESC LIMIT 1", logger: logger
-        ).collect().first?.decode(String.self) ?? AuditLog.genesisHash
-        let slugs = direction.map { [$0] } ?? Dialogue.directionSlugs
-        return QuarterlyReport(
-            quarter: quarter.description, periodStart: ISO8601DateFormatter().string(from: start),
-            periodEnd: ISO8601DateFormatter().string(from: end), direction: direction ?? "", audience: audience,
-            auditHeadAtEnd: auditHead, total: figures[""] ?? .init(),
-            directions: slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) },
-            sessions: sessions, proposals: proposals, actionItems: actions)
     }
 
     /// How a person appears in a report: internal reports use display names (a pseudonym for

@@ -36,6 +36,21 @@ public struct Database: Sendable {
         }
     }
 
+    /// Runs `body` in one read-only REPEATABLE READ transaction, so that every query it makes
+    /// sees the same snapshot; `statementTimeout` replaces the service's bound for its queries.
+    public func snapshot<Result: Sendable>(
+        statementTimeout: Duration,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let logger = self.logger
+        let milliseconds = statementTimeout.components.seconds * 1000
+        return try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"), logger: logger)
+            return try await body(connection)
+        }
+    }
+
     /// Runs `body` on one pooled connection, outside an explicit transaction (reads).
     public func read<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result

@@ -1,0 +1,140 @@
+import Foundation
+import PostgresNIO
+
+/// The quarterly report's SQL, in one place: the export streams these queries, the figures
+/// that are not counted along the way aggregate over the very same queries, and `make bench`
+/// times `COPY (…) TO STDOUT` of them to compare the export with PostgreSQL's own output.
+///
+/// Every query is sent with the same five typed parameters, used or not: $1 the quarter's first
+/// instant, $2 the first instant after it, $3 the direction slug or NULL for all, $4 and $5
+/// the same bounds as dates.
+/// Values are formatted by PostgreSQL (ids as text, instants in UTC as RFC 3339), so the
+/// export writes what it reads.
+public enum ReportQueries {
+    public enum List: String, CaseIterable, Sendable {
+        case actionItems = "action_items"
+        case proposals
+        case sessions
+    }
+
+    /// Sessions starting in the quarter, by their status at quarter end.
+    static let sessions = """
+        SELECT s.id::text AS id, coalesce(g.direction, '') AS direction, s.kind, s.title,
+               to_char(s.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS starts_at,
+               coalesce((SELECT t.to_status FROM session_transitions t WHERE t.session_id = s.id AND t.created_at < $2
+                         ORDER BY t.created_at DESC, t.id DESC LIMIT 1), 'planned') AS status
+        FROM sessions s LEFT JOIN working_groups g ON g.id = s.working_group_id
+        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND s.created_at < $2
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
+    /// Proposals ever submitted by quarter end (drafts never appear), with their state then.
+    static let proposals = """
+        SELECT p.id::text AS id, g.direction, p.kind, p.title, st.to_status AS status,
+               a.display_name, a.kind AS author_kind, coalesce(o.name, '') AS organization, p.created_at
+        FROM proposals p JOIN working_groups g ON g.id = p.working_group_id JOIN participants a ON a.id = p.author_id
+        LEFT JOIN organizations o ON o.id = a.organization_id
+        JOIN LATERAL (SELECT to_status FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.created_at < $2
+                      ORDER BY t.created_at DESC, t.id DESC LIMIT 1) st ON true
+        WHERE EXISTS (SELECT 1 FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.to_status = 'submitted'
+                      AND t.created_at < $2)
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
+    /// Every action item that existed at quarter end, with its status then and how it counts.
+    /// All of them feed the figures; the list shows those opened or due in the quarter and
+    /// those still open at its end.
+    static let actionItems = """
+        SELECT x.id::text AS id, g.direction, x.title, w.display_name, w.kind AS owner_kind,
+               coalesce(o.name, '') AS organization, x.due_on::text AS due_on, st.to_status AS status,
+               x.created_at >= $1 AS opened_in_quarter,
+               coalesce(closing.at >= $1 AND closing.at < $2, false) AS closed_in_quarter,
+               st.to_status NOT IN ('done', 'dropped') AND x.due_on < $5::date AS overdue,
+               x.due_on >= $4::date AND x.due_on < $5::date AS due_in_quarter
+        FROM action_items x JOIN working_groups g ON g.id = x.working_group_id JOIN participants w ON w.id = x.owner_id
+        LEFT JOIN organizations o ON o.id = w.organization_id
+        JOIN LATERAL (SELECT to_status FROM action_item_updates u WHERE u.action_item_id = x.id AND u.created_at < $2
+                      ORDER BY u.created_at DESC, u.id DESC LIMIT 1) st ON true
+        LEFT JOIN LATERAL (SELECT min(u.created_at) AS at FROM action_item_updates u WHERE u.action_item_id = x.id
+                             AND u.to_status IN ('done', 'dropped') AND coalesce(u.from_status, '') NOT IN ('done', 'dropped')
+                          ) closing ON true
+        WHERE x.created_at < $2 AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
+    static func order(_ list: List) -> String {
+        switch list {
+        case .actionItems: return "ORDER BY due_on, id"
+        case .proposals: return "ORDER BY created_at, id"
+        case .sessions: return "ORDER BY starts_at, id"
+        }
+    }
+
+    static func base(_ list: List) -> String {
+        switch list {
+        case .actionItems: return actionItems
+        case .proposals: return proposals
+        case .sessions: return sessions
+        }
+    }
+
+    /// The list query, in the order the export writes it.
+    public static func listSQL(_ list: List) -> String {
+        "SELECT * FROM (\(base(list))) listed \(order(list))"
+    }
+
+    /// Counts of a list by direction and status, for the figures written before the list.
+    static func countsSQL(_ list: List) -> String {
+        "SELECT direction, status, count(*)::int8 FROM (\(base(list))) listed GROUP BY direction, status"
+    }
+
+    /// Agenda outcomes recorded by quarter end for the quarter's sessions.
+    static let agendaOutcomes = """
+        SELECT coalesce(g.direction, ''), h.outcome, count(*)::int8
+        FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
+        JOIN LATERAL (SELECT outcome FROM agenda_outcome_history WHERE agenda_item_id = i.id AND created_at < $2
+                      ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
+        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        GROUP BY 1, 2
+        """
+
+    /// Transitions of (ever submitted) proposals made during the quarter, by state moved to.
+    static let proposalTransitions = """
+        SELECT g.direction, t.to_status, count(*)::int8 FROM proposal_transitions t
+        JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+        WHERE t.created_at >= $1 AND t.created_at < $2
+          AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
+                      AND s.created_at < $2)
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        GROUP BY 1, 2
+        """
+
+    static func query(_ sql: String, _ quarter: Quarter, direction: String?) -> PostgresQuery {
+        var bindings = PostgresBindings()
+        bindings.append(quarter.start)
+        bindings.append(quarter.end)
+        bindings.append(direction)
+        bindings.append(Self.dateText(quarter.start))
+        bindings.append(Self.dateText(quarter.end))
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The list query with its parameters written in as literals, for `COPY (…) TO STDOUT` in
+    /// `make bench`. The values are generated here (instants, dates) or validated against the
+    /// fixed set of direction slugs, so nothing a caller typed reaches the text.
+    public static func literalListSQL(_ list: List, quarter: Quarter, direction: String?) throws -> String {
+        if let direction, !Dialogue.directionSlugs.contains(direction) { throw DomainError.invalid("direction", "is not a direction") }
+        let values = [
+            "'\(timestampText(quarter.start))'::timestamptz", "'\(timestampText(quarter.end))'::timestamptz",
+            direction.map { "'\($0)'" } ?? "NULL", "'\(dateText(quarter.start))'", "'\(dateText(quarter.end))'",
+        ]
+        var sql = listSQL(list)
+        for (index, value) in values.enumerated().reversed() {
+            sql = sql.replacingOccurrences(of: "$\(index + 1)", with: value)
+        }
+        return sql
+    }
+
+    static func dateText(_ date: Date) -> String { ISO8601DateFormatter.dateOnly.string(from: date) }
+    static func timestampText(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}

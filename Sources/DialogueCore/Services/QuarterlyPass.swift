@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One pass over a quarter's data, in the canonical JSON's key order: action items (their
+/// figures counted along the way), the figures, proposals, sessions. The figures written
+/// before a list is read come from the same list queries, aggregated by PostgreSQL.
+struct QuarterlyPass {
+    let export: QuarterlyExport
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Streams the canonical content (and the lists to `rows`); returns the report's header and
+    /// figures, without its lists, and the content's hash.
+    func run(canonical: CanonicalReportWriter, rows: (any ReportRowWriter)?) async throws -> (summary: QuarterlyReport, sha256: String) {
+        var figures = FigureBook()
+        for row in try await query(ReportQueries.countsSQL(.sessions)).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { f in
+                switch status {
+                case "held": f.sessionsHeld += count
+                case "cancelled": f.sessionsCancelled += count
+                default: f.sessionsPlanned += count
+                }
+            }
+        }
+        for row in try await query(ReportQueries.agendaOutcomes).collect() {
+            let (slug, outcome, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.agendaOutcomes[outcome, default: 0] += count }
+        }
+        for row in try await query(ReportQueries.countsSQL(.proposals)).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.proposalsByState[status, default: 0] += count }
+        }
+        for row in try await query(ReportQueries.proposalTransitions).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
+        }
+
+        try await canonical.begin()
+        canonical.beginArray("action_items")
+        try await rows?.begin(.actionItems)
+        for try await row in try await query(ReportQueries.listSQL(.actionItems)) {
+            let (id, slug, title, name, ownerKind, organization, dueOn, status, opened, closedInQuarter, overdue, dueInQuarter) =
+                try row.decode((String, String, String, String, String, String, String, String, Bool, Bool, Bool, Bool).self)
+            let closed = status == "done" || status == "dropped"
+            figures.bump(slug) { f in
+                f.actionsByStatus[status, default: 0] += 1
+                if opened { f.actionsOpened += 1 }
+                if closedInQuarter { f.actionsClosed += 1 }
+                if overdue { f.actionsOverdueAtEnd += 1 }
+                if dueInQuarter {
+                    f.actionsDueInQuarter += 1
+                    if status == "done" { f.actionsDoneOfDue += 1 }
+                }
+            }
+            guard opened || dueInQuarter || !closed else { continue }
+            let item = QuarterlyReport.ActionRow(
+                id: id, direction: slug, title: title, owner: label(name, ownerKind, organization),
+                dueOn: dueOn, status: status, overdue: overdue)
+            canonical.row(item)
+            try await rows?.action(item)
+            try await canonical.flushIfFull()
+        }
+        canonical.raw("],")
+        try await rows?.end(.actionItems)
+
+        let summary = try await header(figures.completed())
+        canonical.field("audience", summary.audience.rawValue)
+        canonical.field("audit_head_at_end", summary.auditHeadAtEnd)
+        canonical.field("direction", summary.direction)
+        canonical.raw("\"directions\":")
+        try canonical.encoded(summary.directions)
+        canonical.raw(",")
+        canonical.field("period_end", summary.periodEnd)
+        canonical.field("period_start", summary.periodStart)
+
+        canonical.beginArray("proposals")
+        try await streamProposals(canonical, rows)
+        canonical.raw("],")
+        canonical.field("quarter", summary.quarter)
+        canonical.beginArray("sessions")
+        try await streamSessions(canonical, rows)
+        canonical.raw("],\"total\":")
+        try canonical.encoded(summary.total)
+        return (summary, try await canonical.end())
+    }
+
+    /// The lists alone, for a page whose figures were computed by an earlier pass in the same
+    /// snapshot.
+    func streamLists(_ rows: any ReportRowWriter) async throws {
+        try await rows.begin(.actionItems)
+        for try await row in try await query(ReportQueries.listSQL(.actionItems)) {
+            let (id, slug, title, name, ownerKind, organization, dueOn, status, opened, _, overdue, dueInQuarter) =
+                try row.decode((String, String, String, String, String, String, String, String, Bool, Bool, Bool, Bool).self)
+            guard opened || dueInQuarter || !(status == "done" || status == "dropped") else { continue }
+            try await rows.action(.init(
+                id: id, direction: slug, title: title, owner: label(name, ownerKind, organization),
+                dueOn: dueOn, status: status, overdue: overdue))
+        }
+        try await rows.end(.actionItems)
+        try await streamProposals(nil, rows)
+        try await streamSessions(nil, rows)
+    }
+
+    private func streamProposals(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
+        try await rows?.begin(.proposals)
+        for try await row in try await query(ReportQueries.listSQL(.proposals)) {
+            let (id, slug, kind, title, status, name, authorKind, organization, _) =
+                try row.decode((String, String, String, String, String, String, String, String, Date).self)
+            let proposal = QuarterlyReport.ProposalRow(
+                id: id, direction: slug, kind: kind, title: title, status: status, author: label(name, authorKind, organization))
+            canonical?.row(proposal)
+            try await rows?.proposal(proposal)
+            try await canonical?.flushIfFull()
+        }
+        try await rows?.end(.proposals)
+    }
+
+    private func streamSessions(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
+        try await rows?.begin(.sessions)
+        for try await row in try await query(ReportQueries.listSQL(.sessions)) {
+            let (id, slug, kind, title, startsAt, status) = try row.decode((String, String, String, String, String, String).self)
+            let session = QuarterlyReport.SessionRow(id: id, direction: slug, kind: kind, title: title, startsAt: startsAt, status: status)
+            canonical?.row(session)
+            try await rows?.session(session)
+            try await canonical?.flushIfFull()
+        }
+        try await rows?.end(.sessions)
+    }
+
+    /// The report without its lists: period, audit head, figures by direction and in total.
+    private func header(_ figures: [String: QuarterlyReport.Figures]) async throws -> QuarterlyReport {
+        let quarter = export.quarter
+        let names = Dictionary(uniqueKeysWithValues: try await connection.query(
+            "SELECT slug, name FROM directions ORDER BY position", logger: logger
+        ).collect().map { try $0.decode((String, String).self) })
+        let end = quarter.end
+        let auditHead = try await connection.query(
+            "SELECT hash FROM audit_log WHERE occurred_at < \(end) ORDER BY seq DESC LIMIT 1", logger: logger
+        ).collect().first?.decode(String.self) ?? AuditLog.genesisHash
+        let slugs = export.direction.map { [$0] } ?? Dialogue.directionSlugs
+        return QuarterlyReport(
+            quarter: quarter.description, periodStart: ReportQueries.timestampText(quarter.start),
+            periodEnd: ReportQueries.timestampText(end), direction: export.direction ?? "", audience: export.audience,
+            auditHeadAtEnd: auditHead, total: figures[""] ?? .init(),
+            directions: slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) },
+            sessions: [], proposals: [], actionItems: [])
+    }
+
+    private func label(_ name: String, _ kind: String, _ organization: String) -> String {
+        Dialogue.personLabel(name: name, kind: kind, organization: organization, audience: export.audience)
+    }
+
+    private func query(_ sql: String) async throws -> PostgresRowSequence {
+        try await connection.query(ReportQueries.query(sql, export.quarter, direction: export.direction), logger: logger)
+    }
+}
+
+/// Figures per direction slug, and in total under "".
+struct FigureBook {
+    private var figures: [String: QuarterlyReport.Figures] = [:]
+
+    /// Counts under the direction and in the total; a plenary session (no direction) counts
+    /// in the total only.
+    mutating func bump(_ slug: String, _ change: (inout QuarterlyReport.Figures) -> Void) {
+        if !slug.isEmpty { change(&figures[slug, default: QuarterlyReport.Figures()]) }
+        change(&figures["", default: QuarterlyReport.Figures()])
+    }
+
+    /// With the completion rate of the items due in the quarter.
+    func completed() -> [String: QuarterlyReport.Figures] {
+        var result = figures
+        for (key, value) in figures where value.actionsDueInQuarter > 0 {
+            result[key]?.completionPerMille = (value.actionsDoneOfDue * 1000) / value.actionsDueInQuarter
+        }
+        return result
+    }
+}
