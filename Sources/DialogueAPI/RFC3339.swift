@@ -1,3 +1,4 @@
+import DialogueCore
 import Foundation
 import OpenAPIRuntime
 
@@ -8,17 +9,11 @@ struct RFC3339Transcoder: DateTranscoder {
     static let errorPrefix = "not an RFC 3339 date-time: "
 
     func encode(_ date: Date) throws -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        RFC3339.string(from: date)
     }
 
     func decode(_ text: String) throws -> Date {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard text.utf8.count <= 40, let date = plain.date(from: text) ?? fractional.date(from: text) else {
+        guard let date = RFC3339.date(from: text) else {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: [], debugDescription: Self.errorPrefix + "'\(text.prefix(40))' (expected e.g. 2026-12-03T09:00:00Z)"))
         }

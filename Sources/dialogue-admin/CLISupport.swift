@@ -102,6 +102,6 @@ enum CLI {
 
     static func timestamp(_ date: Date?) -> String {
         guard let date else { return "-" }
-        return ISO8601DateFormatter().string(from: date)
+        return RFC3339.string(from: date)
     }
 }

@@ -1,3 +1,4 @@
+import DialogueCore
 import Foundation
 import Logging
 
@@ -14,7 +15,7 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "label": label,
+            "time": RFC3339.string(from: Date()), "level": event.level.rawValue, "label": label,
             "message": event.message.description,
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) where object[key] == nil {

@@ -135,6 +135,6 @@ public enum ReportQueries {
         return sql
     }
 
-    static func dateText(_ date: Date) -> String { ISO8601DateFormatter.dateOnly.string(from: date) }
-    static func timestampText(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    static func dateText(_ date: Date) -> String { RFC3339.dateString(from: date) }
+    static func timestampText(_ date: Date) -> String { RFC3339.string(from: date) }
 }

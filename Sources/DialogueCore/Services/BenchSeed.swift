@@ -208,7 +208,7 @@ public struct BenchSeed: Sendable {
                 for _ in 0..<size {
                     let at = moment(&random)
                     ids.append(random.uuid()); created.append(at)
-                    due.append(ISO8601DateFormatter.dateOnly.string(from: at.addingTimeInterval(Double(random.int(7..<120)) * 86400)))
+                    due.append(RFC3339.dateString(from: at.addingTimeInterval(Double(random.int(7..<120)) * 86400)))
                     let state = ["open", "in_progress", "blocked", "done", "dropped"][random.int(0..<5)]
                     final.append(state); progressValues.append(state == "done" ? 100 : random.int(0..<100))
                 }

@@ -155,11 +155,3 @@ extension Dialogue {
         }
     }
 }
-
-extension ISO8601DateFormatter {
-    static var dateOnly: ISO8601DateFormatter {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        return formatter
-    }
-}

@@ -168,7 +168,7 @@ extension Dialogue {
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "session.create", objectType: "session",
             objectID: created.id.uuidString.lowercased(),
-            diff: ["kind": created.kind.rawValue, "title": created.title, "starts_at": ISO8601DateFormatter().string(from: created.startsAt)])
+            diff: ["kind": created.kind.rawValue, "title": created.title, "starts_at": RFC3339.string(from: created.startsAt)])
         return created
     }
 
@@ -273,8 +273,8 @@ extension Dialogue {
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.update", objectType: "session",
                 objectID: id.uuidString.lowercased(),
-                diff: ["title": updated.title, "starts_at": ISO8601DateFormatter().string(from: updated.startsAt),
-                       "ends_at": ISO8601DateFormatter().string(from: updated.endsAt), "location": updated.location])
+                diff: ["title": updated.title, "starts_at": RFC3339.string(from: updated.startsAt),
+                       "ends_at": RFC3339.string(from: updated.endsAt), "location": updated.location])
             return updated
         }
     }

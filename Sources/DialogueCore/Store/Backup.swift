@@ -62,7 +62,7 @@ public enum Backup {
         guard status == 0 else { throw Failure.tool("pg_dump failed (\(status)) \(String(decoding: output, as: UTF8.self))") }
         let data = try Data(contentsOf: URL(fileURLWithPath: archive))
         let manifest = Manifest(
-            format: format, createdAt: ISO8601DateFormatter().string(from: Date()), database: database.database,
+            format: format, createdAt: RFC3339.string(from: Date()), database: database.database,
             migrationVersion: migrationVersion, sha256: SHA256.hash(data: data).hexString, sizeBytes: data.count)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
