@@ -45,15 +45,10 @@ extension Dialogue {
 
     /// The agenda in order. A presenter who is an in-country proxy is named to coordinators only.
     func loadAgenda(_ connection: PostgresConnection, session: Session, viewer: Viewer) async throws -> Agenda {
-        let rows = try await connection.query("""
-            SELECT \(unescaped: Dialogue.qualified(Dialogue.agendaColumns, "i")),
-                   coalesce(p.kind, '')
-            FROM agenda_items i LEFT JOIN participants p ON p.id = i.presenter_id
-            WHERE i.session_id = \(session.id) ORDER BY i.position
-            """, logger: logger).collect()
+        let rows = try await connection.rows(Prepared.AgendaOfSession(sessionID: session.id), logger: logger)
         let items = try rows.map { row -> AgendaItem in
             var item = try decodeAgendaItem(row)
-            let presenterKind = try row.decode((UUID, UUID, Int, String, Int, UUID?, UUID?, String?, String?, Int, Date, Date, String).self).12
+            let presenterKind = try row.makeRandomAccess()[12].decode(String.self)
             if let presenter = item.presenterID, presenterKind == ParticipantKind.inCountryProxy.rawValue,
                 !AccessPolicy.seesMembership(viewer, ofKind: .inCountryProxy, participantID: presenter)
             {

@@ -39,9 +39,7 @@ public struct Dialogue: Sendable {
         guard !context.actor.isAtLeast(.coordinator), let participantID = context.actor.participantID else {
             return Viewer(actor: context.actor, groupIDs: [])
         }
-        let rows = try await connection.query(
-            "SELECT working_group_id, role FROM memberships WHERE participant_id = \(participantID)", logger: logger
-        ).collect()
+        let rows = try await connection.rows(Prepared.MembershipsOf(participantID: participantID), logger: logger)
         var groups: Set<UUID> = [], contributing: Set<UUID> = []
         for row in rows {
             let (group, role) = try row.decode((UUID, String).self)

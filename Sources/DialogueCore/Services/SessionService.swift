@@ -173,10 +173,11 @@ extension Dialogue {
     }
 
     func loadSession(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> Session {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: Dialogue.sessionColumns) FROM sessions WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
-            logger: logger
-        ).collect()
+        let rows = lock
+            ? try await connection.query(
+                "SELECT \(unescaped: Dialogue.sessionColumns) FROM sessions WHERE id = \(id) FOR UPDATE", logger: logger
+            ).collect()
+            : try await connection.rows(Prepared.SessionByID(id: id), logger: logger)
         guard let row = rows.first else { throw DomainError.notFound("session not found") }
         return try decodeSession(row)
     }
@@ -191,10 +192,8 @@ extension Dialogue {
         let session = try await loadSession(connection, id: id, lock: lock)
         var invited = false
         if !viewer.seesEverything, let participantID = context.actor.participantID {
-            invited = try await connection.query(
-                "SELECT EXISTS (SELECT 1 FROM attendances WHERE session_id = \(id) AND participant_id = \(participantID))",
-                logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            invited = try await connection.rows(Prepared.Invited(sessionID: id, participantID: participantID), logger: logger)
+                .first?.decode(Bool.self) ?? false
         }
         let object: AccessObject = attendance
             ? .attendance(groupID: session.workingGroupID, invited: invited)

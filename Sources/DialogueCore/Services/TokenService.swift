@@ -100,13 +100,8 @@ extension Dialogue {
         guard TokenSecret.looksValid(secret) else { throw refusal }
         let hash = TokenSecret.hash(secret)
         let found = try await database.read { connection in
-            try await connection.query("""
-                SELECT t.id, t.participant_id, t.role, t.token_hash,
-                       (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
-                FROM tokens t JOIN participants p ON p.id = t.participant_id
-                WHERE t.token_hash = \(hash) AND t.revoked_at IS NULL AND t.expires_at > now()
-                  AND p.status = 'active'
-                """, logger: logger).collect().first?.decode((UUID, UUID, String, String, Bool).self)
+            try await connection.rows(Prepared.TokenByHash(hash: hash), logger: logger)
+                .first?.decode((UUID, UUID, String, String, Bool).self)
         }
         guard let (tokenID, participantID, rawRole, storedHash, stale) = found,
             TokenSecret.constantTimeEquals(storedHash, hash), let role = Role(rawValue: rawRole)
