@@ -40,7 +40,7 @@ struct QuarterlyPass {
         try await canonical.begin()
         canonical.beginArray("action_items")
         try await rows?.begin(.actionItems)
-        for try await row in try await query(ReportQueries.listSQL(.actionItems)) {
+        try await each(.actionItems) { row in
             let (id, slug, title, name, ownerKind, organization, dueOn, status, opened, closedInQuarter, overdue, dueInQuarter) =
                 try row.decode((String, String, String, String, String, String, String, String, Bool, Bool, Bool, Bool).self)
             let closed = status == "done" || status == "dropped"
@@ -54,7 +54,7 @@ struct QuarterlyPass {
                     if status == "done" { f.actionsDoneOfDue += 1 }
                 }
             }
-            guard opened || dueInQuarter || !closed else { continue }
+            guard opened || dueInQuarter || !closed else { return }
             let item = QuarterlyReport.ActionRow(
                 id: id, direction: slug, title: title, owner: label(name, ownerKind, organization),
                 dueOn: dueOn, status: status, overdue: overdue)
@@ -90,10 +90,10 @@ struct QuarterlyPass {
     /// snapshot.
     func streamLists(_ rows: any ReportRowWriter) async throws {
         try await rows.begin(.actionItems)
-        for try await row in try await query(ReportQueries.listSQL(.actionItems)) {
+        try await each(.actionItems) { row in
             let (id, slug, title, name, ownerKind, organization, dueOn, status, opened, _, overdue, dueInQuarter) =
                 try row.decode((String, String, String, String, String, String, String, String, Bool, Bool, Bool, Bool).self)
-            guard opened || dueInQuarter || !(status == "done" || status == "dropped") else { continue }
+            guard opened || dueInQuarter || !(status == "done" || status == "dropped") else { return }
             try await rows.action(.init(
                 id: id, direction: slug, title: title, owner: label(name, ownerKind, organization),
                 dueOn: dueOn, status: status, overdue: overdue))
@@ -105,7 +105,7 @@ struct QuarterlyPass {
 
     private func streamProposals(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
         try await rows?.begin(.proposals)
-        for try await row in try await query(ReportQueries.listSQL(.proposals)) {
+        try await each(.proposals) { row in
             let (id, slug, kind, title, status, name, authorKind, organization, _) =
                 try row.decode((String, String, String, String, String, String, String, String, Date).self)
             let proposal = QuarterlyReport.ProposalRow(
@@ -119,7 +119,7 @@ struct QuarterlyPass {
 
     private func streamSessions(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
         try await rows?.begin(.sessions)
-        for try await row in try await query(ReportQueries.listSQL(.sessions)) {
+        try await each(.sessions) { row in
             let (id, slug, kind, title, startsAt, status) = try row.decode((String, String, String, String, String, String).self)
             let session = QuarterlyReport.SessionRow(id: id, direction: slug, kind: kind, title: title, startsAt: startsAt, status: status)
             canonical?.row(session)
@@ -152,6 +152,31 @@ struct QuarterlyPass {
         Dialogue.personLabel(name: name, kind: kind, organization: organization, audience: export.audience)
     }
 
+    static let batchSize = 2000
+
+    /// Reads a list through a server-side cursor, a batch at a time, the next batch read
+    /// while this one is written: memory holds two batches whatever the size of the quarter.
+    /// (A plain query lets the driver buffer up to 16,384 rows, which made the peak grow
+    /// with the data.)
+    private func each(_ list: ReportQueries.List, _ body: (PostgresRow) async throws -> Void) async throws {
+        let cursor = "report_\(list.rawValue)"
+        try await query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(ReportQueries.listSQL(list))")
+        let connection = self.connection, logger = self.logger
+        @Sendable func fetch() async throws -> [PostgresRow] {
+            try await connection.query(PostgresQuery(unsafeSQL: "FETCH \(Self.batchSize) FROM \(cursor)"), logger: logger).collect()
+        }
+        var batch = try await fetch()
+        while true {
+            let more = batch.count == Self.batchSize
+            async let next = more ? fetch() : []
+            for row in batch { try await body(row) }
+            batch = try await next
+            if !more { break }
+        }
+        try await connection.query(PostgresQuery(unsafeSQL: "CLOSE \(cursor)"), logger: logger)
+    }
+
+    @discardableResult
     private func query(_ sql: String) async throws -> PostgresRowSequence {
         try await connection.query(ReportQueries.query(sql, export.quarter, direction: export.direction), logger: logger)
     }
