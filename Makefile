@@ -7,13 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help build run stop test test-tools test-contract test-faults db-url fmt
+.PHONY: help build run stop test test-tools test-contract test-faults bench db-url fmt
 
 help:
 	@echo "make run    start the API on http://$(HOST):$(PORT) (embedded PostgreSQL unless DATABASE_URL is set)"
 	@echo "make test   build and run every test against a real PostgreSQL"
 	@echo "make stop   stop the embedded PostgreSQL of this checkout"
 	@echo "make test-faults   fuzzing, concurrent writers, crash and outage tests"
+	@echo "make bench  release build; speed and scaling against pgbench and COPY (bench/results.json)"
 
 build:
 	swift build $(SWIFT_BUILD_FLAGS) --product dialogue-admin
@@ -50,6 +51,14 @@ test-faults: build
 	@scripts/fuzz.sh
 	@scripts/outage.sh
 	@python3 scripts/faults.py
+
+# Benchmarks print figures and ratios against PostgreSQL's own ceiling measured in the same
+# run; they never fail on a time. wrk comes from Debian's packages.
+bench:
+	swift build -c release --product dialogue-admin
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	@deploy/local-cluster.sh ensure >/dev/null
+	python3 scripts/bench.py "$$(swift build -c release --show-bin-path)/dialogue-admin"
 
 db-url:
 	@deploy/local-cluster.sh ensure

@@ -6,7 +6,27 @@ import Synchronization
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Reports for leadership.", subcommands: [Quarterly.self])
+        commandName: "export", abstract: "Reports for leadership.", subcommands: [Quarterly.self, SQL.self])
+
+    struct SQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the query behind one of the quarterly report's lists, values written in, for COPY.",
+            discussion: "make bench times `COPY (<this>) TO STDOUT` against the export of the same rows.")
+        @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String
+        @Option(help: "Only this direction.") var direction: String?
+        @Option(help: "action_items, proposals or sessions.") var list: String
+
+        func run() throws {
+            guard let chosen = ReportQueries.List(rawValue: list) else {
+                throw ValidationError("--list must be one of: \(ReportQueries.List.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            do {
+                print(try ReportQueries.literalListSQL(chosen, quarter: try Quarter(parsing: quarter), direction: direction))
+            } catch {
+                CLI.fail(error)
+            }
+        }
+    }
 
     struct Quarterly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

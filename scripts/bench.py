@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""`make bench`: the service's speed, measured side by side with PostgreSQL's own ceiling.
+
+One run on one machine, on the embedded cluster:
+  * seeds the benchmark dataset at scale 0.1 and at scale 1 (`dialogue-admin seed bench`);
+  * the ceiling: `pgbench -S` (select-only, prepared) and pgbench's default write script;
+  * API reads (an agenda, a filtered action-item page) and writes (action items with
+    Idempotency-Key and audit rows) with wrk, at several client counts;
+  * scaling: page 1 against page 1,000, scale 0.1 against scale 1, and the quarterly export
+    against `COPY (the same queries) TO STDOUT`, with the export's peak memory;
+  * start-up: `serve` to /readyz 200 on a migrated database.
+Prints a table and writes bench/results.json. Nothing here fails on a time: the figures are
+for reading. Usage: scripts/bench.py PATH/TO/release/dialogue-admin
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else sys.exit("usage: bench.py DIALOGUE_ADMIN")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
+CLIENTS = [int(c) for c in os.environ.get("BENCH_CLIENTS", "1,4,16,64").split(",")]
+SCALES = [float(s) for s in os.environ.get("BENCH_SCALES", "0.1,1").split(",")]
+QUARTER = os.environ.get("BENCH_QUARTER", "2024-Q2")
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+WORK = tempfile.mkdtemp(prefix="dialogue-bench-")
+RESULTS = {"machine": {"cpus": os.cpu_count(), "seconds_per_load_run": SECONDS}, "runs": []}
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def run(args, env=None, **kwargs):
+    return subprocess.run(args, env=env, cwd=ROOT, check=True, text=True, capture_output=True, **kwargs).stdout
+
+
+def with_database(url, name):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def psql(url, sql):
+    return run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql]).strip()
+
+
+def record(group, name, value, unit, compared_with=None, ratio=None, note=None):
+    row = {"group": group, "name": name, "value": value, "unit": unit}
+    if compared_with is not None:
+        row["compared_with"] = compared_with
+        row["ratio"] = ratio
+    if note:
+        row["note"] = note
+    RESULTS["runs"].append(row)
+    shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+    extra = f"  ({ratio:.2f}x {compared_with})" if compared_with is not None else ""
+    print(f"{group:<10} {name:<58} {shown:>12} {unit:<6}{extra}", flush=True)
+
+
+# --- the cluster and the datasets -------------------------------------------------------
+
+def cluster():
+    lines = run(["deploy/local-cluster.sh", "ensure"]).split()
+    return lines[0], lines[1]
+
+
+def dataset(owner, service, scale):
+    """A fresh database with the dataset at `scale`; returns (owner url, service url, env)."""
+    name = "dialogue_bench_" + str(scale).replace(".", "_")
+    psql(owner, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(owner, f"CREATE DATABASE {name}")
+    owner_db, service_db = with_database(owner, name), with_database(service, name)
+    env = dict(os.environ, DATABASE_URL=service_db, DIALOGUE_MIGRATION_DATABASE_URL=owner_db, DIALOGUE_LOG_LEVEL="warning")
+    run([BIN, "migrate", "up"], env=env)
+    out = run([BIN, "seed", "bench", "--scale", str(scale)], env=dict(env, DATABASE_URL=owner_db))
+    match = re.search(r"(\d+) rows in ([\d.]+) s: (\d+) rows/s", out)
+    rows, seconds, rate = int(match.group(1)), float(match.group(2)), int(match.group(3))
+    record("seed", f"scale {scale}: {rows:,} rows in {seconds:.1f} s", rate, "rows/s")
+    psql(owner_db, "VACUUM ANALYZE")
+    return owner_db, service_db, env
+
+
+def admin_token(owner_db, env):
+    participant = psql(owner_db, "SELECT id FROM participants ORDER BY id LIMIT 1")
+    return run([BIN, "token", "issue", "--participant", participant, "--role", "admin", "--label", "bench"], env=env).strip()
+
+
+# --- the server -------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, token=None):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read()
+
+
+class Server:
+    def __init__(self, env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(WORK, f"serve-{self.port}.log"), "w")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=dict(env, DIALOGUE_LOG_LEVEL="info"),
+            cwd=ROOT, stdout=self.log, stderr=self.log)
+        while True:
+            try:
+                if get(self.base + "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                sys.exit(f"bench: serve exited; see {self.log.name}")
+            time.sleep(0.005)
+        self.startup = time.perf_counter() - started
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+# --- load generators --------------------------------------------------------------------
+
+def parse_latency(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, clients, token, script=None, seconds=None):
+    args = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds or SECONDS}s", "--latency",
+            "-H", f"Authorization: Bearer {token}"]
+    if script:
+        args += ["-s", script]
+    out = run(args + [url])
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": parse_latency(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99_ms": parse_latency(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+    if result["errors"] or socket_errors:
+        log(f"{url}: {result['errors']} non-2xx responses; {socket_errors.group(1) if socket_errors else ''}")
+    return result
+
+
+def pgbench(url, clients, select_only):
+    args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(2, clients)), "-T", str(SECONDS)]
+    if select_only:
+        args.append("-S")
+    out = run(args + [url])
+    return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+
+
+def lua(name, text):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def paced_script(delay_ms):
+    """Each connection waits `delay_ms` before each request: an offered rate, not a flood."""
+    return lua(f"paced-{delay_ms:.3f}.lua", f"function delay() return {delay_ms:.3f} end\n")
+
+
+def write_script(path, body, token):
+    return lua("write.lua", f"""
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local counter = 0
+local run = "{int(time.time())}"
+function request()
+  counter = counter + 1
+  local key = "bench-" .. run .. "-" .. tid .. "-" .. counter
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer {token}", ["Idempotency-Key"] = key}}, [[{body}]])
+end
+""")
+
+
+# --- the export against COPY ------------------------------------------------------------
+
+def timed(args, env=None, stdout=subprocess.DEVNULL):
+    """Wall time and the peak RSS (MiB) of one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"bench: {' '.join(args[:4])} failed: {process.stderr.read().decode()[:400]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def export_figures(scale, owner_db, env):
+    figures = {}
+    copy_total = 0.0
+    rows_read = 0
+    for listed in ["action_items", "proposals", "sessions"]:
+        sql = run([BIN, "export", "sql", "--quarter", QUARTER, "--list", listed], env=env).strip()
+        times = [timed(["psql", "-X", "-q", owner_db, "-c", f"COPY ({sql}) TO STDOUT (FORMAT csv)"])[0] for _ in range(REPEAT)]
+        copy_total += statistics.median(times)
+        rows_read += int(psql(owner_db, f"SELECT count(*) FROM ({sql}) q"))
+    figures["copy_seconds"] = copy_total
+    figures["rows_read"] = rows_read
+    for fmt in ["json", "csv"]:
+        out = os.path.join(WORK, f"export-{scale}.{fmt}")
+        runs = [timed([BIN, "export", "quarterly", "--quarter", QUARTER, "--format", fmt, "--out", out], env=env)
+                for _ in range(REPEAT)]
+        figures[fmt] = {"seconds": statistics.median([t for t, _ in runs]), "peak_rss_mib": max(m for _, m in runs)}
+    written = sum(max(0, sum(1 for _ in open(os.path.join(WORK, f"export-{scale}.csv", f"{t}.csv"), newline="")) - 1)
+                  for t in ["action_items", "proposals", "sessions"])
+    figures["rows_written"] = written
+    figures["json_bytes"] = os.path.getsize(os.path.join(WORK, f"export-{scale}.json"))
+    return figures
+
+
+# --- the run ----------------------------------------------------------------------------
+
+def main():
+    bindir = run(["pg_config", "--bindir"]).strip()
+    os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing (apt-get install wrk)")
+    owner, service = cluster()
+    print(f"{'GROUP':<10} {'MEASURE':<58} {'VALUE':>12} UNIT", flush=True)
+
+    pg = with_database(owner, "pgbench")
+    psql(owner, "DROP DATABASE IF EXISTS pgbench WITH (FORCE)")
+    psql(owner, "CREATE DATABASE pgbench")
+    run(["pgbench", "-i", "-q", "-s", "10", pg])
+    ceiling = {c: pgbench(pg, c, True) for c in CLIENTS}
+    ceiling_writes = {c: pgbench(pg, c, False) for c in [16]}
+    for c, tps in ceiling.items():
+        record("ceiling", f"pgbench -S -M prepared, {c} clients", tps, "tps")
+    record("ceiling", "pgbench (TPC-B-like writes) -M prepared, 16 clients", ceiling_writes[16], "tps")
+    RESULTS["ceiling"] = {"select_only_tps": ceiling, "writes_tps": ceiling_writes}
+
+    per_scale = {}
+    for scale in SCALES:
+        owner_db, service_db, env = dataset(owner, service, scale)
+        token = admin_token(owner_db, env)
+        session = psql(owner_db, """SELECT session_id FROM agenda_items GROUP BY session_id
+                                    HAVING count(*) = 10 ORDER BY session_id LIMIT 1""")
+        server = Server(env)
+        record("startup", f"scale {scale}: serve to /readyz 200 (migrated)", server.startup * 1000, "ms")
+        if scale == max(SCALES):
+            r = wrk(server.base + "/healthz", 16, token)
+            results["healthz"] = r
+            record("read", "/healthz (no auth, no database: the HTTP stack alone), 16 clients", r["rps"], "req/s",
+                   "of pgbench -S at 16", r["rps"] / ceiling[16])
+        agenda = f"{server.base}/v1/sessions/{session}/agenda"
+        filtered = f"{server.base}/v1/action-items?overdue=true&direction=media&limit=20"
+        page_one = f"{server.base}/v1/action-items?limit=20"
+        assert get(agenda, token)[0] == 200 and get(filtered, token)[0] == 200
+        cursor = None
+        for _ in range(999):
+            body = json.loads(get(page_one + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""), token)[1])
+            cursor = body["next_cursor"]
+        page_thousand = page_one + f"&cursor={urllib.parse.quote(cursor)}"
+        results = {"startup_ms": server.startup * 1000}
+        sweep = CLIENTS if scale == max(SCALES) else [16]
+        for label, url in [("agenda", agenda), ("filtered action items", filtered)]:
+            results[label] = {}
+            for c in sweep:
+                r = wrk(url, c, token)
+                results[label][c] = r
+                record("read", f"scale {scale}: {label}, {c} clients", r["rps"], "req/s",
+                       f"of pgbench -S at {c}", r["rps"] / ceiling[c])
+                record("read", f"  p50 / p99 latency, {c} clients", f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}", "ms")
+        if scale == max(SCALES):
+            best = max(results["agenda"].values(), key=lambda r: r["rps"])
+            clients = 16
+            delay = clients * 1000.0 / (best["rps"] / 2)
+            r = wrk(agenda, clients, token, script=paced_script(delay))
+            results["agenda at half peak"] = r
+            record("read", f"scale {scale}: agenda offered at half the peak rate", r["rps"], "req/s",
+                   "of the peak rate", r["rps"] / best["rps"])
+            record("read", "  p50 / p99 latency at half the peak rate", f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}", "ms")
+        for label, url in [("page 1", page_one), ("page 1000", page_thousand)]:
+            r = wrk(url, 16, token)
+            results[label] = r
+        record("scaling", f"scale {scale}: action items page 1, 16 clients", results["page 1"]["rps"], "req/s")
+        record("scaling", f"scale {scale}: action items page 1,000, 16 clients", results["page 1000"]["rps"], "req/s",
+               "of page 1", results["page 1000"]["rps"] / results["page 1"]["rps"])
+        group, owner_id = psql(owner_db, """SELECT m.working_group_id, m.participant_id FROM memberships m
+            WHERE m.role <> 'observer' ORDER BY 1, 2 LIMIT 1""").split("|")
+        body = json.dumps({"working_group_id": group, "title": "Benchmark follow-up", "owner_id": owner_id, "due_on": "2027-06-30"})
+        before = int(psql(owner_db, "SELECT count(*) FROM audit_log"))
+        r = wrk(f"{server.base}/v1/action-items", 16, token, script=write_script("/v1/action-items", body, token))
+        audited = int(psql(owner_db, "SELECT count(*) FROM audit_log")) - before
+        results["writes"] = dict(r, audit_rows=audited)
+        record("write", f"scale {scale}: create action item (Idempotency-Key, audit), 16 clients", r["rps"], "req/s",
+               "of pgbench writes at 16", r["rps"] / ceiling_writes[16])
+        record("write", f"  p50 / p99 latency; {audited:,} audit rows written", f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}", "ms")
+        server.stop()
+        results["export"] = export_figures(scale, owner_db, env)
+        per_scale[scale] = results
+
+    small, large = min(SCALES), max(SCALES)
+    for scale in SCALES:
+        e = per_scale[scale]["export"]
+        for fmt in ["json", "csv"]:
+            record("export", f"scale {scale}: {QUARTER} {fmt}, {e['rows_written']:,} rows written of {e['rows_read']:,} read",
+                   e[fmt]["seconds"], "s", "of COPY of the same queries", e[fmt]["seconds"] / e["copy_seconds"])
+        record("export", f"scale {scale}: COPY (the three list queries) TO STDOUT", e["copy_seconds"], "s")
+    if small != large:
+        for label in ["agenda", "filtered action items"]:
+            a, b = per_scale[small][label][16]["rps"], per_scale[large][label][16]["rps"]
+            record("scaling", f"{label} at scale {large} vs {small}, 16 clients", b, "req/s", f"of scale {small}", b / a)
+        for fmt in ["json", "csv"]:
+            a, b = per_scale[small]["export"][fmt], per_scale[large]["export"][fmt]
+            record("scaling", f"export {fmt} peak RSS at scale {large} vs {small}", b["peak_rss_mib"], "MiB",
+                   f"of scale {small}", b["peak_rss_mib"] / a["peak_rss_mib"])
+            record("scaling", f"export {fmt} time at scale {large} vs {small}", b["seconds"], "s",
+                   f"of scale {small}", b["seconds"] / a["seconds"])
+    RESULTS["scales"] = {str(k): v for k, v in per_scale.items()}
+    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump(RESULTS, f, indent=2, default=str)
+    log("wrote bench/results.json")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
