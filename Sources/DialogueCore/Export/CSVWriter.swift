@@ -60,8 +60,11 @@ public enum ReportCSV {
 final class CSVTablesWriter: ReportRowWriter {
     private let outputs: [ReportQueries.List: ChunkedOutput]
 
-    init(_ sinks: [ReportQueries.List: ByteSink]) {
-        outputs = sinks.mapValues { ChunkedOutput($0) }
+    /// Sinks by table name; the summary is not a list and is written apart.
+    init(_ sinks: [String: ByteSink]) {
+        outputs = Dictionary(uniqueKeysWithValues: ReportQueries.List.allCases.compactMap { list in
+            sinks[list.rawValue].map { (list, ChunkedOutput($0)) }
+        })
     }
 
     func begin(_ list: ReportQueries.List) async throws {

@@ -49,10 +49,7 @@ extension Dialogue {
             case .json(let sink):
                 return try await pass.run(canonical: CanonicalReportWriter(document: sink), rows: nil).sha256
             case .csv(let sinks):
-                let lists = Dictionary(uniqueKeysWithValues: ReportQueries.List.allCases.compactMap { list in
-                    sinks[list.rawValue].map { (list, $0) }
-                })
-                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(lists))
+                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(sinks))
                 if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(summary))) }
                 return sha256
             case .html(let sink):
@@ -91,10 +88,7 @@ extension Dialogue {
         case .json(let sink):
             try await sink(ByteBuffer(string: exported.jsonDocument))
         case .csv(let sinks):
-            let lists = Dictionary(uniqueKeysWithValues: ReportQueries.List.allCases.compactMap { list in
-                sinks[list.rawValue].map { (list, $0) }
-            })
-            try await CSVTablesWriter(lists).replay(exported.report)
+            try await CSVTablesWriter(sinks).replay(exported.report)
             if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(exported.report))) }
         case .html(let sink):
             let page = ChunkedOutput(sink)
