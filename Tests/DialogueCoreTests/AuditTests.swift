@@ -61,7 +61,7 @@ struct AuditTests {
         try await withDialogue { dialogue in
             let coordinator = try await dialogue.makeUser(.coordinator)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<20 {
+                for index in 0..<60 {
                     group.addTask {
                         _ = try await dialogue.createOrganization(
                             coordinator.context, OrganizationInput(name: "Org \(index)", side: "partner"))
@@ -71,7 +71,7 @@ struct AuditTests {
             }
             let verification = try await AuditLog.verify(dialogue.database)
             #expect(verification.isIntact)
-            #expect(verification.rowsChecked == 22)
+            #expect(verification.rowsChecked == 62)
         }
     }
 }

@@ -131,12 +131,11 @@ extension AuditLog {
         _ connection: PostgresConnection, logger: Logger, context: CallContext, entries: [Entry]
     ) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query("SELECT pg_advisory_xact_lock(\(chainLockKey))", logger: logger)
-        let head = try await connection.query("""
-            SELECT coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0),
-                   coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \(genesisHash)),
-                   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-            """, logger: logger).collect()
+        // Takes the chain's lock, then reads the head with a snapshot taken after the lock
+        // (sql/0009): one round trip, where every writer waits on the one before.
+        let head = try await connection.query(
+            "SELECT head_seq, head_hash, now_micros FROM audit_chain_head(\(chainLockKey), \(genesisHash))", logger: logger
+        ).collect()
         guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
             throw DomainError.unavailable("could not read the audit chain")
         }
