@@ -142,10 +142,11 @@ extension Dialogue {
     }
 
     func lockedParticipant(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> Participant {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: Dialogue.participantColumns) FROM participants WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
-            logger: logger
-        ).collect()
+        let rows = lock
+            ? try await connection.query(
+                "SELECT \(unescaped: Dialogue.participantColumns) FROM participants WHERE id = \(id) FOR UPDATE", logger: logger
+            ).collect()
+            : try await connection.rows(Prepared.ParticipantByID(id: id), logger: logger)
         guard let row = rows.first else { throw DomainError.notFound("participant not found") }
         return try decodeParticipant(row)
     }

@@ -108,7 +108,7 @@ extension Dialogue {
         else { throw refusal }
         if stale {
             // Coarse on purpose: one write a minute per token keeps reads cheap.
-            try await database.read { connection in
+            try await database.autocommit { connection in
                 try await connection.query(
                     "UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
             }

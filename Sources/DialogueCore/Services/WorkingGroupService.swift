@@ -75,10 +75,11 @@ extension Dialogue {
     }
 
     func loadGroup(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> WorkingGroup {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: Dialogue.groupColumns) FROM working_groups WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")",
-            logger: logger
-        ).collect()
+        let rows = lock
+            ? try await connection.query(
+                "SELECT \(unescaped: Dialogue.groupColumns) FROM working_groups WHERE id = \(id) FOR UPDATE", logger: logger
+            ).collect()
+            : try await connection.rows(Prepared.GroupByID(id: id), logger: logger)
         guard let row = rows.first else { throw DomainError.notFound("working group not found") }
         return try decodeGroup(row)
     }

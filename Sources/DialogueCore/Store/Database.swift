@@ -51,6 +51,15 @@ public struct Database: Sendable {
         }
     }
 
+    /// Runs one statement that PostgreSQL commits on its own, without the BEGIN and COMMIT
+    /// round trips of `transaction`. It is for writes that are a single statement.
+    @discardableResult
+    public func autocommit<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection(body)
+    }
+
     /// Runs `body` on one pooled connection, outside an explicit transaction (reads).
     public func read<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result

@@ -33,15 +33,20 @@ public struct IdempotencyStore: Sendable {
 
     public init(database: Database) { self.database = database }
 
+    /// A new key is reserved by one statement that commits on its own: every creating request
+    /// pays for it, so it makes no BEGIN and COMMIT round trips. Only a key seen before is
+    /// examined in a transaction.
     public func begin(scope: String, key: String, requestHash: String) async throws -> Begin {
-        try await database.transaction { connection in
-            let inserted = try await connection.query("""
+        let inserted = try await database.autocommit { connection in
+            try await connection.query("""
                 INSERT INTO idempotency_keys (scope, key, request_hash, state)
                 VALUES (\(scope), \(key), \(requestHash), 'running')
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING 1
-                """, logger: database.logger).collect()
-            if !inserted.isEmpty { return .proceed }
+                """, logger: database.logger).collect().count
+        }
+        if inserted > 0 { return .proceed }
+        return try await database.transaction { connection in
             let rows = try await connection.query("""
                 SELECT request_hash, state, response_status, response_headers, response_body,
                        updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second'
@@ -68,7 +73,7 @@ public struct IdempotencyStore: Sendable {
     public func complete(scope: String, key: String, response: StoredResponse) async throws {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         let body = ByteBuffer(bytes: response.body)
-        try await database.transaction { connection in
+        try await database.autocommit { connection in
             try await connection.query("""
                 UPDATE idempotency_keys
                 SET state = 'done', response_status = \(response.status), response_headers = \(headers),
@@ -80,7 +85,7 @@ public struct IdempotencyStore: Sendable {
 
     /// The request failed without creating anything: free the key for a retry.
     public func abandon(scope: String, key: String) async throws {
-        try await database.transaction { connection in
+        try await database.autocommit { connection in
             try await connection.query(
                 "DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND state = 'running'",
                 logger: database.logger)

@@ -57,6 +57,20 @@ enum Prepared {
         init(id: UUID) throws { bindings = try binding(id) }
     }
 
+    /// A working group by id, unlocked.
+    struct GroupByID: PreparedRead {
+        static let sql = "SELECT \(Dialogue.groupColumns) FROM working_groups WHERE id = $1"
+        let bindings: PostgresBindings
+        init(id: UUID) throws { bindings = try binding(id) }
+    }
+
+    /// A participant by id, unlocked.
+    struct ParticipantByID: PreparedRead {
+        static let sql = "SELECT \(Dialogue.participantColumns) FROM participants WHERE id = $1"
+        let bindings: PostgresBindings
+        init(id: UUID) throws { bindings = try binding(id) }
+    }
+
     /// Whether a participant is invited to a session.
     struct Invited: PreparedRead {
         static let sql = "SELECT EXISTS (SELECT 1 FROM attendances WHERE session_id = $1 AND participant_id = $2)"
