@@ -298,32 +298,30 @@ def verify_load(cluster, acknowledged, label):
     check(chain.returncode == 0, f"{label}: the audit chain verifies ({chain.stdout.strip()[:40]})")
 
 
-def crash_safety(cluster, servers, token):
-    group = request(servers[0].port, "POST", "/v1/working-groups", {"direction": "political", "name": "Load group"}, token)[1]
-    print("kill -9 of a server mid-load:")
+def load_until(port, token, group_id, crash, settle=0, join_timeout=30):
+    """Four writers on one server for 9 s, then `crash()`; returns what was acknowledged."""
     acknowledged, stop = [], threading.Event()
-    loaders = [threading.Thread(target=write_load, args=(servers[0].port, token, group["id"], acknowledged, stop)) for _ in range(4)]
+    loaders = [threading.Thread(target=write_load, args=(port, token, group_id, acknowledged, stop)) for _ in range(4)]
     for loader in loaders:
         loader.start()
     time.sleep(9)
-    servers[0].kill()
+    crash()
+    time.sleep(settle)
     stop.set()
     for loader in loaders:
-        loader.join(timeout=30)
+        loader.join(timeout=join_timeout)
+    return acknowledged
+
+
+def crash_safety(cluster, servers, token):
+    group = request(servers[0].port, "POST", "/v1/working-groups", {"direction": "political", "name": "Load group"}, token)[1]
+    print("kill -9 of a server mid-load:")
+    acknowledged = load_until(servers[0].port, token, group["id"], servers[0].kill)
     servers[0].start()
     verify_load(cluster, acknowledged, "kill -9")
 
     print("immediate shutdown of PostgreSQL mid-load:")
-    acknowledged, stop = [], threading.Event()
-    loaders = [threading.Thread(target=write_load, args=(servers[1].port, token, group["id"], acknowledged, stop)) for _ in range(4)]
-    for loader in loaders:
-        loader.start()
-    time.sleep(9)
-    cluster.crash()
-    time.sleep(1)
-    stop.set()
-    for loader in loaders:
-        loader.join(timeout=60)
+    acknowledged = load_until(servers[1].port, token, group["id"], cluster.crash, settle=1, join_timeout=60)
     cluster.start()
     deadline = time.time() + 20
     while time.time() < deadline and request(servers[1].port, "GET", "/readyz")[0] != 200:
