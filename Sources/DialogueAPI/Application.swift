@@ -167,7 +167,7 @@ public enum DialogueHTTP {
                     for try await chunk in chunks { try await writer.write(chunk) }
                 } catch {
                     // Headers are gone: the client sees a cut body (no trailer, no hash).
-                    logger.error("export stopped mid-stream", metadata: ["error": "\(String(reflecting: error))"])
+                    logger.error("export stopped mid-stream", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
                     group.cancelAll()
                     throw error
                 }

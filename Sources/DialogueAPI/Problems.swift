@@ -80,7 +80,7 @@ enum Problems {
                 return response(status: serverStatus, type: "bad-request", detail: serverCause, requestID: requestID)
             }
             logger.error(
-                "unexpected error", metadata: ["request_id": "\(requestID)", "error": "\(String(reflecting: error))"])
+                "unexpected error", metadata: ["request_id": "\(requestID)", "error": "\(DatabaseErrors.loggable(error))"])
             return response(
                 status: .internalServerError, detail: "an unexpected error occurred; quote request id \(requestID)",
                 requestID: requestID)

@@ -69,7 +69,7 @@ enum CLI {
         if let domain = translated as? DomainError {
             message = domain.description
         } else {
-            message = String(describing: translated)
+            message = DatabaseErrors.loggable(translated)
         }
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         exit(1)

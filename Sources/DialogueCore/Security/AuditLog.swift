@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The tamper-evident audit trail (SECURITY.md 9). `append` is the only way a row is written;
 /// every service write calls it inside its own transaction.
@@ -47,7 +48,8 @@ public enum AuditLog {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Appends one row to the chain inside the caller's transaction.
+    /// Records one row for the chain inside the caller's transaction; it is written when the
+    /// transaction is about to commit (see `appendMany`).
     public static func append(
         _ connection: PostgresConnection, logger: Logger, context: CallContext,
         action: String, objectType: String, objectID: String, diff: Diff = [:]
@@ -125,10 +127,43 @@ extension AuditLog {
         }
     }
 
-    /// Appends rows in order: one lock (held to commit, so chain order is commit order), one
-    /// head read, one insert. Bulk operations such as imports pass many entries at once.
+    /// Records rows in order. Inside `Database.transaction` they are held until the body has
+    /// finished and written just before COMMIT, so the chain's lock is always the last lock a
+    /// writer takes (SECURITY.md 17): a transaction holding it never waits for a row lock, and
+    /// no service can get the order wrong by appending before it locks another row.
     public static func appendMany(
         _ connection: PostgresConnection, logger: Logger, context: CallContext, entries: [Entry]
+    ) async throws {
+        guard !entries.isEmpty else { return }
+        if let pending = Pending.current {
+            pending.record(entries.map { (context, $0) })
+            return
+        }
+        try await write(connection, logger: logger, entries.map { (context, $0) })
+    }
+
+    /// The rows a transaction has recorded, in order, until it writes them.
+    final class Pending: Sendable {
+        @TaskLocal static var current: Pending?
+        private let entries = Mutex<[(CallContext, Entry)]>([])
+
+        func record(_ more: [(CallContext, Entry)]) { entries.withLock { $0.append(contentsOf: more) } }
+        func take() -> [(CallContext, Entry)] { entries.withLock { entries in defer { entries = [] }; return entries } }
+    }
+
+    /// Runs a transaction's body, then writes the rows it recorded: the lock comes last.
+    static func deferringAppends<Result: Sendable>(
+        _ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let pending = Pending()
+        let result = try await Pending.$current.withValue(pending) { try await body(connection) }
+        try await write(connection, logger: logger, pending.take())
+        return result
+    }
+
+    /// One lock (held to commit, so chain order is commit order), one head read, one insert.
+    private static func write(
+        _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)]
     ) async throws {
         guard !entries.isEmpty else { return }
         // Takes the chain's lock, then reads the head with a snapshot taken after the lock
@@ -140,27 +175,28 @@ extension AuditLog {
             throw DomainError.unavailable("could not read the audit chain")
         }
         var seq = lastSeq, previous = lastHash
-        let actorID = context.actor.participantID?.uuidString.lowercased() ?? ""
         var seqs: [Int64] = [], hashes: [String] = [], prevs: [String] = [], actions: [String] = []
         var types: [String] = [], ids: [String] = [], diffs: [String] = []
-        for entry in entries {
+        var actors: [String] = [], participants: [String] = [], requests: [String] = []
+        for (context, entry) in entries {
             seq += 1
+            let actorID = context.actor.participantID?.uuidString.lowercased()
             var row = Row(
-                seq: seq, occurredAtMicros: nowMicros, actor: context.actor.auditLabel, actorParticipantID: actorID,
+                seq: seq, occurredAtMicros: nowMicros, actor: context.actor.auditLabel, actorParticipantID: actorID ?? "",
                 action: entry.action, objectType: entry.objectType, objectID: entry.objectID,
                 diff: canonicalDiff(entry.diff), requestID: context.requestID, prevHash: previous, hash: "")
             row.hash = row.computedHash
             seqs.append(row.seq); hashes.append(row.hash); prevs.append(row.prevHash); actions.append(row.action)
             types.append(row.objectType); ids.append(row.objectID); diffs.append(row.diff)
+            actors.append(row.actor); participants.append(actorID ?? ""); requests.append(row.requestID)
             previous = row.hash
         }
-        let participant = context.actor.participantID
         try await connection.query("""
             INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
                                    diff, request_id, prev_hash, hash)
-            SELECT s, 'epoch'::timestamptz + \(nowMicros) * interval '1 microsecond', \(context.actor.auditLabel),
-                   \(participant), a, t, o, d, \(context.requestID), p, h
-            FROM unnest(\(seqs), \(actions), \(types), \(ids), \(diffs), \(prevs), \(hashes)) AS x(s, a, t, o, d, p, h)
+            SELECT s, 'epoch'::timestamptz + \(nowMicros) * interval '1 microsecond', ac, nullif(ap, '')::uuid, a, t, o, d, r, p, h
+            FROM unnest(\(seqs), \(actors), \(participants), \(actions), \(types), \(ids), \(diffs), \(requests),
+                        \(prevs), \(hashes)) AS x(s, ac, ap, a, t, o, d, r, p, h)
             """, logger: logger)
     }
 }

@@ -24,14 +24,35 @@ public struct Database: Sendable {
     public static let acquireTimeout: Duration = .seconds(5)
 
     /// Runs `body` in one transaction; errors come back as `DomainError` where they have a
-    /// meaning for the caller, otherwise unchanged.
+    /// meaning for the caller, otherwise unchanged. Audit rows the body records are written
+    /// last, just before COMMIT, so the audit chain's lock is the last lock taken.
+    ///
+    /// A deadlock or serialization failure (40P01, 40001) rolls everything back; the body is
+    /// run once more on a fresh transaction, and if it fails the same way again the caller
+    /// gets `unavailable` (503 with Retry-After), never a 500. The body is a `@Sendable`
+    /// closure over values, so running it twice repeats no effect outside the database.
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        do {
+            return try await attemptTransaction(body)
+        } catch let error where DatabaseErrors.isConcurrencyFailure(error) {
+            logger.notice("transaction retried after a concurrency failure", metadata: ["sqlstate": "\(DatabaseErrors.sqlState(error) ?? "")"])
+            do {
+                return try await attemptTransaction(body)
+            } catch let error where DatabaseErrors.isConcurrencyFailure(error) {
+                throw DomainError.unavailable("the change collided with concurrent changes twice; retry later")
+            }
+        }
+    }
+
+    private func attemptTransaction<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(translating: false) { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await body(connection)
+                try await AuditLog.deferringAppends(connection, logger: logger, body)
             }
         }
     }
@@ -68,7 +89,7 @@ public struct Database: Sendable {
     }
 
     private func withConnection<Result: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+        translating: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let acquired = AcquiredFlag()
         let client = self.client
@@ -94,6 +115,8 @@ public struct Database: Sendable {
                 throw DomainError.unavailable("the database is not available; retry later")
             }
         } catch {
+            // A transaction keeps concurrency failures as they are, so that it can retry them.
+            if !translating, DatabaseErrors.isConcurrencyFailure(error) { throw DatabaseErrors.unwrap(error) }
             throw DatabaseErrors.translate(error)
         }
     }
@@ -108,12 +131,26 @@ private final class AcquiredFlag: Sendable {
 
 /// The one place where PostgreSQL's failures become domain errors.
 public enum DatabaseErrors {
+    /// The failure inside a failed transaction (the body's, or BEGIN's, or COMMIT's).
+    static func unwrap(_ error: any Error) -> any Error {
+        guard let transactionError = error as? PostgresTransactionError else { return error }
+        return transactionError.closureError ?? transactionError.beginError
+            ?? transactionError.commitError ?? transactionError.rollbackError ?? error
+    }
+
+    static func sqlState(_ error: any Error) -> String? {
+        (unwrap(error) as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// A deadlock or a serialization failure: nothing was written, and the same work may
+    /// succeed if it is done again.
+    static func isConcurrencyFailure(_ error: any Error) -> Bool {
+        let code = sqlState(error)
+        return code == "40P01" || code == "40001"
+    }
+
     public static func translate(_ error: any Error) -> any Error {
-        var error = error
-        if let transactionError = error as? PostgresTransactionError {
-            error = transactionError.closureError ?? transactionError.beginError
-                ?? transactionError.commitError ?? transactionError.rollbackError ?? error
-        }
+        let error = unwrap(error)
         if error is DomainError { return error }
         if let psql = error as? PSQLError {
             if let code = psql.serverInfo?[.sqlState] {
@@ -122,6 +159,14 @@ public enum DatabaseErrors {
                     return DomainError.conflict(uniqueViolationMessage(psql))
                 case "23503":
                     return DomainError.validation([FieldError(foreignKeyField(psql), "refers to an object that does not exist")])
+                case "23514", "23502":
+                    return DomainError.validation([FieldError(checkedField(psql), "is not allowed here or is too long")])
+                case "22021", "22P05":
+                    return DomainError.validation([FieldError(columnField(psql), "contains characters that cannot be stored")])
+                case "22P02", "22007", "22008", "22003", "22001":
+                    return DomainError.validation([FieldError(columnField(psql), "is not a valid value")])
+                case "40P01", "40001":
+                    return DomainError.unavailable("the change collided with a concurrent change; retry later")
                 case "57014":
                     return DomainError.unavailable("the database took too long to answer; retry later")
                 case "57P01", "57P02", "57P03", "08000", "08003", "08006":
@@ -154,6 +199,49 @@ public enum DatabaseErrors {
             return "an object with the same unique value already exists (\(constraint))"
         }
         return "an object with the same unique value already exists"
+    }
+
+    /// Column CHECKs keep PostgreSQL's default names (<table>_<column>_check); the table-wide
+    /// ones are named for their rule, and each names the field a client would fix.
+    static let namedChecks: [String: String] = [
+        "participants_proxy_without_email": "email",
+        "sessions_time_order": "ends_at",
+        "sessions_group_kind": "working_group_id",
+        "action_items_done_is_complete": "progress",
+    ]
+
+    private static func checkedField(_ error: PSQLError) -> String {
+        if let column = error.serverInfo?[.columnName] { return column }
+        guard let constraint = error.serverInfo?[.constraintName] else { return "body" }
+        if let field = namedChecks[constraint] { return field }
+        if let table = error.serverInfo?[.tableName], constraint.hasPrefix(table + "_"), constraint.hasSuffix("_check") {
+            return String(constraint.dropFirst(table.count + 1).dropLast("_check".count))
+        }
+        return "body"
+    }
+
+    /// A data error names no column; the statement does not say which value it was.
+    private static func columnField(_ error: PSQLError) -> String {
+        error.serverInfo?[.columnName] ?? "body"
+    }
+
+    /// What may be written to a log or a terminal about a failure: for a database error its
+    /// SQLSTATE, constraint and table, never its detail or query (they carry row contents,
+    /// names and e-mail addresses among them), and its message only where it holds no value.
+    public static func loggable(_ error: any Error) -> String {
+        let error = unwrap(error)
+        guard let psql = error as? PSQLError else {
+            return error is DomainError ? String(describing: error) : String(reflecting: error)
+        }
+        guard let info = psql.serverInfo, let code = info[.sqlState] else {
+            return "database connection failure (\(psql.code))"
+        }
+        var parts = ["database error \(code)"]
+        // Classes 22 (data) and 23 (integrity) quote the offending values in their message.
+        if !code.hasPrefix("22"), !code.hasPrefix("23"), let message = info[.message] { parts.append(message) }
+        if let constraint = info[.constraintName] { parts.append("constraint \(constraint)") }
+        if let table = info[.tableName] { parts.append("table \(table)") }
+        return parts.joined(separator: ", ")
     }
 
     private static func foreignKeyField(_ error: PSQLError) -> String {
