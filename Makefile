@@ -28,6 +28,7 @@ stop:
 
 # Tests always use a loopback PostgreSQL: the embedded cluster, or DIALOGUE_TEST_DATABASE_URL.
 test: test-tools
+	@python3 scripts/check-unwraps.py
 	@if [[ -z "$$DIALOGUE_TEST_DATABASE_URL" ]]; then \
 		deploy/local-cluster.sh ensure >/dev/null && export DIALOGUE_TEST_DATABASE_URL="$$(deploy/local-cluster.sh url)"; fi; \
 	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \

@@ -37,8 +37,8 @@ struct RestoreCommand: AsyncParsableCommand {
                 let manifest = try await Backup.restore(file, into: database)
                 return (manifest, try await AuditLog.verify(database))
             }
-            guard verification.isIntact else {
-                CLI.fail(DomainError.conflict("restored, but the audit chain does not verify at row \(verification.firstBroken!.seq)"))
+            if let broken = verification.firstBroken {
+                CLI.fail(DomainError.conflict("restored, but the audit chain does not verify at row \(broken.seq)"))
             }
             print("restored migration \(manifest.migrationVersion); audit chain ok: \(verification.rowsChecked) rows, head \(verification.headHash)")
         } catch {

@@ -34,7 +34,10 @@ func pathID(_ raw: String, _ what: String) throws -> UUID {
 
 /// Ids in bodies are validated as fields (422), not as paths.
 func bodyID(_ raw: String?, _ field: String) throws -> UUID? {
-    guard let raw else { return nil }
+    try raw.map { try parsedBodyID($0, field) }
+}
+
+func parsedBodyID(_ raw: String, _ field: String) throws -> UUID {
     guard let id = UUID(uuidString: raw) else { throw DomainError.invalid(field, "is not a UUID") }
     return id
 }

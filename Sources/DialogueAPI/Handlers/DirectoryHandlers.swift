@@ -70,7 +70,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         let id = try pathID(input.path.id, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let organization = try clearable(body.organizationId).map { raw in try raw.map { try bodyID($0, "organization_id")! } }
+        let organization = try clearable(body.organizationId).map { raw in try raw.map { try parsedBodyID($0, "organization_id") } }
         let participant = try await dialogue.updateParticipant(
             context, id: id,
             ParticipantInput(

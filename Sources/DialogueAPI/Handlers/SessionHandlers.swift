@@ -144,7 +144,7 @@ extension APIHandlers {
     func updateAgendaItem(_ input: Operations.UpdateAgendaItem.Input) async throws -> Operations.UpdateAgendaItem.Output {
         let context = try RequestScope.callContext()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let presenter = try clearable(body.presenterId).map { raw in try raw.map { try bodyID($0, "presenter_id")! } }
+        let presenter = try clearable(body.presenterId).map { raw in try raw.map { try parsedBodyID($0, "presenter_id") } }
         let item = try await dialogue.updateAgendaItem(
             context, id: try pathID(input.path.id, "agenda item"),
             AgendaItemInput(

@@ -59,13 +59,12 @@ public enum ICalendar {
             "LAST-MODIFIED:\(utcStamp(session.updatedAt))",
             "SEQUENCE:\(session.sequence)",
         ]
-        if session.timezone == "UTC" || TimeZone(identifier: session.timezone) == nil {
-            lines.append("DTSTART:\(utcStamp(session.startsAt))")
-            lines.append("DTEND:\(utcStamp(session.endsAt))")
-        } else {
-            let zone = TimeZone(identifier: session.timezone)!
+        if session.timezone != "UTC", let zone = TimeZone(identifier: session.timezone) {
             lines.append("DTSTART;TZID=\(session.timezone):\(localStamp(session.startsAt, zone))")
             lines.append("DTEND;TZID=\(session.timezone):\(localStamp(session.endsAt, zone))")
+        } else {
+            lines.append("DTSTART:\(utcStamp(session.startsAt))")
+            lines.append("DTEND:\(utcStamp(session.endsAt))")
         }
         lines.append("SUMMARY:\(escape(session.title))")
         if !session.location.isEmpty { lines.append("LOCATION:\(escape(session.location))") }
@@ -120,7 +119,7 @@ public enum ICalendar {
 
     static let utcCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt
         return calendar
     }()
 
@@ -128,13 +127,13 @@ public enum ICalendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d%02d%02dT%02d%02d%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        return String(format: "%04d%02d%02dT%02d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
 
-    static func utcStamp(_ date: Date) -> String { components(date, TimeZone(identifier: "UTC")!) + "Z" }
+    static func utcStamp(_ date: Date) -> String { components(date, .gmt) + "Z" }
     static func localStamp(_ date: Date, _ zone: TimeZone) -> String { components(date, zone) }
     /// A wall time already shifted into local time, written without a zone.
-    static func floatingStamp(_ shifted: Date) -> String { components(shifted, TimeZone(identifier: "UTC")!) }
+    static func floatingStamp(_ shifted: Date) -> String { components(shifted, .gmt) }
 
     /// TEXT escaping (RFC 5545 3.3.11).
     static func escape(_ text: String) -> String {

@@ -27,7 +27,9 @@ public struct Quarter: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(year)-Q\(number)" }
 
     public var start: Date {
-        Quarter.utc.date(from: DateComponents(year: year, month: (number - 1) * 3 + 1, day: 1))!
+        // Midnight UTC of the quarter's first day: seconds from the epoch, counted in days.
+        let days = Quarter.daysFromEpoch(year: year, month: (number - 1) * 3 + 1)
+        return Date(timeIntervalSince1970: TimeInterval(days) * 86_400)
     }
 
     /// The first instant after the quarter.
@@ -35,9 +37,20 @@ public struct Quarter: Sendable, Equatable, CustomStringConvertible {
         number == 4 ? Quarter(year: year + 1, number: 1).start : Quarter(year: year, number: number + 1).start
     }
 
+    /// Days from 1970-01-01 to the first of a month (proleptic Gregorian; Howard Hinnant's
+    /// days_from_civil), so a quarter's bounds need no optional from a calendar.
+    static func daysFromEpoch(year: Int, month: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     static let utc: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt
         return calendar
     }()
 }

@@ -10,26 +10,42 @@ public struct Validator: Sendable {
         errors.append(FieldError(field, message))
     }
 
-    /// Trims, then checks the length bounds in characters. Returns the trimmed text.
+    /// Trims, then checks the length bounds. Returns the trimmed text.
+    ///
+    /// Lengths are counted in Unicode code points, as PostgreSQL's `length()` in the CHECKs and
+    /// JSON Schema's `maxLength` count them (SECURITY.md 19): a name written with decomposed
+    /// accents is longer in code points than in what a reader sees, and the database is the
+    /// one that must accept it. Control characters other than tab and line breaks are refused:
+    /// they have no place in text a person wrote, and NUL cannot be stored at all.
     public mutating func text(_ value: String?, _ field: String, required: Bool = true, max: Int, min: Int = 1) -> String? {
         guard let value else {
             if required { fail(field, "is required") }
             return nil
         }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.unicodeScalars.contains(where: { $0.value == 0 }) {
-            fail(field, "must not contain NUL characters")
+        if let control = trimmed.unicodeScalars.first(where: Validator.isForbiddenControl) {
+            fail(field, control.value == 0 ? "must not contain NUL characters" : "must not contain control characters")
             return nil
         }
-        if trimmed.count < min {
+        let length = trimmed.unicodeScalars.count
+        if length < min {
             fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters")
             return nil
         }
-        if trimmed.count > max {
+        if length > max {
             fail(field, "must be at most \(max) characters")
             return nil
         }
         return trimmed
+    }
+
+    /// C0 controls but tab, line feed and carriage return; DEL; the C1 controls.
+    static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: return false
+        case 0x00...0x1F, 0x7F...0x9F: return true
+        default: return false
+        }
     }
 
     public mutating func choice<T: RawRepresentable & CaseIterable>(_ raw: String?, _ field: String, as type: T.Type, required: Bool = true) -> T?
@@ -90,6 +106,13 @@ public struct Validator: Sendable {
             fail(field, "is not an email address")
             return nil
         }
+        return value
+    }
+
+    /// A value the checks above have vouched for. After `check()` it is always present; were a
+    /// rule ever to let a nil through, the client still gets a 422, not a crash.
+    public static func required<T>(_ value: T?, _ field: String) throws -> T {
+        guard let value else { throw DomainError.invalid(field, "is required") }
         return value
     }
 

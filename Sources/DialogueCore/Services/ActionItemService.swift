@@ -85,11 +85,16 @@ extension Dialogue {
     public func createActionItem(_ context: CallContext, _ input: ActionItemInput) async throws -> ActionItem {
         try AccessPolicy.requireCoordinator(context.actor, "create action items")
         var validator = Validator()
-        let title = validator.text(input.title, "title", max: 300)
+        let titleText = validator.text(input.title, "title", max: 300)
         if input.ownerID == nil { validator.fail("owner_id", "is required") }
-        let dueOn = ActionRules.checkDate(input.dueOn, field: "due_on", validator: &validator)
+        let dueText = ActionRules.checkDate(input.dueOn, field: "due_on", validator: &validator)
         if input.dueOn == nil { validator.fail("due_on", "is required") }
+        let note = validator.text(input.note, "note", required: false, max: 5000, min: 0) ?? ""
         try validator.check()
+        let (title, ownerID, dueOn) = (
+            try Validator.required(titleText, "title"), try Validator.required(input.ownerID, "owner_id"),
+            try Validator.required(dueText, "due_on")
+        )
         return try await database.transaction { connection in
             var groupID = input.workingGroupID
             if let agendaItemID = input.agendaItemID {
@@ -108,17 +113,17 @@ extension Dialogue {
             }
             guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
             _ = try await loadGroup(connection, id: groupID, lock: false)
-            let owner = try await lockedParticipant(connection, id: input.ownerID!, lock: false)
+            let owner = try await lockedParticipant(connection, id: ownerID, lock: false)
             guard owner.status == .active else {
                 throw DomainError.invalid("owner_id", "the owner must be an active participant")
             }
             let id = try await connection.query("""
                 INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
-                VALUES (\(groupID), \(input.agendaItemID), \(title!), \(owner.id), \(dueOn!)::date) RETURNING id
-                """, logger: logger).collect().first!.decode(UUID.self)
+                VALUES (\(groupID), \(input.agendaItemID), \(title), \(owner.id), \(dueOn)::date) RETURNING id
+                """, logger: logger).collect().single(or: .conflict("the action item could not be created")).decode(UUID.self)
             try await connection.query("""
                 INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
-                VALUES (\(id), \(context.actor.participantID), 'open', 0, \(input.note ?? ""))
+                VALUES (\(id), \(context.actor.participantID), 'open', 0, \(note))
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",

@@ -108,6 +108,7 @@ extension Dialogue {
         }
         if input.correctsItemID != nil, outcome == nil { validator.fail("outcome", "a correction states the corrected outcome") }
         try validator.check()
+        let validTitle = try Validator.required(title, "title")
         return try await database.transaction { connection in
             let (session, viewer) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: ifMatch)
             if let corrected = input.correctsItemID {
@@ -142,11 +143,11 @@ extension Dialogue {
             let rows = try await connection.query("""
                 INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id,
                                           corrects_item_id, outcome, outcome_note)
-                VALUES (\(sessionID), \(position), \(title!), \(duration), \(input.presenterID ?? nil), \(proposalID),
+                VALUES (\(sessionID), \(position), \(validTitle), \(duration), \(input.presenterID ?? nil), \(proposalID),
                         \(input.correctsItemID), \(outcome?.rawValue), \(note))
                 RETURNING \(unescaped: Dialogue.agendaColumns)
                 """, logger: logger).collect()
-            let item = try decodeAgendaItem(rows[0])
+            let item = try decodeAgendaItem(rows.single(or: .notFound("session not found")))
             if let outcome {
                 try await connection.query(
                     "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(item.id), \(outcome.rawValue))",
@@ -293,9 +294,10 @@ extension Dialogue {
             ).collect().first?.decode(UUID.self)
             guard let sessionID else { throw DomainError.notFound("agenda item not found") }
             let (session, _) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
-            let current = try await connection.query(
+            // Another transaction may have deleted the item while this one waited for the session.
+            let current = try decodeAgendaItem(await connection.query(
                 "SELECT \(unescaped: Dialogue.agendaColumns) FROM agenda_items WHERE id = \(id) FOR UPDATE", logger: logger
-            ).collect().first.map(decodeAgendaItem)!
+            ).collect().single(or: .notFound("agenda item not found")))
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             let editsContent = title != nil || input.durationMinutes != nil || input.presenterID != nil
             let editsOutcome = outcome != nil || note != nil
@@ -322,7 +324,7 @@ extension Dialogue {
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.agendaColumns)
                 """, logger: logger).collect()
             try await bumpAgenda(connection, sessionID: sessionID)
-            let updated = try decodeAgendaItem(rows[0])
+            let updated = try decodeAgendaItem(rows.single(or: .notFound("agenda item not found")))
             if setOutcome {
                 try await connection.query(
                     "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(id), \(updated.outcome?.rawValue))",

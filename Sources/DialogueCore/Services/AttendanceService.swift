@@ -63,7 +63,9 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: created ? "attendance.invite" : "attendance.update",
                 objectType: "session", objectID: sessionID.uuidString.lowercased(),
                 diff: ["participant_id": participantID.uuidString.lowercased()])
-            let attendance = try await loadAttendance(connection, sessionID: sessionID, participantID: participantID)!
+            guard let attendance = try await loadAttendance(connection, sessionID: sessionID, participantID: participantID) else {
+                throw DomainError.notFound("attendance not found")
+            }
             let conflicts = try await conflicts(connection, session: session, participantID: participantID)
             return (attendance, created, conflicts)
         }
@@ -122,7 +124,10 @@ extension Dialogue {
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "attendance.update", objectType: "session",
                 objectID: sessionID.uuidString.lowercased(), diff: diff)
-            return try await loadAttendance(connection, sessionID: sessionID, participantID: participantID)!
+            guard let attendance = try await loadAttendance(connection, sessionID: sessionID, participantID: participantID) else {
+                throw DomainError.notFound("attendance not found")
+            }
+            return attendance
         }
     }
 

@@ -238,6 +238,6 @@ public struct BenchSeed: Sendable {
             if merged[table] == nil { order.append(table) }
             merged[table, default: 0] += count
         }
-        return Report(rows: order.map { ($0, merged[$0]!) }, seconds: seconds)
+        return Report(rows: order.map { ($0, merged[$0, default: 0]) }, seconds: seconds)
     }
 }

@@ -14,7 +14,7 @@ extension Dialogue {
             let id = try await connection.query(
                 "INSERT INTO calendar_feeds (participant_id, secret_hash) VALUES (\(participantID), \(hash)) RETURNING id",
                 logger: logger
-            ).collect().first!.decode(UUID.self)
+            ).collect().single(or: .conflict("the feed could not be created")).decode(UUID.self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "calendar_feed.create", objectType: "calendar_feed",
                 objectID: id.uuidString.lowercased(), diff: ["participant_id": participantID.uuidString.lowercased()])

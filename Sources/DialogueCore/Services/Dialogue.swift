@@ -73,3 +73,12 @@ extension KeysetPosition {
         self.init(createdAtMicros: Rows.micros(createdAt), id: id)
     }
 }
+
+extension Array where Element == PostgresRow {
+    /// The row a statement was expected to return. Between two statements another transaction
+    /// may delete it; then the caller gets `missing` (a 404 or 409), never a crash.
+    func single(or missing: @autoclosure () -> DomainError) throws -> PostgresRow {
+        guard let row = first else { throw missing() }
+        return row
+    }
+}

@@ -34,7 +34,9 @@ extension Dialogue {
         _ = validator.direction(direction)
         let audience = validator.choice(rawAudience ?? "internal", "audience", as: QuarterlyReport.Audience.self)
         try validator.check()
-        return QuarterlyExport(quarter: quarter!, direction: direction, audience: audience!)
+        return QuarterlyExport(
+            quarter: try Validator.required(quarter, "quarter"), direction: direction,
+            audience: try Validator.required(audience, "audience"))
     }
 
     /// Streams the report, computed as of quarter end from the recorded history in one
@@ -120,7 +122,10 @@ extension Dialogue {
                     objectID: "\(report.quarter)/\(report.direction)/\(report.audience.rawValue)", diff: ["sha256": exported.sha256])
             }
         }
-        return try await frozenReport(context, quarter: report.quarter, direction: report.direction, audience: report.audience.rawValue)!
+        guard let frozen = try await frozenReport(
+            context, quarter: report.quarter, direction: report.direction, audience: report.audience.rawValue)
+        else { throw DomainError.conflict("the frozen snapshot could not be read back; freeze again") }
+        return frozen
     }
 
     public func frozenReport(_ context: CallContext, quarter: String, direction: String?, audience: String?) async throws -> ExportedReport? {

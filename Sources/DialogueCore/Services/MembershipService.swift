@@ -47,8 +47,9 @@ extension Dialogue {
         _ context: CallContext, groupID: UUID, participantID: UUID, role rawRole: String?
     ) async throws -> (membership: Membership, created: Bool) {
         var validator = Validator()
-        let role = validator.choice(rawRole, "role", as: MembershipRole.self)
+        let choice = validator.choice(rawRole, "role", as: MembershipRole.self)
         try validator.check()
+        let role = try Validator.required(choice, "role")
         return try await database.transaction { connection in
             let viewer = try await viewer(context, connection)
             try AccessPolicy.require(viewer, .update, .memberships(groupID: groupID), notFound: "working group not found")
@@ -62,23 +63,41 @@ extension Dialogue {
             }
             let rows = try await connection.query("""
                 INSERT INTO memberships (working_group_id, participant_id, role)
-                VALUES (\(groupID), \(participantID), \(role!.rawValue))
+                VALUES (\(groupID), \(participantID), \(role.rawValue))
                 ON CONFLICT (working_group_id, participant_id) DO UPDATE
                     SET role = excluded.role, version = memberships.version + 1, updated_at = now()
                 RETURNING (xmax = 0)
                 """, logger: logger).collect()
             let created = try rows.first?.decode(Bool.self) ?? true
+            var diff: AuditLog.Diff = ["participant_id": participantID.uuidString.lowercased(), "role": role.rawValue]
+            if role == .observer {
+                // Observers do not endorse: becoming one ends the endorsements a member gave.
+                diff["endorsements_ended"] = String(try await endEndorsements(connection, groupID: groupID, participantID: participantID))
+            }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: created ? "membership.add" : "membership.update",
-                objectType: "working_group", objectID: groupID.uuidString.lowercased(),
-                diff: ["participant_id": participantID.uuidString.lowercased(), "role": role!.rawValue])
+                objectType: "working_group", objectID: groupID.uuidString.lowercased(), diff: diff)
             let membership = try await connection.query("""
                 SELECT \(unescaped: Dialogue.membershipColumns)
                 FROM memberships m JOIN participants p ON p.id = m.participant_id
                 WHERE m.working_group_id = \(groupID) AND m.participant_id = \(participantID)
                 """, logger: logger).collect()
-            return (try decodeMembership(membership[0]), created)
+            return (try decodeMembership(membership.single(or: .notFound("membership not found"))), created)
         }
+    }
+
+    /// What a contributing membership gave ends with it, in the same transaction: the
+    /// member's endorsements of the group's proposals. An endorsement being written at the
+    /// same moment holds the membership row (`FOR SHARE`, see `endorse`), so the DELETE of the
+    /// membership waits for it and this statement then sees and removes it too.
+    func endEndorsements(_ connection: PostgresConnection, groupID: UUID, participantID: UUID) async throws -> Int {
+        try await connection.query("""
+            WITH ended AS (
+                DELETE FROM endorsements e USING proposals p
+                WHERE p.id = e.proposal_id AND p.working_group_id = \(groupID) AND e.participant_id = \(participantID)
+                RETURNING 1
+            ) SELECT count(*)::bigint FROM ended
+            """, logger: logger).collect().first?.decode(Int.self) ?? 0
     }
 
     public func removeMember(_ context: CallContext, groupID: UUID, participantID: UUID) async throws {
@@ -91,10 +110,11 @@ extension Dialogue {
                 logger: logger
             ).collect()
             guard !deleted.isEmpty else { throw DomainError.notFound("membership not found") }
+            let ended = try await endEndorsements(connection, groupID: groupID, participantID: participantID)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "membership.remove",
                 objectType: "working_group", objectID: groupID.uuidString.lowercased(),
-                diff: ["participant_id": participantID.uuidString.lowercased()])
+                diff: ["participant_id": participantID.uuidString.lowercased(), "endorsements_ended": String(ended)])
         }
     }
 }

@@ -69,12 +69,13 @@ extension Dialogue {
         let side = validator.choice(input.side, "side", as: OrganizationSide.self)
         let country = validator.countryCode(input.country ?? nil, "country")
         try validator.check()
+        let (validName, validSide) = (try Validator.required(name, "name"), try Validator.required(side, "side"))
         return try await database.transaction { connection in
             let rows = try await connection.query("""
-                INSERT INTO organizations (name, side, country) VALUES (\(name!), \(side!.rawValue), \(country))
+                INSERT INTO organizations (name, side, country) VALUES (\(validName), \(validSide.rawValue), \(country))
                 RETURNING \(unescaped: Dialogue.organizationColumns)
                 """, logger: logger).collect()
-            let organization = try decodeOrganization(rows[0])
+            let organization = try decodeOrganization(rows.single(or: .conflict("the organization could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "organization.create",
                 objectType: "organization", objectID: organization.id.uuidString.lowercased(),
@@ -103,7 +104,7 @@ extension Dialogue {
                 WHERE id = \(id)
                 RETURNING \(unescaped: Dialogue.organizationColumns)
                 """, logger: logger).collect()
-            let organization = try decodeOrganization(rows[0])
+            let organization = try decodeOrganization(rows.single(or: .notFound("organization not found")))
             var diff: AuditLog.Diff = [:]
             if let name { diff["name"] = name }
             if let side { diff["side"] = side.rawValue }

@@ -109,7 +109,7 @@ extension Dialogue {
                         \(new.email), \(new.represents))
                 RETURNING \(unescaped: Dialogue.participantColumns)
                 """, logger: logger).collect()
-            let participant = try decodeParticipant(rows[0])
+            let participant = try decodeParticipant(rows.single(or: .conflict("the participant could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.create",
                 objectType: "participant", objectID: participant.id.uuidString.lowercased(),
@@ -215,7 +215,7 @@ extension Dialogue {
                 WHERE id = \(id)
                 RETURNING \(unescaped: Dialogue.participantColumns)
                 """, logger: logger).collect()
-            let updated = try decodeParticipant(rows[0])
+            let updated = try decodeParticipant(rows.single(or: .notFound("participant not found")))
             if updated.status == .inactive && current.status != .inactive {
                 try await connection.query(
                     "UPDATE tokens SET revoked_at = now(), updated_at = now() WHERE participant_id = \(id) AND revoked_at IS NULL",

@@ -124,7 +124,7 @@ extension Dialogue {
         let fields = try Dialogue.validatedProposal(input, over: nil)
         return try await database.transaction { connection in
             let viewer = try await viewer(context, connection)
-            let groupID = fields.workingGroupID!
+            let groupID = try Validator.required(fields.workingGroupID, "working_group_id")
             try AccessPolicy.require(viewer, .read, .workingGroup(id: groupID), notFound: "working group not found")
             guard viewer.seesEverything || viewer.contributes(to: groupID) else {
                 throw DomainError.forbidden("only members of the working group (not observers) may put forward proposals")
@@ -133,10 +133,10 @@ extension Dialogue {
             guard group.status == .active else { throw DomainError.conflict("the working group is archived") }
             let id = try await connection.query("""
                 INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id)
-                VALUES (\(groupID), \(fields.title!), \(fields.summary ?? ""), \(fields.body ?? ""), \(fields.kind!),
-                        \(fields.scale!), \(authorID))
+                VALUES (\(groupID), \(try Validator.required(fields.title, "title")), \(fields.summary ?? ""), \(fields.body ?? ""),
+                        \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID))
                 RETURNING id
-                """, logger: logger).collect().first!.decode(UUID.self)
+                """, logger: logger).collect().single(or: .conflict("the proposal could not be created")).decode(UUID.self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
                 objectID: id.uuidString.lowercased(), diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft"])
@@ -190,18 +190,19 @@ extension Dialogue {
         _ context: CallContext, id: UUID, to rawStatus: String?, note: String?, ifMatch: Int?
     ) async throws -> Proposal {
         var validator = Validator()
-        let target = validator.choice(rawStatus, "to", as: ProposalStatus.self)
+        let targetChoice = validator.choice(rawStatus, "to", as: ProposalStatus.self)
         let note = validator.text(note, "note", required: false, max: 2000, min: 0) ?? ""
         try validator.check()
+        let target = try Validator.required(targetChoice, "to")
         return try await database.transaction { connection in
             let (current, viewer, authorID) = try await authorizedProposal(connection, context, id: id, .read, lock: true)
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             var movers: Set<ProposalRules.Mover> = []
             if context.actor.participantID == authorID, context.actor.isAtLeast(.member) { movers.insert(.author) }
             if viewer.seesEverything { movers.insert(.coordinator) }
-            try ProposalRules.check(from: current.status, to: target!, movers: movers)
+            try ProposalRules.check(from: current.status, to: target, movers: movers)
             try await recordProposalTransition(
-                connection, context, proposalID: id, from: current.status, to: target!, note: note, automatic: false)
+                connection, context, proposalID: id, from: current.status, to: target, note: note, automatic: false)
             return try await authorizedProposal(connection, context, id: id, .read).0
         }
     }
@@ -274,9 +275,16 @@ extension Dialogue {
             throw DomainError.invalid("participant", "endorsements are personal; the operator has none")
         }
         return try await database.transaction { connection in
-            let (proposal, viewer, authorID) = try await authorizedProposal(connection, context, id: proposalID, .read, lock: true)
+            let (proposal, _, authorID) = try await authorizedProposal(connection, context, id: proposalID, .read, lock: true)
             if authorID == participantID { throw DomainError.forbidden("authors cannot endorse their own proposal") }
-            guard viewer.contributes(to: proposal.workingGroupID) else {
+            // The membership row is held until commit, so removing the member waits for this
+            // endorsement and then ends it (MembershipService.endEndorsements); a membership
+            // removed first is not found here.
+            let role = try await connection.query("""
+                SELECT role FROM memberships WHERE working_group_id = \(proposal.workingGroupID) AND participant_id = \(participantID)
+                FOR SHARE
+                """, logger: logger).collect().first?.decode(String.self)
+            guard let role, role != MembershipRole.observer.rawValue else {
                 throw DomainError.forbidden("only members of the working group (not observers) may endorse its proposals")
             }
             if withdraw {

@@ -113,7 +113,7 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "participant.compromise", objectType: "participant",
                 objectID: participantID.uuidString.lowercased(),
                 diff: ["reason": reason, "tokens_revoked": String(tokens), "feeds_revoked": String(feeds)])
-            return try decodeParticipant(rows[0])
+            return try decodeParticipant(rows.single(or: .notFound("participant not found")))
         }
     }
 

@@ -164,7 +164,7 @@ extension Dialogue {
                     \(session.startsAt), \(session.endsAt), \(session.timezone), \(session.location), \(scheduleKey))
             RETURNING \(unescaped: Dialogue.sessionColumns)
             """, logger: logger).collect()
-        let created = try decodeSession(rows[0])
+        let created = try decodeSession(rows.single(or: .conflict("the session could not be created")))
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "session.create", objectType: "session",
             objectID: created.id.uuidString.lowercased(),
@@ -268,7 +268,7 @@ extension Dialogue {
                     sequence = sequence + \(moved ? 1 : 0), version = version + 1, updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.sessionColumns)
                 """, logger: logger).collect()
-            let updated = try decodeSession(rows[0])
+            let updated = try decodeSession(rows.single(or: .notFound("session not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.update", objectType: "session",
                 objectID: id.uuidString.lowercased(),
@@ -282,13 +282,14 @@ extension Dialogue {
         _ context: CallContext, id: UUID, to rawStatus: String?, note: String?, ifMatch: Int?
     ) async throws -> Session {
         var validator = Validator()
-        let target = validator.choice(rawStatus, "to", as: SessionStatus.self)
+        let targetChoice = validator.choice(rawStatus, "to", as: SessionStatus.self)
         let note = validator.text(note, "note", required: false, max: 2000, min: 0)
         try validator.check()
+        let target = try Validator.required(targetChoice, "to")
         return try await database.transaction { connection in
             let (current, _) = try await authorizedSession(connection, context, id: id, .update, lock: true)
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
-            try SessionRules.checkTransition(from: current.status, to: target!)
+            try SessionRules.checkTransition(from: current.status, to: target)
             if target == .cancelled {
                 let waiting = try await connection.query(
                     "SELECT proposal_id FROM agenda_items WHERE session_id = \(id) AND proposal_id IS NOT NULL", logger: logger
@@ -298,19 +299,19 @@ extension Dialogue {
                 }
             }
             let rows = try await connection.query("""
-                UPDATE sessions SET status = \(target!.rawValue), sequence = sequence + 1, version = version + 1,
+                UPDATE sessions SET status = \(target.rawValue), sequence = sequence + 1, version = version + 1,
                     updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.sessionColumns)
                 """, logger: logger).collect()
             try await connection.query("""
                 INSERT INTO session_transitions (session_id, from_status, to_status)
-                VALUES (\(id), \(current.status.rawValue), \(target!.rawValue))
+                VALUES (\(id), \(current.status.rawValue), \(target.rawValue))
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.transition", objectType: "session",
                 objectID: id.uuidString.lowercased(),
-                diff: ["from": current.status.rawValue, "to": target!.rawValue, "note": note])
-            return try decodeSession(rows[0])
+                diff: ["from": current.status.rawValue, "to": target.rawValue, "note": note])
+            return try decodeSession(rows.single(or: .notFound("session not found")))
         }
     }
 

@@ -18,12 +18,13 @@ extension Dialogue {
         _ context: CallContext, participantID: UUID, role rawRole: String?, label: String?, expiresInDays: Int?
     ) async throws -> IssuedToken {
         var validator = Validator()
-        let role = validator.choice(rawRole, "role", as: Role.self)
+        let roleChoice = validator.choice(rawRole, "role", as: Role.self)
         let label = validator.text(label, "label", required: false, max: 100, min: 0) ?? ""
         let days = expiresInDays ?? Dialogue.defaultTokenLifetimeDays
         if !(1...3650).contains(days) { validator.fail("expires_in_days", "must be between 1 and 3650") }
         try validator.check()
-        try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role!)
+        let role = try Validator.required(roleChoice, "role")
+        try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role)
         let (secret, hash) = TokenSecret.generate()
         return try await database.transaction { connection in
             let status = try await connection.query(
@@ -35,10 +36,10 @@ extension Dialogue {
             }
             let rows = try await connection.query("""
                 INSERT INTO tokens (participant_id, token_hash, role, label, expires_at)
-                VALUES (\(participantID), \(hash), \(role!.rawValue), \(label), now() + \(days) * interval '1 day')
+                VALUES (\(participantID), \(hash), \(role.rawValue), \(label), now() + \(days) * interval '1 day')
                 RETURNING \(unescaped: Dialogue.tokenColumns)
                 """, logger: logger).collect()
-            let info = try decodeToken(rows[0])
+            let info = try decodeToken(rows.single(or: .notFound("participant not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "token.issue", objectType: "token",
                 objectID: info.id.uuidString.lowercased(),
@@ -89,7 +90,7 @@ extension Dialogue {
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "token.revoke", objectType: "token",
                 objectID: tokenID.uuidString.lowercased(), diff: ["participant_id": owner.uuidString.lowercased()])
-            return try decodeToken(rows[0])
+            return try decodeToken(rows.single(or: .notFound("token not found")))
         }
     }
 

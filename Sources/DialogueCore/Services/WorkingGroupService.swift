@@ -55,7 +55,7 @@ extension Dialogue {
                 VALUES (\(group.direction), \(group.name), \(group.mandate), \(group.status.rawValue))
                 RETURNING \(unescaped: Dialogue.groupColumns)
                 """, logger: logger).collect()
-            var created = try decodeGroup(rows[0])
+            var created = try decodeGroup(rows.single(or: .conflict("the working group could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "working_group.create", objectType: "working_group",
                 objectID: created.id.uuidString.lowercased(), diff: ["direction": created.direction, "name": created.name])
@@ -143,7 +143,7 @@ extension Dialogue {
                     status = \(next.status.rawValue), version = version + 1, updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.groupColumns)
                 """, logger: logger).collect()
-            var updated = try decodeGroup(rows[0])
+            var updated = try decodeGroup(rows.single(or: .notFound("working group not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "working_group.update", objectType: "working_group",
                 objectID: id.uuidString.lowercased(),

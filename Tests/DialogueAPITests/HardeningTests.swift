@@ -1,0 +1,169 @@
+import DialogueAPI
+import DialogueCore
+import DialogueTestSupport
+import Foundation
+import HTTPTypes
+import PostgresNIO
+import Testing
+
+/// Races, odd text and vanished rows, as a hostile or merely unlucky client meets them.
+@Suite("Hardening: races, lengths, control characters, what a membership gave")
+struct HardeningTests {
+    /// Statuses a racing client may get; anything else (a 500, a dropped connection) is a bug.
+    static let orderlyStatuses: Set<Int> = [200, 201, 204, 404, 409, 412, 422]
+
+    @Test("sixteen clients editing, deleting and reordering one agenda: no crash, no 5xx, positions stay dense")
+    func agendaRace() async throws {
+        try await API.run { api in
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
+            var items: [String] = []
+            for index in 1...8 {
+                let added = try await api.call(
+                    .post, "/v1/sessions/\(session)/agenda", as: api.admin, json: #"{"title":"item \#(index)","duration_minutes":10}"#)
+                let item = try #require((added.json["item"] as? [String: Any])?["id"] as? String ?? added["id"])
+                items.append(item)
+            }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for round in 0..<16 {
+                    let item = items[round % items.count]
+                    group.addTask {
+                        switch round % 4 {
+                        case 0, 2:
+                            return try await api.call(.patch, "/v1/agenda-items/\(item)", as: api.admin, json: #"{"title":"edit \#(round)"}"#).status
+                        case 1:
+                            return try await api.call(.delete, "/v1/agenda-items/\(item)", as: api.admin).status
+                        default:
+                            let agenda = try await api.call(.get, "/v1/sessions/\(session)/agenda", as: api.admin)
+                            let ids = agenda.items.compactMap { $0["id"] as? String }.reversed()
+                            let body = #"{"ids":[\#(ids.map { "\"\($0)\"" }.joined(separator: ","))]}"#
+                            return try await api.call(.put, "/v1/sessions/\(session)/agenda/order", as: api.admin, json: body).status
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy(Self.orderlyStatuses.contains), "\(statuses)")
+            let agenda = try await api.call(.get, "/v1/sessions/\(session)/agenda", as: api.admin)
+            let positions = agenda.items.compactMap { $0["position"] as? Int }
+            #expect(positions == Array(1...max(positions.count, 1)).prefix(positions.count).map { $0 })
+            #expect(positions.count == 6, "the two deleted items are gone, the others remain")
+        }
+    }
+
+    @Test("an item deleted while an edit waits for the session is a 404 to the edit")
+    func vanishedAgendaItem() async throws {
+        try await withDialogue { dialogue in
+            let cli = CallContext.cli()
+            let session = try await dialogue.createSession(cli, SessionInput(
+                kind: "plenary", title: "Plenary", startsAt: Date(timeIntervalSince1970: 1_900_000_000),
+                endsAt: Date(timeIntervalSince1970: 1_900_003_600), timezone: "UTC"))
+            let (item, _) = try await dialogue.addAgendaItem(
+                cli, sessionID: session.id, AgendaItemInput(title: "Doomed", durationMinutes: 5), ifMatch: nil)
+            // Hold the session's row as a deleting transaction would, delete the item, and only
+            // then let the edit (already past its first read) take the lock.
+            let edit = try await dialogue.database.transaction { connection -> Task<Error?, Never> in
+                try await connection.query("SELECT 1 FROM sessions WHERE id = \(session.id) FOR UPDATE", logger: dialogue.database.logger)
+                let edit = Task { () -> Error? in
+                    do {
+                        _ = try await dialogue.updateAgendaItem(cli, id: item.id, AgendaItemInput(title: "Renamed"), ifMatch: nil)
+                        return nil
+                    } catch { return error }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                try await connection.query("DELETE FROM agenda_items WHERE id = \(item.id)", logger: dialogue.database.logger)
+                return edit
+            }
+            let error = await edit.value
+            #expect(error as? DomainError == .notFound("agenda item not found"))
+        }
+    }
+
+    @Test("lengths are counted in code points, as the database counts them: 422 naming the field, never a 500")
+    func codePointLengths() async throws {
+        try await API.run { api in
+            let decomposed150 = String(repeating: "e\u{301}", count: 150)  // 150 characters, 300 code points
+            #expect(decomposed150.count == 150 && decomposed150.unicodeScalars.count == 300)
+            let tooLong = try await api.call(
+                .post, "/v1/participants", as: api.admin, json: #"{"display_name":"\#(decomposed150)","kind":"diaspora"}"#)
+            #expect(tooLong.status == 422)
+            #expect(tooLong.errorFields == ["display_name"])
+            let decomposed100 = String(repeating: "e\u{301}", count: 100)  // exactly 200 code points
+            let fits = try await api.call(
+                .post, "/v1/participants", as: api.admin, json: #"{"display_name":"\#(decomposed100)","kind":"diaspora"}"#)
+            #expect(fits.status == 201)
+        }
+    }
+
+    @Test("an action item's note is validated like every other text: NUL, controls and length are 422 naming it")
+    func actionItemNote() async throws {
+        try await API.run { api in
+            let group = try #require(try await api.call(
+                .post, "/v1/working-groups", as: api.admin, json: #"{"direction":"media","name":"Media"}"#)["id"])
+            let owner = try await api.dialogue.makeUser(.member)
+            func create(_ note: String) async throws -> Reply {
+                try await api.call(.post, "/v1/action-items", as: api.admin, json: #"""
+                    {"working_group_id":"\#(group)","title":"Follow up","owner_id":"\#(owner.participantID.uuidString.lowercased())",
+                     "due_on":"2027-01-31","note":"\#(note)"}
+                    """#)
+            }
+            for bad in [#"a\u0000b"#, #"bell\u0007"#, #"esc\u001b[31m"#, #"c1\u0085c1"#, String(repeating: "n", count: 5001)] {
+                let reply = try await create(bad)
+                #expect(reply.status == 422, "\(bad.prefix(20))")
+                #expect(reply.errorFields == ["note"])
+            }
+            #expect(try await create(#"line one\nline two\ttabbed"#).status == 201, "line breaks and tabs are text")
+        }
+    }
+
+    @Test("a database refusal names the field and logs no row contents")
+    func databaseRefusals() async throws {
+        try await withDialogue { dialogue in
+            let secret = "Hanna Secretname " + String(repeating: "x", count: 250)
+            do {
+                // Straight to PostgreSQL, past the service's own checks and its translation.
+                try await dialogue.database.client.withConnection { connection in
+                    try await connection.query(
+                        "INSERT INTO participants (display_name, kind) VALUES (\(secret), 'diaspora')", logger: dialogue.database.logger)
+                }
+                Issue.record("the CHECK should have refused")
+            } catch {
+                #expect(DatabaseErrors.translate(error) as? DomainError
+                    == .validation([FieldError("display_name", "is not allowed here or is too long")]))
+                let logged = DatabaseErrors.loggable(error)
+                #expect(logged.contains("23514") && logged.contains("participants_display_name_check"))
+                #expect(!logged.contains("Secretname"), "the failing row stays out of logs: \(logged)")
+            }
+        }
+    }
+
+    @Test("removing a member ends their endorsements; becoming an observer too")
+    func membershipEndsEndorsements() async throws {
+        try await API.run { api in
+            let cast = try await WorkChainTests.cast(api)
+            let group = cast.group.uuidString.lowercased()
+            let created = try await api.call(.post, "/v1/proposals", as: cast.author, json: #"""
+                {"working_group_id":"\#(group)","title":"Independent media fund","kind":"programme","scale":"small"}
+                """#)
+            let id = try #require(created["id"])
+            #expect(try await api.call(.post, "/v1/proposals/\(id)/transition", as: cast.author, json: #"{"to":"submitted"}"#).status == 200)
+            for endorser in cast.endorsers {
+                #expect(try await api.call(.put, "/v1/proposals/\(id)/endorsements", as: endorser).status == 200)
+            }
+            #expect(try await api.call(.get, "/v1/proposals/\(id)", as: cast.coordinator)["endorsement_count"] == "2")
+
+            let first = cast.endorsers[0].participantID.uuidString.lowercased()
+            let second = cast.endorsers[1].participantID.uuidString.lowercased()
+            #expect(try await api.call(.delete, "/v1/working-groups/\(group)/members/\(first)", as: cast.coordinator).status == 204)
+            #expect(try await api.call(
+                .put, "/v1/working-groups/\(group)/members/\(second)", as: cast.coordinator, json: #"{"role":"observer"}"#).status == 200)
+
+            #expect(try await api.call(.get, "/v1/proposals/\(id)", as: cast.coordinator)["endorsement_count"] == "0")
+            let endorsers = try await api.call(.get, "/v1/proposals/\(id)/endorsements", as: cast.coordinator)
+            #expect(endorsers.status == 200)
+            #expect(endorsers.items.isEmpty)
+            // The removed member may not endorse again; the observer neither.
+            #expect(try await api.call(.put, "/v1/proposals/\(id)/endorsements", as: cast.endorsers[0]).status == 404)
+            #expect(try await api.call(.put, "/v1/proposals/\(id)/endorsements", as: cast.endorsers[1]).status == 403)
+        }
+    }
+}
