@@ -110,9 +110,7 @@ final class OutputFiles: Sendable {
 
     private func sink(_ url: URL) throws -> ByteSink {
         // Reports name people: readable by the operator only.
-        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw DomainError.invalid("out", "cannot write \(url.path)")
-        }
+        try PrivateFile.create(atPath: url.path)
         let handle = try FileHandle(forWritingTo: url)
         handles.withLock { $0.append(handle) }
         return { buffer in try handle.write(contentsOf: buffer.readableBytesView) }

@@ -166,4 +166,63 @@ struct HardeningTests {
             #expect(try await api.call(.put, "/v1/proposals/\(id)/endorsements", as: cast.endorsers[1]).status == 403)
         }
     }
+
+    @Test("a minted secret is never stored for replay; a retry of its request gets 409 naming what was created")
+    func secretsAreNotReplayed() async throws {
+        try await API.run { api in
+            let member = try await api.dialogue.makeUser(.member)
+            let path = "/v1/participants/\(member.participantID.uuidString.lowercased())/tokens"
+            let body = #"{"role":"observer","label":"phone"}"#
+            let first = try await api.call(.post, path, as: api.admin, json: body, headers: [.idempotencyKeyTest: "mint-1"])
+            #expect(first.status == 201)
+            let secret = try #require(first["token"])
+            let tokenID = try #require(first["id"])
+            let retry = try await api.call(.post, path, as: api.admin, json: body, headers: [.idempotencyKeyTest: "mint-1"])
+            #expect(retry.status == 409)
+            #expect(retry["detail"]?.contains(tokenID) == true, "the retry learns which token was created")
+            #expect(retry["token"] == nil)
+            let tokens = try await api.call(.get, path, as: api.admin)
+            #expect(tokens.items.count == 2, "the test's own token and the one minted once")
+
+            let feed = try await api.call(.post, "/v1/calendar/feed-url", as: member, headers: [.idempotencyKeyTest: "feed-1"])
+            #expect(feed.status == 201)
+            let feedURL = try #require(feed["url"])
+            #expect(try await api.call(.post, "/v1/calendar/feed-url", as: member, headers: [.idempotencyKeyTest: "feed-1"]).status == 409)
+
+            let stored = try await api.dialogue.database.read { connection in
+                try await connection.query(
+                    "SELECT coalesce(string_agg(encode(response_body, 'escape'), ' '), '') FROM idempotency_keys",
+                    logger: api.dialogue.database.logger
+                ).collect().first?.decode(String.self) ?? ""
+            }
+            #expect(!stored.contains(secret))
+            #expect(!stored.contains(String(feedURL.split(separator: "/").last ?? "")))
+        }
+    }
+
+    @Test("the key is settled in the write's transaction: a crash before the response was kept cannot create twice")
+    func idempotencyCrashWindow() async throws {
+        try await API.run { api in
+            let body = #"{"name":"Viasna","side":"movement"}"#
+            let first = try await api.call(.post, "/v1/organizations", as: api.admin, json: body, headers: [.idempotencyKeyTest: "org-1"])
+            #expect(first.status == 201)
+            let id = try #require(first["id"])
+            let created = try await api.dialogue.database.read { connection in
+                try await connection.query(
+                    "SELECT created_object FROM idempotency_keys WHERE key = 'org-1'", logger: api.dialogue.database.logger
+                ).collect().first?.decode(String?.self)
+            }
+            #expect(created == "organization/\(id)")
+            // As if the server died after COMMIT and before it stored the response.
+            try await sql(api.dialogue, """
+                UPDATE idempotency_keys SET state = 'committed', response_status = NULL, response_body = NULL,
+                    updated_at = now() - interval '10 minutes' WHERE key = 'org-1'
+                """)
+            let retry = try await api.call(.post, "/v1/organizations", as: api.admin, json: body, headers: [.idempotencyKeyTest: "org-1"])
+            #expect(retry.status == 409)
+            #expect(retry["detail"]?.contains(id) == true)
+            let listed = try await api.call(.get, "/v1/organizations", as: api.admin)
+            #expect(listed.items.filter { $0["name"] as? String == "Viasna" }.count == 1, "one object, however often retried")
+        }
+    }
 }

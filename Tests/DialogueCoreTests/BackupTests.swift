@@ -29,6 +29,10 @@ struct BackupTests {
         }
         let manifest = try Backup.create(source, migrationVersion: 8, to: archive)
         #expect(manifest.sha256.count == 64)
+        for file in [archive, Backup.manifestPath(archive)] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "a backup holds the whole database: \(file) is readable by its owner alone")
+        }
 
         let target = try await TestDatabases.shared.emptyDatabase()
         try await withDatabase(target) { database in

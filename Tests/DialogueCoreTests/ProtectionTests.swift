@@ -88,7 +88,23 @@ struct ProtectionTests {
             try await dialogue.sealIdentity(.cli(), participantID: proxy.participantID, json: Data(Self.secret.utf8), key: key)
             let proposal = try await dialogue.createProposal(
                 proxy.context, ProposalInput(workingGroupID: group.id, title: "Union rights", kind: "policy", scale: "small"))
+            // A frozen report naming the proxy, and a response kept for the proxy's retries.
+            try await sql(dialogue, """
+                INSERT INTO export_snapshots (quarter, audience, content, sha256)
+                VALUES ('2026-Q3', 'internal', '{"owner":"Zubr","other":"Zubrowka"}', 'x')
+                """)
+            let scope = proxy.participantID.uuidString.lowercased()
+            try await sql(dialogue, """
+                INSERT INTO idempotency_keys (scope, key, request_hash, state, response_body)
+                VALUES (\(scope), 'k', 'h', 'done', convert_to('{"author":"Zubr"}', 'UTF8'))
+                """)
             try await dialogue.eraseParticipant(.cli(), participantID: proxy.participantID)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM export_snapshots WHERE content LIKE '%\"Zubr\"%'") == 0)
+            #expect(try await sqlInt(dialogue, """
+                SELECT count(*)::bigint FROM export_snapshots
+                WHERE content = '{"owner":"withdrawn participant","other":"Zubrowka"}' AND scrubbed_at IS NOT NULL
+                """) == 1, "the whole name, and only it, is replaced")
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys") == 0)
 
             let erased = try await dialogue.getParticipant(.cli(), id: proxy.participantID)
             #expect(erased.displayName == Dialogue.withdrawnName)
@@ -115,9 +131,12 @@ struct ProtectionTests {
             try await asApp("SELECT count(*) FROM audit_log")
             try await asApp("UPDATE participants SET timezone = timezone")
             for forbidden in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
-                              "DELETE FROM schema_migrations", "DROP TABLE participants"] {
+                              "DELETE FROM schema_migrations", "DROP TABLE participants",
+                              "UPDATE export_snapshots SET content = ''", "DELETE FROM export_snapshots",
+                              "TRUNCATE export_snapshots"] {
                 await #expect(throws: (any Error).self, "\(forbidden) must be refused to the service role") { try await asApp(forbidden) }
             }
+            try await asApp(#"SELECT scrub_export_snapshots('"nobody"', '"withdrawn participant"')"#)
             #expect(try await AuditLog.verify(dialogue.database).rowsChecked == 2)
         }
     }

@@ -111,14 +111,14 @@ struct TokenTests {
     func idempotencyRetention() async throws {
         try await withDialogue { dialogue in
             let store = IdempotencyStore(database: dialogue.database)
-            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "h") == .proceed)
-            #expect(try await store.begin(scope: "a", key: "old", requestHash: "h") == .proceed)
+            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "h") == .proceed)
+            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "old"), requestHash: "h") == .proceed)
             try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'fresh'")
             try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '26 hours' WHERE key = 'old'")
             #expect(try await store.purgeExpired() == 1)
-            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "h") == .stillRunning)
-            #expect(try await store.begin(scope: "a", key: "fresh", requestHash: "other") == .keyReusedWithAnotherRequest)
-            #expect(try await store.begin(scope: "b", key: "fresh", requestHash: "h") == .proceed, "keys are scoped to the caller")
+            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "h") == .stillRunning)
+            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "other") == .keyReusedWithAnotherRequest)
+            #expect(try await store.begin(IdempotentRequest(scope: "b", key: "fresh"), requestHash: "h") == .proceed, "keys are scoped to the caller")
         }
     }
 }

@@ -7,7 +7,9 @@ import NIOCore
 
 /// Creating POSTs sent with `Idempotency-Key`: the first successful response is stored (per
 /// caller) and replayed to retries; the same key with another request is refused (422); a retry
-/// while the first is still running gets 409.
+/// while the first is still running gets 409. The key is settled in the write's own
+/// transaction (see `IdempotentRequest`); a response that carried a secret is not stored, and
+/// a retry of it gets 409 naming what was created.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: IdempotencyStore
 
@@ -24,9 +26,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(body.readableBytesView))
         let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let scope = caller.uuidString.lowercased()
+        let idempotent = IdempotentRequest(scope: caller.uuidString.lowercased(), key: key)
 
-        switch try await store.begin(scope: scope, key: key, requestHash: requestHash) {
+        switch try await store.begin(idempotent, requestHash: requestHash) {
         case .replay(let stored):
             var headers = HTTPFields()
             for pair in stored.headers where pair.count == 2 {
@@ -36,6 +38,12 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(
                 status: .init(code: stored.status), headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: stored.body)))
+        case .completedWithoutResponse(let createdObject, let heldSecret):
+            let what = createdObject.map { " (\($0))" } ?? ""
+            throw DomainError.conflict(heldSecret
+                ? "the request with this Idempotency-Key succeeded\(what); the secret it returned is shown only once and "
+                    + "is not kept. If it was lost, revoke what was created and ask for a new one."
+                : "the request with this Idempotency-Key succeeded\(what), but its response was not kept; fetch the object")
         case .keyReusedWithAnotherRequest:
             throw DomainError.invalid("Idempotency-Key", "was already used with a different request")
         case .stillRunning:
@@ -46,21 +54,20 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
 
         let response: Response
         do {
-            response = try await next(request, context)
+            response = try await IdempotentRequest.$current.withValue(idempotent) { try await next(request, context) }
         } catch {
-            try? await store.abandon(scope: scope, key: key)
+            try? await store.abandon(idempotent)
             throw error
         }
         guard (200..<300).contains(response.status.code) else {
-            try? await store.abandon(scope: scope, key: key)
+            try? await store.abandon(idempotent)
             return response
         }
         let bytes = try await Self.collect(response.body)
         let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
         let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
         try await store.complete(
-            scope: scope, key: key,
-            response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
+            idempotent, response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
         var replayable = response
         replayable.body = ResponseBody(byteBuffer: bytes)
         return replayable

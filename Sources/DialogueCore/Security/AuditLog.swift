@@ -151,18 +151,8 @@ extension AuditLog {
         func take() -> [(CallContext, Entry)] { entries.withLock { entries in defer { entries = [] }; return entries } }
     }
 
-    /// Runs a transaction's body, then writes the rows it recorded: the lock comes last.
-    static func deferringAppends<Result: Sendable>(
-        _ connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        let pending = Pending()
-        let result = try await Pending.$current.withValue(pending) { try await body(connection) }
-        try await write(connection, logger: logger, pending.take())
-        return result
-    }
-
     /// One lock (held to commit, so chain order is commit order), one head read, one insert.
-    private static func write(
+    static func write(
         _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)]
     ) async throws {
         guard !entries.isEmpty else { return }

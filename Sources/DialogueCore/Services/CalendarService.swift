@@ -10,6 +10,7 @@ extension Dialogue {
             throw DomainError.invalid("participant", "calendar feeds belong to a participant; the operator has none")
         }
         let (secret, hash) = TokenSecret.generate()
+        IdempotentRequest.responseCarriesSecret()
         let id = try await database.transaction { connection in
             let id = try await connection.query(
                 "INSERT INTO calendar_feeds (participant_id, secret_hash) VALUES (\(participantID), \(hash)) RETURNING id",

@@ -126,8 +126,24 @@ extension Dialogue {
     public func eraseParticipant(_ context: CallContext, participantID: UUID) async throws {
         guard context.actor == .operatorCLI else { throw DomainError.forbidden("erasure is an operator action at the CLI") }
         try await database.transaction { connection in
-            _ = try await lockedParticipant(connection, id: participantID, lock: true)
+            let erased = try await lockedParticipant(connection, id: participantID, lock: true)
             try await connection.query("DELETE FROM sealed_identities WHERE participant_id = \(participantID)", logger: logger)
+            // Frozen reports and kept responses are copies of the name: they go too. Snapshots
+            // are evidence the service may not edit; the owner's function rewrites the name
+            // wherever it stands as a whole JSON string, and records that it did.
+            let snapshots = try await connection.query(
+                "SELECT scrub_export_snapshots(\(try Dialogue.jsonString(erased.displayName)), \(try Dialogue.jsonString(Dialogue.withdrawnName)))",
+                logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+            let responses = try await connection.query("""
+                WITH gone AS (
+                    DELETE FROM idempotency_keys
+                    WHERE scope = \(participantID.uuidString.lowercased())
+                       OR position(convert_to(\(participantID.uuidString.lowercased()), 'UTF8') IN coalesce(response_body, ''::bytea)) > 0
+                       OR position(convert_to(\(erased.displayName), 'UTF8') IN coalesce(response_body, ''::bytea)) > 0
+                    RETURNING 1
+                ) SELECT count(*)::bigint FROM gone
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
             try await connection.query(
                 "UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE participant_id = \(participantID)", logger: logger)
             try await connection.query(
@@ -144,7 +160,15 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.erase", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(), diff: [:])
+                objectID: participantID.uuidString.lowercased(),
+                diff: ["snapshots_scrubbed": String(snapshots), "stored_responses_removed": String(responses)])
         }
+    }
+
+    /// A string as the canonical report JSON writes it (JSONEncoder, slashes unescaped).
+    static func jsonString(_ value: String) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -26,6 +26,7 @@ extension Dialogue {
         let role = try Validator.required(roleChoice, "role")
         try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role)
         let (secret, hash) = TokenSecret.generate()
+        IdempotentRequest.responseCarriesSecret()
         return try await database.transaction { connection in
             let status = try await connection.query(
                 "SELECT status FROM participants WHERE id = \(participantID) FOR UPDATE", logger: logger

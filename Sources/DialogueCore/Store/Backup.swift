@@ -53,9 +53,12 @@ public enum Backup {
         return (["-h", database.host, "-p", String(database.port), "-U", database.username], environment)
     }
 
-    /// Dumps `database` (as its owner) to `archive` and writes the manifest beside it.
+    /// Dumps `database` (as its owner) to `archive` and writes the manifest beside it, both
+    /// readable by the operator alone (pg_dump keeps the mode of the file it is given).
     public static func create(_ database: DatabaseConfiguration, migrationVersion: Int, to archive: String) throws -> Manifest {
         let (connection, environment) = connectionArguments(database)
+        try PrivateFile.create(atPath: archive)
+        try PrivateFile.create(atPath: manifestPath(archive))
         let (status, output) = try EmbeddedCluster.runCapturingStdout(
             try tool("pg_dump"), ["--format=custom", "--no-owner", "--file", archive] + connection + [database.database],
             environment: environment)
@@ -67,7 +70,9 @@ public enum Backup {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        try encoder.encode(manifest).write(to: URL(fileURLWithPath: manifestPath(archive)))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: manifestPath(archive)))
+        defer { try? handle.close() }
+        try handle.write(contentsOf: try encoder.encode(manifest))
         return manifest
     }
 

@@ -24,8 +24,10 @@ public struct Database: Sendable {
     public static let acquireTimeout: Duration = .seconds(5)
 
     /// Runs `body` in one transaction; errors come back as `DomainError` where they have a
-    /// meaning for the caller, otherwise unchanged. Audit rows the body records are written
-    /// last, just before COMMIT, so the audit chain's lock is the last lock taken.
+    /// meaning for the caller, otherwise unchanged. After the body, just before COMMIT: the
+    /// idempotency key of the request being served (if any) is settled with what the body
+    /// created, and then the audit rows the body recorded are written, so the audit chain's
+    /// lock is the last lock taken.
     ///
     /// A deadlock or serialization failure (40P01, 40001) rolls everything back; the body is
     /// run once more on a fresh transaction, and if it fails the same way again the caller
@@ -52,7 +54,14 @@ public struct Database: Sendable {
         let logger = self.logger
         return try await withConnection(translating: false) { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await AuditLog.deferringAppends(connection, logger: logger, body)
+                let pending = AuditLog.Pending()
+                let result = try await AuditLog.Pending.$current.withValue(pending) { try await body(connection) }
+                let entries = pending.take()
+                if let request = IdempotentRequest.current, let first = entries.first?.1 {
+                    try await request.settle(connection, logger: logger, createdObject: "\(first.objectType)/\(first.objectID)")
+                }
+                try await AuditLog.write(connection, logger: logger, entries)
+                return result
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Remembers the response to each creating request sent with an `Idempotency-Key`, per caller,
 /// so a retry gets the first answer instead of a second object (API.md, SECURITY.md 12).
@@ -27,6 +28,10 @@ public struct IdempotencyStore: Sendable {
         case replay(StoredResponse)
         case keyReusedWithAnotherRequest
         case stillRunning
+        /// The first request committed its change, but its response is not kept: it carried
+        /// a secret (shown once), or the server stopped between COMMIT and storing it. The
+        /// change is not made twice; the caller learns what was created.
+        case completedWithoutResponse(createdObject: String?, heldSecret: Bool)
     }
 
     let database: Database
@@ -35,12 +40,13 @@ public struct IdempotencyStore: Sendable {
 
     /// A new key is reserved by one statement that commits on its own: every creating request
     /// pays for it, so it makes no BEGIN and COMMIT round trips. Only a key seen before is
-    /// examined in a transaction.
-    public func begin(scope: String, key: String, requestHash: String) async throws -> Begin {
+    /// examined in a transaction. `request.claim` marks the reservation as this request's.
+    public func begin(_ request: IdempotentRequest, requestHash: String) async throws -> Begin {
+        let (scope, key, claim) = (request.scope, request.key, request.claim)
         let inserted = try await database.autocommit { connection in
             try await connection.query("""
-                INSERT INTO idempotency_keys (scope, key, request_hash, state)
-                VALUES (\(scope), \(key), \(requestHash), 'running')
+                INSERT INTO idempotency_keys (scope, key, request_hash, state, claim)
+                VALUES (\(scope), \(key), \(requestHash), 'running', \(claim))
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING 1
                 """, logger: database.logger).collect().count
@@ -48,46 +54,59 @@ public struct IdempotencyStore: Sendable {
         if inserted > 0 { return .proceed }
         return try await database.transaction { connection in
             let rows = try await connection.query("""
-                SELECT request_hash, state, response_status, response_headers, response_body,
+                SELECT request_hash, state, response_status, response_headers, response_body, withheld, created_object,
                        updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second'
                 FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) FOR UPDATE
                 """, logger: database.logger).collect()
             guard let row = rows.first else { return .stillRunning }
-            let (hash, state, status, headers, body, abandoned) =
-                try row.decode((String, String, Int?, String?, ByteBuffer?, Bool).self)
+            let (hash, state, status, headers, body, withheld, createdObject, stale) =
+                try row.decode((String, String, Int?, String?, ByteBuffer?, Bool, String?, Bool).self)
             guard hash == requestHash else { return .keyReusedWithAnotherRequest }
-            if state == "done", let status {
+            switch state {
+            case "done" where !withheld:
+                guard let status else { return .completedWithoutResponse(createdObject: createdObject, heldSecret: false) }
                 let headerList = headers.flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
                 return .replay(StoredResponse(status: status, headers: headerList, body: body.map { Array($0.readableBytesView) } ?? []))
-            }
-            if abandoned {
+            case "done", "committed":
+                // A committed key whose response never came (the server stopped after COMMIT)
+                // is answered once it is stale; until then the first request may still be
+                // writing its response.
+                if state == "committed", !stale, !withheld { return .stillRunning }
+                return .completedWithoutResponse(createdObject: createdObject, heldSecret: withheld)
+            default:
+                guard stale else { return .stillRunning }
                 try await connection.query(
-                    "UPDATE idempotency_keys SET updated_at = now() WHERE scope = \(scope) AND key = \(key)",
+                    "UPDATE idempotency_keys SET claim = \(claim), updated_at = now() WHERE scope = \(scope) AND key = \(key)",
                     logger: database.logger)
                 return .proceed
             }
-            return .stillRunning
         }
     }
 
-    public func complete(scope: String, key: String, response: StoredResponse) async throws {
-        let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
-        let body = ByteBuffer(bytes: response.body)
+    /// Keeps the response for replays, unless it carried a secret: then only the mark that
+    /// the request completed remains.
+    public func complete(_ request: IdempotentRequest, response: StoredResponse) async throws {
+        let (scope, key, claim) = (request.scope, request.key, request.claim)
+        let withheld = request.mintsSecret
+        let headers = withheld ? nil : String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
+        let body = withheld ? nil : ByteBuffer(bytes: response.body)
+        let status = withheld ? nil : response.status
         try await database.autocommit { connection in
             try await connection.query("""
                 UPDATE idempotency_keys
-                SET state = 'done', response_status = \(response.status), response_headers = \(headers),
-                    response_body = \(body), updated_at = now()
-                WHERE scope = \(scope) AND key = \(key)
+                SET state = 'done', response_status = \(status), response_headers = \(headers),
+                    response_body = \(body), withheld = \(withheld), updated_at = now()
+                WHERE scope = \(scope) AND key = \(key) AND claim = \(claim)
                 """, logger: database.logger)
         }
     }
 
-    /// The request failed without creating anything: free the key for a retry.
-    public func abandon(scope: String, key: String) async throws {
+    /// The request failed without committing anything: free the key for a retry.
+    public func abandon(_ request: IdempotentRequest) async throws {
+        let (scope, key, claim) = (request.scope, request.key, request.claim)
         try await database.autocommit { connection in
             try await connection.query(
-                "DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND state = 'running'",
+                "DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND claim = \(claim) AND state = 'running'",
                 logger: database.logger)
         }
     }
@@ -103,5 +122,43 @@ public struct IdempotencyStore: Sendable {
                 ) SELECT count(*)::bigint FROM gone
                 """, logger: database.logger).collect().first?.decode(Int.self) ?? 0
         }
+    }
+}
+
+/// The creating request being served under an `Idempotency-Key`, for the length of its
+/// handling. The write's own transaction settles the key (`settle`, called by
+/// `Database.transaction` just before COMMIT), so the object and the key's "committed" mark
+/// commit together or not at all.
+public final class IdempotentRequest: Sendable {
+    @TaskLocal public static var current: IdempotentRequest?
+
+    public let scope: String
+    public let key: String
+    /// Which request holds the reservation; a takeover of an abandoned key changes it.
+    public let claim = UUID()
+    private let secret = Atomic<Bool>(false)
+
+    public init(scope: String, key: String) {
+        self.scope = scope
+        self.key = key
+    }
+
+    /// Said by a service whose response carries a secret shown once (a token, a feed URL):
+    /// that response is never stored (SECURITY.md 18), and a replay says so instead.
+    public static func responseCarriesSecret() { current?.secret.store(true, ordering: .relaxed) }
+
+    public var mintsSecret: Bool { secret.load(ordering: .relaxed) }
+
+    /// Marks the key committed with what the transaction created. A key this request no
+    /// longer holds (taken over as abandoned) refuses, and so rolls the change back.
+    func settle(_ connection: PostgresConnection, logger: Logger, createdObject: String?) async throws {
+        let settled = try await connection.query("""
+            UPDATE idempotency_keys
+            SET state = 'committed', created_object = coalesce(created_object, \(createdObject)), withheld = \(mintsSecret),
+                updated_at = now()
+            WHERE scope = \(scope) AND key = \(key) AND claim = \(claim) AND state IN ('running', 'committed')
+            RETURNING 1
+            """, logger: logger).collect()
+        guard !settled.isEmpty else { throw DomainError.idempotencyInProgress }
     }
 }
