@@ -19,6 +19,9 @@ public struct APIDependencies: Sendable {
     public var publicBaseURL: String
     /// The header a trusted reverse proxy sets with the client address; nil logs no address.
     public var trustedProxyHeader: String?
+    /// An export whose client has not taken a chunk for this long is abandoned, so a download
+    /// that stops reading cannot hold a database connection (and its snapshot) indefinitely.
+    public var exportStallLimit: Duration = .seconds(30)
 
     public init(
         dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init(),
@@ -72,7 +75,7 @@ public enum DialogueHTTP {
             return calendarResponse(try await dependencies.dialogue.sessionCalendar(callContext, sessionID: id))
         }
         router.get("/v1/exports/quarterly") { request, _ in
-            try await exportResponse(request, dependencies.dialogue)
+            try await exportResponse(request, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
         }
         try APIHandlers(dialogue: dependencies.dialogue, publicBaseURL: dependencies.publicBaseURL).registerHandlers(
             on: router,
@@ -115,7 +118,7 @@ public enum DialogueHTTP {
     }
 
     /// `GET /v1/exports/quarterly`: the same report as `dialogue-admin export quarterly`.
-    static func exportResponse(_ request: Request, _ dialogue: Dialogue) async throws -> Response {
+    static func exportResponse(_ request: Request, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
         let context = try RequestScope.callContext()
         let query = request.uri.queryParameters
         let known: Set<String> = ["quarter", "format", "direction", "audience", "table"]
@@ -155,7 +158,8 @@ public enum DialogueHTTP {
             let sha256 = try await withThrowingTaskGroup(of: String?.self) { group in
                 group.addTask {
                     do {
-                        let sha256 = try await dialogue.writeQuarterlyExport(export, to: output({ try await chunks.send($0) }))
+                        let sha256 = try await dialogue.writeQuarterlyExport(
+                            export, to: output({ try await send($0, to: chunks, within: stallLimit) }))
                         chunks.finish()
                         return sha256
                     } catch {
@@ -177,6 +181,21 @@ public enum DialogueHTTP {
             trailers[exportHashTrailer] = sha256
             try await writer.finish(trailers)
         })
+    }
+
+    /// Hands one chunk to the response writer, or gives up when the client has not taken it
+    /// within `limit`: the export's transaction then ends and its connection returns to the pool.
+    static func send(
+        _ chunk: ByteBuffer, to channel: AsyncThrowingChannel<ByteBuffer, any Error>, within limit: Duration
+    ) async throws {
+        let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { await channel.send(chunk); return true }
+            group.addTask { try await Task.sleep(for: limit); return false }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !taken { throw DomainError.unavailable("the client stopped reading the export") }
     }
 
     /// The hash of the export's canonical JSON content, known once the body is written, so it

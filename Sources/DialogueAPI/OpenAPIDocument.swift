@@ -29,15 +29,26 @@ struct OpenAPIDocument: Sendable {
     }
 
     /// The methods the contract defines for a concrete path, e.g. `/v1/organizations/abc`.
+    /// Where several templates match (`/v1/sessions/schedule-quarterly` and `/v1/sessions/{id}`,
+    /// `{id}.ics` and `{id}`), the most literal one is the path's, as the router decides.
     func allowedMethods(path: String) -> [String] {
         let segments = path.split(separator: "/").map(String.init)
+        var best: (literal: Int, methods: [String])?
         for operation in operations where operation.segments.count == segments.count {
+            var literal = 0
             let matches = zip(operation.segments, segments).allSatisfy { template, actual in
-                template == actual || (template.hasPrefix("{") && template.hasSuffix("}"))
+                if template == actual { literal += actual.count; return true }
+                guard let open = template.firstIndex(of: "{"), let close = template.firstIndex(of: "}") else { return false }
+                let prefix = template[..<open], suffix = template[template.index(after: close)...]
+                guard actual.count > prefix.count + suffix.count, actual.hasPrefix(prefix), actual.hasSuffix(suffix) else {
+                    return false
+                }
+                literal += prefix.count + suffix.count
+                return true
             }
-            if matches { return operation.methods }
+            if matches, literal > (best?.literal ?? -1) { best = (literal, operation.methods) }
         }
-        return []
+        return best?.methods ?? []
     }
 
     enum DocumentError: Error { case missing, notAnObject }

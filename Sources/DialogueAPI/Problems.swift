@@ -73,8 +73,8 @@ enum Problems {
                     status: .contentTooLarge, type: "body-too-large",
                     detail: "the request body is larger than 1 MiB", requestID: requestID)
             }
-            let detail = http.status == .notFound ? "no such resource" : http.body
-            return response(status: http.status, detail: detail, requestID: requestID)
+            if http.status == .notFound { return notFound(requestID: requestID) }
+            return response(status: http.status, detail: http.body, requestID: requestID)
         default:
             if let serverStatus, (400..<500).contains(serverStatus.code) {
                 return response(status: serverStatus, type: "bad-request", detail: serverCause, requestID: requestID)
@@ -87,6 +87,10 @@ enum Problems {
         }
     }
 
+    static func notFound(requestID: String) -> Response {
+        response(status: .notFound, type: "not-found", detail: "no such resource", requestID: requestID)
+    }
+
     static func response(for error: DomainError, requestID: String) -> Response {
         switch error {
         case .unauthenticated(let message):
@@ -95,8 +99,10 @@ enum Problems {
                 headers: [.wwwAuthenticate: "Bearer realm=\"dialogue\""])
         case .forbidden(let message):
             return response(status: .forbidden, type: "forbidden", detail: message, requestID: requestID)
-        case .notFound(let message):
-            return response(status: .notFound, type: "not-found", detail: message, requestID: requestID)
+        case .notFound:
+            // One wording for every 404, whichever part of a path was unknown or hidden: a
+            // detail naming the missing part would tell a caller which parts exist.
+            return notFound(requestID: requestID)
         case .validation(let errors):
             return response(
                 status: .unprocessableContent, type: "validation-failed",

@@ -46,10 +46,14 @@ struct Serve: AsyncParsableCommand {
                 let dialogue = try await Dialogue.load(database: database)
                 if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, host: host, port: port) }
                 let app = try DialogueHTTP.buildApplication(
-                    APIDependencies(
-                        dialogue: dialogue, migrator: migrator, logger: logger,
-                        publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)",
-                        trustedProxyHeader: configuration.trustedProxyHeader),
+                    {
+                        var dependencies = APIDependencies(
+                            dialogue: dialogue, migrator: migrator, logger: logger,
+                            publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)",
+                            trustedProxyHeader: configuration.trustedProxyHeader)
+                        dependencies.exportStallLimit = .seconds(configuration.exportStallSeconds)
+                        return dependencies
+                    }(),
                     host: host, port: port)
                 let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
                 let group = ServiceGroup(

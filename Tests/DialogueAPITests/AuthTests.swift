@@ -75,8 +75,11 @@ struct AuthTests {
             #expect(!listed.text.contains(secret), "a token list never shows secrets")
 
             #expect(try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"admin"}"#).status == 403)
-            #expect(try await api.call(.post, memberPath, as: coordinator, json: #"{"role":"member"}"#).status == 404)
-            #expect(try await api.call(.get, memberPath, as: coordinator).status == 404)
+            // A coordinator sees the member but may not touch its tokens: 403, not 404.
+            #expect(try await api.call(.post, memberPath, as: coordinator, json: #"{"role":"member"}"#).status == 403)
+            #expect(try await api.call(.get, memberPath, as: coordinator).status == 403)
+            // The member sees no coordinator it shares no group with: for it, 404.
+            #expect(try await api.call(.get, coordinatorPath, as: member).status == 404)
             #expect(try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"member"}"#).status == 201)
             let bad = try await api.call(.post, coordinatorPath, as: coordinator, json: #"{"role":"root","expires_in_days":0}"#)
             #expect(bad.status == 422)

@@ -42,7 +42,6 @@ struct ServingTests {
                     let response = try await api.call(
                         HTTPRequest.Method(rawValue: method.uppercased())!, path, as: api.admin, json: method == "get" || method == "delete" ? nil : "{}")
                     #expect(response.status != 405, "\(method) \(template) is in the spec but not routed")
-                    #expect(response["detail"] != "no such resource", "\(method) \(template) is in the spec but not routed")
                     #expect(response.status < 500, "\(method) \(template) answered \(response.status)")
                 }
             }

@@ -1,4 +1,5 @@
-import DialogueAPI
+import AsyncAlgorithms
+@testable import DialogueAPI
 import DialogueCore
 import DialogueTestSupport
 import Foundation
@@ -223,6 +224,124 @@ struct HardeningTests {
             #expect(retry["detail"]?.contains(id) == true)
             let listed = try await api.call(.get, "/v1/organizations", as: api.admin)
             #expect(listed.items.filter { $0["name"] as? String == "Viasna" }.count == 1, "one object, however often retried")
+        }
+    }
+
+    @Test("a proposal's history does not name the session it was scheduled on to members who may not see that session")
+    func historyNamesNoHiddenSession() async throws {
+        try await API.run { api in
+            let cast = try await WorkChainTests.cast(api)
+            let group = cast.group.uuidString.lowercased()
+            let id = try #require(try await api.call(.post, "/v1/proposals", as: cast.author, json: #"""
+                {"working_group_id":"\#(group)","title":"Prisoner list","kind":"prisoner_case","scale":"small"}
+                """#)["id"])
+            #expect(try await api.call(.post, "/v1/proposals/\(id)/transition", as: cast.author, json: #"{"to":"submitted"}"#).status == 200)
+            for step in ["under_review", "accepted"] {
+                #expect(try await api.call(.post, "/v1/proposals/\(id)/transition", as: cast.coordinator, json: #"{"to":"\#(step)"}"#).status == 200)
+            }
+            let plenary = #"{"kind":"plenary","title":"Closed envoy meeting","starts_at":"2027-05-01T10:00:00Z","ends_at":"2027-05-01T12:00:00Z","timezone":"UTC"}"#
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: cast.coordinator, json: plenary)["id"])
+            #expect(try await api.call(.get, "/v1/sessions/\(session)", as: cast.author).status == 404, "the author may not see it")
+            #expect(try await api.call(
+                .post, "/v1/sessions/\(session)/agenda", as: cast.coordinator,
+                json: #"{"title":"Prisoner list","duration_minutes":20,"proposal_id":"\#(id)"}"#).status == 201)
+            let seen = try await api.call(.get, "/v1/proposals/\(id)", as: cast.author)
+            #expect(seen.status == 200)
+            #expect(seen["status"] == "scheduled")
+            #expect(!seen.text.contains("Closed envoy meeting"))
+            #expect(!seen.text.contains(session))
+        }
+    }
+
+    @Test("an export whose client stopped reading gives up within its bound and releases its connection")
+    func stalledExportReleasesConnection() async throws {
+        try await withDialogue { dialogue in
+            let export = try dialogue.quarterlyExport(.cli(), quarter: "2026-Q4", direction: nil, audience: nil)
+            let nobodyReads = AsyncThrowingChannel<ByteBuffer, any Error>()
+            let started = ContinuousClock.now
+            await #expect(throws: DomainError.unavailable("the client stopped reading the export")) {
+                _ = try await dialogue.writeQuarterlyExport(export, to: .json { chunk in
+                    try await DialogueHTTP.send(chunk, to: nobodyReads, within: .milliseconds(300))
+                })
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            let open = try await sqlInt(dialogue, """
+                SELECT count(*)::bigint FROM pg_stat_activity
+                WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+                """)
+            #expect(open == 0, "the export's snapshot transaction has ended")
+        }
+    }
+
+    @Test("deactivating a participant ends its calendar feeds with its tokens")
+    func inactiveEndsFeeds() async throws {
+        try await API.run { api in
+            let member = try await api.dialogue.makeUser(.member)
+            let feed = try await api.call(.post, "/v1/calendar/feed-url", as: member)
+            let url = try #require(feed["url"])
+            let path = String(url[try #require(url.range(of: "/v1/calendar/")).lowerBound...])
+            #expect(try await api.call(.get, path).status == 200)
+            let id = member.participantID.uuidString.lowercased()
+            #expect(try await api.call(.patch, "/v1/participants/\(id)", as: api.admin, json: #"{"status":"inactive"}"#).status == 200)
+            #expect(try await api.call(.get, path).status == 404)
+            #expect(try await api.call(.get, "/v1/me", as: member).status == 401)
+        }
+    }
+
+    @Test("every 404 reads the same, whichever part of the path was unknown")
+    func uniformNotFound() async throws {
+        try await API.run { api in
+            let member = try await api.dialogue.makeUser(.member)
+            let unknown = UUID().uuidString.lowercased()
+            let own = member.participantID.uuidString.lowercased()
+            let paths = [
+                "/v1/sessions/\(unknown)/agenda", "/v1/agenda-items/\(unknown)", "/v1/no-such-collection",
+                "/v1/participants/\(unknown)/tokens", "/v1/participants/\(own)/tokens/\(unknown)",
+                "/v1/working-groups/\(unknown)/members", "/v1/proposals/\(unknown)/endorsements", "/v1/sessions/not-a-uuid",
+            ]
+            var bodies: Set<String> = []
+            for path in paths {
+                let reply = try await api.call(path.hasSuffix("tokens/\(unknown)") ? .delete : .get, path, as: member)
+                #expect(reply.status == 404, "\(path)")
+                bodies.insert("\(reply["type"] ?? "")|\(reply["title"] ?? "")|\(reply["detail"] ?? "")")
+            }
+            #expect(bodies.count == 1, "\(bodies)")
+        }
+    }
+
+    @Test("a 405 lists in Allow exactly the methods the contract defines for that path")
+    func allowHeader() async throws {
+        try await API.run { api in
+            let spec = try #require(try JSONSerialization.jsonObject(with: Data(try await api.call(.get, "/openapi.json").text.utf8)) as? [String: Any])
+            let paths = try #require(spec["paths"] as? [String: [String: Any]])
+            let methods = ["get", "post", "put", "patch", "delete"]
+            for (template, item) in paths {
+                let defined = methods.filter { item[$0] != nil }
+                guard let other = methods.first(where: { !defined.contains($0) }) else { continue }
+                let path = template.replacingOccurrences(of: #"\{[^}]+\}"#, with: UUID().uuidString.lowercased(), options: .regularExpression)
+                let reply = try await api.call(HTTPRequest.Method(rawValue: other.uppercased()) ?? .get, path, as: api.admin)
+                #expect(reply.status == 405, "\(other) \(template)")
+                #expect(reply.headers[.allow] == defined.map { $0.uppercased() }.sorted().joined(separator: ", "), "\(template)")
+            }
+        }
+    }
+
+    @Test("every pooled connection runs in UTC, whatever the server's default zone")
+    func connectionsRunInUTC() async throws {
+        try await withDialogue { dialogue in
+            try await sql(dialogue, "ALTER DATABASE \(unescaped: dialogue.database.configuration.database) SET TimeZone = 'Pacific/Kiritimati'")
+            let zones = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await dialogue.database.read { connection in
+                            try await connection.query("SELECT current_setting('TimeZone')", logger: dialogue.database.logger)
+                                .collect().first?.decode(String.self) ?? ""
+                        }
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(zones == ["UTC"])
         }
     }
 }

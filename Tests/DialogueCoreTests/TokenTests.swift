@@ -55,9 +55,15 @@ struct TokenTests {
                 _ = try await dialogue.issueToken(
                     member.context, participantID: member.participantID, role: "coordinator", label: nil, expiresInDays: nil)
             }
-            await #expect(throws: DomainError.notFound("participant not found")) {
+            // The coordinator sees the member (the whole directory), so this is a refusal, not a 404.
+            await #expect(throws: DomainError.forbidden("a token mints tokens only for its own participant; ask an admin")) {
                 _ = try await dialogue.issueToken(
                     coordinator.context, participantID: member.participantID, role: "observer", label: nil, expiresInDays: nil)
+            }
+            // A member sees no one it shares no group with: for it, the coordinator does not exist.
+            await #expect(throws: DomainError.notFound("participant not found")) {
+                _ = try await dialogue.issueToken(
+                    member.context, participantID: coordinator.participantID, role: "observer", label: nil, expiresInDays: nil)
             }
             let own = try await dialogue.issueToken(
                 member.context, participantID: member.participantID, role: "observer", label: "phone", expiresInDays: 7)
@@ -66,7 +72,10 @@ struct TokenTests {
                 admin.context, participantID: member.participantID, role: "admin", label: nil, expiresInDays: nil)
             #expect(byAdmin.info.role == .admin)
             let expiresIn = byAdmin.info.expiresAt.timeIntervalSinceNow / 86400
-            #expect((89.9...90.1).contains(expiresIn), "default lifetime is 90 days")
+            #expect((29.9...30.1).contains(expiresIn), "a token never outlives the admin's own 30-day token that minted it")
+            let byOperator = try await dialogue.issueToken(
+                .cli(), participantID: member.participantID, role: "member", label: nil, expiresInDays: nil)
+            #expect((89.9...90.1).contains(byOperator.info.expiresAt.timeIntervalSinceNow / 86400), "default lifetime is 90 days")
 
             await #expect(throws: DomainError.validation([FieldError("role", "must be one of: admin, coordinator, member, observer")])) {
                 _ = try await dialogue.issueToken(.cli(), participantID: member.participantID, role: "root", label: nil, expiresInDays: nil)

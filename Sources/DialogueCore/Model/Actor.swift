@@ -31,6 +31,12 @@ public enum Actor: Sendable, Equatable {
         return nil
     }
 
+    /// The token the request came with; the operator has none.
+    public var tokenID: UUID? {
+        if case .participant(_, _, let tokenID) = self { return tokenID }
+        return nil
+    }
+
     /// The operator acts with every right an admin token has.
     public var role: Role {
         switch self {

@@ -151,7 +151,7 @@ public enum AccessPolicy {
         case .participant(let id, let ownRole, _):
             if ownRole == .admin { return }
             guard id == participantID else {
-                throw DomainError.notFound("participant not found")
+                throw DomainError.forbidden("a token mints tokens only for its own participant; ask an admin")
             }
             guard role <= ownRole else {
                 throw DomainError.forbidden("a \(ownRole.rawValue) token cannot mint a \(role.rawValue) token")
@@ -162,6 +162,8 @@ public enum AccessPolicy {
     /// Listing or revoking tokens: an admin, or the participant for its own.
     public static func checkTokenManagement(actor: Actor, of participantID: UUID) throws {
         if actor.role == .admin { return }
-        guard actor.participantID == participantID else { throw DomainError.notFound("participant not found") }
+        guard actor.participantID == participantID else {
+            throw DomainError.forbidden("only an admin manages another participant's tokens")
+        }
     }
 }

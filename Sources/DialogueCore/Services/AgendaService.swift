@@ -193,7 +193,7 @@ extension Dialogue {
         try ProposalRules.check(from: status, to: .scheduled, movers: [.automatic])
         try await recordProposalTransition(
             connection, context, proposalID: proposalID, from: status, to: .scheduled,
-            note: "placed on the agenda of \(session.title)", automatic: true)
+            note: "placed on a session's agenda", automatic: true)
     }
 
     /// Takes a proposal off an agenda that no longer holds it (item removed, session

@@ -216,10 +216,8 @@ extension Dialogue {
                 RETURNING \(unescaped: Dialogue.participantColumns)
                 """, logger: logger).collect()
             let updated = try decodeParticipant(rows.single(or: .notFound("participant not found")))
-            if updated.status == .inactive && current.status != .inactive {
-                try await connection.query(
-                    "UPDATE tokens SET revoked_at = now(), updated_at = now() WHERE participant_id = \(id) AND revoked_at IS NULL",
-                    logger: logger)
+            if updated.status != .active {
+                _ = try await revokeCredentials(connection, participantID: id)
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.update",

@@ -95,16 +95,7 @@ extension Dialogue {
         try validator.check()
         return try await database.transaction { connection in
             _ = try await lockedParticipant(connection, id: participantID, lock: true)
-            let tokens = try await connection.query("""
-                WITH revoked AS (UPDATE tokens SET revoked_at = now(), updated_at = now()
-                                 WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
-                SELECT count(*)::bigint FROM revoked
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
-            let feeds = try await connection.query("""
-                WITH revoked AS (UPDATE calendar_feeds SET revoked_at = now(), updated_at = now()
-                                 WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
-                SELECT count(*)::bigint FROM revoked
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let (tokens, feeds) = try await revokeCredentials(connection, participantID: participantID)
             let rows = try await connection.query("""
                 UPDATE participants SET status = 'compromised', version = version + 1, updated_at = now()
                 WHERE id = \(participantID) RETURNING \(unescaped: Dialogue.participantColumns)
@@ -144,11 +135,7 @@ extension Dialogue {
                     RETURNING 1
                 ) SELECT count(*)::bigint FROM gone
                 """, logger: logger).collect().first?.decode(Int.self) ?? 0
-            try await connection.query(
-                "UPDATE tokens SET revoked_at = coalesce(revoked_at, now()) WHERE participant_id = \(participantID)", logger: logger)
-            try await connection.query(
-                "UPDATE calendar_feeds SET revoked_at = coalesce(revoked_at, now()) WHERE participant_id = \(participantID)",
-                logger: logger)
+            _ = try await revokeCredentials(connection, participantID: participantID)
             try await connection.query("DELETE FROM memberships WHERE participant_id = \(participantID)", logger: logger)
             try await connection.query("DELETE FROM attendances WHERE participant_id = \(participantID)", logger: logger)
             try await connection.query("DELETE FROM endorsements WHERE participant_id = \(participantID)", logger: logger)
@@ -163,6 +150,19 @@ extension Dialogue {
                 objectID: participantID.uuidString.lowercased(),
                 diff: ["snapshots_scrubbed": String(snapshots), "stored_responses_removed": String(responses)])
         }
+    }
+
+    /// Ends every way the participant could still act or read: its tokens and its calendar
+    /// feeds, in the caller's transaction. Compromise, erasure and deactivation all come here.
+    func revokeCredentials(_ connection: PostgresConnection, participantID: UUID) async throws -> (tokens: Int, feeds: Int) {
+        let rows = try await connection.query("""
+            WITH tokens AS (UPDATE tokens SET revoked_at = now(), updated_at = now()
+                            WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1),
+                 feeds AS (UPDATE calendar_feeds SET revoked_at = now(), updated_at = now()
+                           WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
+            SELECT (SELECT count(*) FROM tokens)::bigint, (SELECT count(*) FROM feeds)::bigint
+            """, logger: logger).collect()
+        return try rows.first?.decode((Int, Int).self) ?? (0, 0)
     }
 
     /// A string as the canonical report JSON writes it (JSONEncoder, slashes unescaped).

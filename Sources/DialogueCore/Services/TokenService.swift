@@ -13,6 +13,18 @@ extension Dialogue {
             expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt, createdAt: createdAt)
     }
 
+    /// The participant whose tokens are at stake, as the caller may see it: one it may not see
+    /// is a 404 like an unknown one; one it sees but may not manage is then a 403.
+    func visibleParticipant(_ connection: PostgresConnection, _ context: CallContext, id: UUID, lock: Bool) async throws -> Participant {
+        let participant = try await lockedParticipant(connection, id: id, lock: lock)
+        guard context.actor.participantID != id else { return participant }
+        let viewer = try await viewer(context, connection)
+        try AccessPolicy.require(
+            viewer, .read, .participant(id: id, kind: participant.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
+            notFound: "participant not found")
+        return participant
+    }
+
     /// Mints a token. Its secret is returned here once and stored only as a SHA-256 hash.
     public func issueToken(
         _ context: CallContext, participantID: UUID, role rawRole: String?, label: String?, expiresInDays: Int?
@@ -24,20 +36,21 @@ extension Dialogue {
         if !(1...3650).contains(days) { validator.fail("expires_in_days", "must be between 1 and 3650") }
         try validator.check()
         let role = try Validator.required(roleChoice, "role")
-        try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role)
         let (secret, hash) = TokenSecret.generate()
         IdempotentRequest.responseCarriesSecret()
         return try await database.transaction { connection in
-            let status = try await connection.query(
-                "SELECT status FROM participants WHERE id = \(participantID) FOR UPDATE", logger: logger
-            ).collect().first?.decode(String.self)
-            guard let status else { throw DomainError.notFound("participant not found") }
-            guard status == ParticipantStatus.active.rawValue else {
-                throw DomainError.conflict("participant is \(status); tokens can only be issued to active participants")
+            let participant = try await visibleParticipant(connection, context, id: participantID, lock: true)
+            try AccessPolicy.checkTokenMinting(actor: context.actor, for: participantID, role: role)
+            guard participant.status == .active else {
+                throw DomainError.conflict("participant is \(participant.status.rawValue); tokens can only be issued to active participants")
             }
             let rows = try await connection.query("""
                 INSERT INTO tokens (participant_id, token_hash, role, label, expires_at)
-                VALUES (\(participantID), \(hash), \(role.rawValue), \(label), now() + \(days) * interval '1 day')
+                VALUES (\(participantID), \(hash), \(role.rawValue), \(label),
+                        -- A token never outlives the token that minted it: a stolen token cannot
+                        -- extend itself by minting a longer-lived one.
+                        least(now() + \(days) * interval '1 day',
+                              coalesce((SELECT expires_at FROM tokens WHERE id = \(context.actor.tokenID)), 'infinity')))
                 RETURNING \(unescaped: Dialogue.tokenColumns)
                 """, logger: logger).collect()
             let info = try decodeToken(rows.single(or: .notFound("participant not found")))
@@ -52,6 +65,9 @@ extension Dialogue {
 
     public func listTokens(_ context: CallContext, participantID: UUID?, page: PageRequest) async throws -> Page<TokenInfo> {
         if let participantID {
+            _ = try await database.read { connection in
+                try await visibleParticipant(connection, context, id: participantID, lock: false)
+            }
             try AccessPolicy.checkTokenManagement(actor: context.actor, of: participantID)
         } else if context.actor.role != .admin {
             throw DomainError.forbidden("only an admin may list every token")
@@ -77,6 +93,11 @@ extension Dialogue {
     /// Revokes one token. `participantID` (when given, as in the API path) must own it.
     public func revokeToken(_ context: CallContext, tokenID: UUID, participantID: UUID? = nil) async throws -> TokenInfo {
         try await database.transaction { connection in
+            if let participantID {
+                // A participant the caller sees but whose tokens it may not manage is a 403.
+                _ = try await visibleParticipant(connection, context, id: participantID, lock: false)
+                try AccessPolicy.checkTokenManagement(actor: context.actor, of: participantID)
+            }
             let owner = try await connection.query(
                 "SELECT participant_id FROM tokens WHERE id = \(tokenID) FOR UPDATE", logger: logger
             ).collect().first?.decode(UUID.self)

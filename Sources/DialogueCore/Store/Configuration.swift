@@ -21,6 +21,9 @@ public struct Configuration: Sendable {
     /// the client address the trusted proxy reports. Unset (the default), no address is logged
     /// at all (SECURITY.md 4).
     public var trustedProxyHeader: String?
+    /// How long an export may wait for a client that stopped reading before it gives up and
+    /// releases its database connection.
+    public var exportStallSeconds: Int = 30
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -56,6 +59,12 @@ public struct Configuration: Sendable {
         if let raw = environment["DIALOGUE_STATEMENT_TIMEOUT_MS"], !raw.isEmpty {
             if let value = Int(raw), (100...3_600_000).contains(value) { statementTimeout = value } else {
                 problems.append("DIALOGUE_STATEMENT_TIMEOUT_MS: expected milliseconds from 100 to 3600000")
+            }
+        }
+        var exportStall = 30
+        if let raw = environment["DIALOGUE_EXPORT_STALL_SECONDS"], !raw.isEmpty {
+            if let value = Int(raw), (1...3600).contains(value) { exportStall = value } else {
+                problems.append("DIALOGUE_EXPORT_STALL_SECONDS: expected seconds from 1 to 3600")
             }
         }
         var poolSize = 20
@@ -107,8 +116,10 @@ public struct Configuration: Sendable {
             }
         }
         let publicURL = environment["DIALOGUE_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : String($0.reversed().drop(while: { $0 == "/" }).reversed()) }
-        return Configuration(
+        var configuration = Configuration(
             database: database, migrationDatabase: migrationDatabase, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
             publicURL: publicURL, jsonLogs: jsonLogs, trustedProxyHeader: trustedProxyHeader)
+        configuration.exportStallSeconds = exportStall
+        return configuration
     }
 }

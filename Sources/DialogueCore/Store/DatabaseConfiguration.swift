@@ -92,8 +92,11 @@ public struct DatabaseConfiguration: Sendable {
             host: host, port: port, username: username, password: password, database: database, tls: tlsSetting)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        // Every session runs in UTC, whatever the server's default: dates derived from
+        // timestamps (overdue, quarters) and any CHECK on them must not move with its zone.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC")]
         if let timeout = statementTimeoutMilliseconds {
-            configuration.options.additionalStartupParameters = [("statement_timeout", String(timeout))]
+            configuration.options.additionalStartupParameters.append(("statement_timeout", String(timeout)))
         }
         return configuration
     }
