@@ -129,6 +129,9 @@ struct WorkChainTests {
                                                 json: #"{"title":"Correction: minute wording","duration_minutes":1,"corrects_item_id":"\#(itemID)","outcome":"noted"}"#)
             #expect(correction.status == 201)
             #expect(try await api.call(.get, "/v1/agenda-items/\(itemID)", as: cast.coordinator)["outcome"] == "adopted")
+            let report = try await api.dialogue.quarterlyReport(.cli(), quarter: "2027-Q1", direction: nil, audience: nil).report
+            #expect(report.total.agendaOutcomes.filter { $0.value > 0 } == ["noted": 1],
+                    "the corrected item counts once, with its correction's outcome; the correction is not a second item")
             #expect(try await AuditLog.verify(api.dialogue.database).isIntact)
         }
     }

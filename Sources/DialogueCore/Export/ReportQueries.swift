@@ -87,13 +87,18 @@ public enum ReportQueries {
         "SELECT direction, status, count(*)::int8 FROM (\(base(list))) listed GROUP BY direction, status"
     }
 
-    /// Agenda outcomes recorded by quarter end for the quarter's sessions.
+    /// Agenda outcomes recorded by quarter end for the quarter's sessions. A correction (an
+    /// item naming the one it corrects, added after sign-off) is not an item of its own: the
+    /// corrected item counts once, with the latest outcome among its own and its corrections'.
     static let agendaOutcomes = """
         SELECT coalesce(g.direction, ''), h.outcome, count(*)::int8
         FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-        JOIN LATERAL (SELECT outcome FROM agenda_outcome_history WHERE agenda_item_id = i.id AND created_at < $2
+        JOIN LATERAL (SELECT outcome FROM agenda_outcome_history
+                      WHERE created_at < $2
+                        AND (agenda_item_id = i.id
+                             OR agenda_item_id IN (SELECT c.id FROM agenda_items c WHERE c.corrects_item_id = i.id))
                       ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
-        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL
+        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
           AND ($3::text IS NULL OR g.direction = $3::text)
         GROUP BY 1, 2
         """

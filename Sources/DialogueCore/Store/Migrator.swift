@@ -57,6 +57,7 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case duplicateVersion(Int)
     case changedAfterApply(String)
     case folderUnreadable(String)
+    case notPermitted(pending: [String])
 
     public var description: String {
         switch self {
@@ -65,6 +66,9 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
         case .changedAfterApply(let name):
             return "migration \(name) was changed after it was applied; restore the applied version and add a new migration instead"
         case .folderUnreadable(let path): return "cannot read migrations folder \(path)"
+        case .notPermitted(let pending):
+            return "migrations \(pending.joined(separator: ", ")) are pending and this login may not apply them; "
+                + "set DIALOGUE_MIGRATION_DATABASE_URL to the schema owner's login (DATABASE_URL stays the service's)"
         }
     }
 }
@@ -121,23 +125,38 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// A login that may only use the schema (the service's role) can still start a server on a
+    /// database whose migrations are current: nothing is created unless something is pending.
     private func applyPending(_ connection: PostgresConnection, logger: Logger) async throws -> [Migration] {
-        try await connection.query("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """, logger: logger)
-        let applied = try await appliedChecksums(connection, logger: logger)
+        let exists = try await connection.query(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+        ).collect().first?.decode(Bool.self) ?? false
+        let applied = exists ? try await appliedChecksums(connection, logger: logger) : [:]
         for migration in migrations {
             if let checksum = applied[migration.version]?.checksum, checksum != migration.checksum {
                 throw MigrationError.changedAfterApply(migration.fileName)
             }
         }
+        let pending = migrations.filter { applied[$0.version] == nil }
+        guard !pending.isEmpty else { return [] }
+        do {
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            return try await apply(pending, connection, logger: logger)
+        } catch where DatabaseErrors.sqlState(error) == "42501" {
+            throw MigrationError.notPermitted(pending: pending.map(\.fileName))
+        }
+    }
+
+    private func apply(_ pending: [Migration], _ connection: PostgresConnection, logger: Logger) async throws -> [Migration] {
         var done: [Migration] = []
-        for migration in migrations where applied[migration.version] == nil {
+        for migration in pending {
             logger.info("applying migration", metadata: ["file": "\(migration.fileName)"])
             try await connection.withTransaction(logger: logger) { connection in
                 for statement in migration.statements {
