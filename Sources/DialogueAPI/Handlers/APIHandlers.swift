@@ -42,6 +42,15 @@ func parsedBodyID(_ raw: String, _ field: String) throws -> UUID {
     return id
 }
 
+/// A date-time in a request body, RFC 3339 with an offset; a bad one names its field.
+func bodyDate(_ raw: String?, _ field: String) throws -> Date? {
+    guard let raw else { return nil }
+    guard let date = RFC3339.date(from: raw) else {
+        throw DomainError.invalid(field, "is not an RFC 3339 date-time with an offset (e.g. 2026-12-03T09:00:00Z)")
+    }
+    return date
+}
+
 /// PATCH bodies: absent leaves a field alone, an empty string clears it.
 func clearable(_ value: String?) -> String?? {
     guard let value else { return nil }

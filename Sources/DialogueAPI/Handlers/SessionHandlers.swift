@@ -20,7 +20,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.createSession(context, SessionInput(
             kind: body.kind, workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title,
-            level: body.level, startsAt: body.startsAt, endsAt: body.endsAt, localStart: body.localStart,
+            level: body.level, startsAt: try bodyDate(body.startsAt, "starts_at"), endsAt: try bodyDate(body.endsAt, "ends_at"), localStart: body.localStart,
             durationMinutes: body.durationMinutes, timezone: body.timezone, location: body.location))
         return .created(.init(
             headers: .init(eTag: ETags.value(session.version), location: "/v1/sessions/\(session.id.lowercasedString)"),
@@ -50,7 +50,7 @@ extension APIHandlers {
         let session = try await dialogue.updateSession(
             context, id: id,
             SessionInput(
-                title: body.title, level: body.level, startsAt: body.startsAt, endsAt: body.endsAt,
+                title: body.title, level: body.level, startsAt: try bodyDate(body.startsAt, "starts_at"), endsAt: try bodyDate(body.endsAt, "ends_at"),
                 localStart: body.localStart, durationMinutes: body.durationMinutes, timezone: body.timezone,
                 location: body.location),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))

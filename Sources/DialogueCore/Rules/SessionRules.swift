@@ -90,6 +90,15 @@ public enum SessionRules {
 
     public static let maximumLength: TimeInterval = 14 * 24 * 3600
 
+    /// `HH:MM` on a 24-hour clock.
+    static func isWallClockTime(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+            let hour = Int(parts[0]), let minute = Int(parts[1])
+        else { return false }
+        return (0...23).contains(hour) && (0...59).contains(minute)
+    }
+
     /// Converts a wall-clock time in a zone to an instant. A time skipped by a daylight-saving
     /// jump does not exist and is refused; a repeated one (clocks going back) takes the first.
     public static func instant(localStart text: String, timezone: String, field: String = "local_start") throws -> Date {

@@ -107,15 +107,21 @@ extension Dialogue {
         if absolute && local {
             validator.fail("local_start", "give either starts_at and ends_at, or local_start and duration_minutes")
         } else if local {
+            let text = validator.text(input.localStart, "local_start", required: false, max: 19)
             if input.localStart == nil { validator.fail("local_start", "is required with duration_minutes") }
             if input.durationMinutes == nil { validator.fail("duration_minutes", "is required with local_start") }
             if let minutes = input.durationMinutes, !(1...(14 * 24 * 60)).contains(minutes) {
                 validator.fail("duration_minutes", "must be between 1 and 20160 (14 days)")
             }
-            if let text = input.localStart, let minutes = input.durationMinutes, validator.errors.isEmpty {
+            // The wall time is read whatever else is wrong, so every problem is reported at once;
+            // it needs a valid zone to be read in.
+            if let text, !validator.errors.contains(where: { $0.field == "timezone" }) {
                 do {
-                    session.startsAt = try SessionRules.instant(localStart: text, timezone: session.timezone)
-                    session.endsAt = session.startsAt.addingTimeInterval(TimeInterval(minutes * 60))
+                    let startsAt = try SessionRules.instant(localStart: text, timezone: session.timezone)
+                    if let minutes = input.durationMinutes {
+                        session.startsAt = startsAt
+                        session.endsAt = startsAt.addingTimeInterval(TimeInterval(minutes * 60))
+                    }
                 } catch DomainError.validation(let errors) {
                     errors.forEach { validator.fail($0.field, $0.message) }
                 }
@@ -326,15 +332,24 @@ extension Dialogue {
         if !(2000...2100).contains(year) { validator.fail("year", "must be between 2000 and 2100") }
         if !(1...3).contains(monthInQuarter) { validator.fail("month_in_quarter", "must be 1, 2 or 3") }
         if !(1...28).contains(day) { validator.fail("day", "must be between 1 and 28 (every month has it)") }
+        let time = validator.text(localTime, "local_time", max: 5)
+        if let time, !SessionRules.isWallClockTime(time) { validator.fail("local_time", "must be a time of day such as 10:00") }
+        // Each title gets " YYYY-Qn" appended; the stored title allows 200.
+        let title = validator.text(title, "title", required: false, max: 180)
         try validator.check()
         var planned: [(key: String, session: Session)] = []
         for quarter in 1...4 {
             let month = (quarter - 1) * 3 + monthInQuarter
-            let local = String(format: "%04d-%02d-%02dT%@", year, month, day, localTime)
+            let local = String(format: "%04d-%02d-%02dT%@", year, month, day, time ?? "")
             let input = SessionInput(
                 kind: SessionKind.quarterly.rawValue, title: (title ?? "Quarterly meeting") + " \(year)-Q\(quarter)",
                 localStart: local, durationMinutes: durationMinutes, timezone: timezone, location: location)
-            planned.append(("quarterly:\(year)-Q\(quarter)", try Dialogue.validatedSession(input, over: nil)))
+            do {
+                planned.append(("quarterly:\(year)-Q\(quarter)", try Dialogue.validatedSession(input, over: nil)))
+            } catch DomainError.validation(let errors) {
+                // The wall time the client gave is local_time here (a skipped hour, say).
+                throw DomainError.validation(errors.map { $0.field == "local_start" ? FieldError("local_time", $0.message) : $0 })
+            }
         }
         let schedule = planned
         return try await database.transaction { connection in
