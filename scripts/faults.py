@@ -8,7 +8,12 @@ On a private, throwaway PostgreSQL cluster (so that killing it disturbs nothing 
      instances at once creates one object;
   2. a write load, kill -9 of a server mid-load, restart: every acknowledged write is there,
      with its audit row, and agendas stay dense;
-  3. the same with an immediate shutdown of PostgreSQL mid-load.
+  3. the same with an immediate shutdown of PostgreSQL mid-load;
+  4. a torture run: 32 clients on both instances, a bounded mix of conflicting operations on
+     the same objects (agenda edits, deletes, reorders and additions, session transitions and
+     cancellation, endorsements while members are removed and re-added, proposal transitions,
+     action-item updates, participant edits, a compromise in the middle): no 5xx, both
+     servers alive, and every invariant of DOMAIN.md holding afterwards.
 Loopback only; every loop is bounded in count and time. Prints 'N passed, N failed'.
 """
 import concurrent.futures
@@ -198,7 +203,8 @@ def concurrent_writers(cluster, servers, token, author_token):
                                                                      {"progress": i + 1}, token, {"If-Match": '"1"'})[0]))
     winners = [i for i, s in results if s == 200]
     stored = request(a, "GET", f"/v1/action-items/{action['id']}", token=token)[1]
-    check(len(winners) == 1 and stored["progress"] == winners[0] + 1, "action item: one winner, its progress stored, 49 × 412")
+    check(len(winners) == 1 and stored["progress"] == winners[0] + 1 and sum(1 for _, s in results if s == 412) == 49,
+          "action item: one winner, its progress stored, 49 × 412")
 
     me = request(a, "GET", "/v1/me", token=author_token)[1]["participant"]["id"]
     request(a, "PUT", f"/v1/working-groups/{group['id']}/members/{me}", {"role": "member"}, token)
@@ -208,7 +214,8 @@ def concurrent_writers(cluster, servers, token, author_token):
                                                                             {"title": f"Draft {i}"}, author_token, {"If-Match": '"1"'})[0]))
     winners = [i for i, s in results if s == 200]
     stored = request(a, "GET", f"/v1/proposals/{proposal['id']}", token=author_token)[1]
-    check(len(winners) == 1 and stored["title"] == f"Draft {winners[0]}", "proposal: one winner, its title stored, 49 × 412")
+    check(len(winners) == 1 and stored["title"] == f"Draft {winners[0]}" and sum(1 for _, s in results if s == 412) == 49,
+          "proposal: one winner, its title stored, 49 × 412")
 
     key = f"retry-{uuid.uuid4()}"
     results = race(servers, token, 20, lambda port, i: request(port, "POST", "/v1/organizations", {"name": "Once only", "side": "partner"},
@@ -253,8 +260,16 @@ def statelessness(cluster, servers, token):
     check(request(b, "GET", "/v1/me", token=minted["token"])[0] == 401, "a token revoked on A is refused on B at once")
 
 
-def write_load(port, token, group_id, acknowledged, stop, limit=2000):
-    """Creates sessions, each with two agenda items; records what was acknowledged."""
+def write_load(port, token, group_id, acknowledged, stop, failures, limit=2000):
+    """Creates sessions, each with two agenda items; records what was acknowledged. A writer
+    that meets anything but a refused or cut connection records it instead of dying silently."""
+    try:
+        write_load_steps(port, token, group_id, acknowledged, stop, limit)
+    except Exception as error:  # noqa: BLE001 - reported as a failed check, not swallowed
+        failures.append(f"{error.__class__.__name__}: {error}")
+
+
+def write_load_steps(port, token, group_id, acknowledged, stop, limit):
     n = 0
     while not stop.is_set() and n < limit:
         n += 1
@@ -273,7 +288,7 @@ def write_load(port, token, group_id, acknowledged, stop, limit=2000):
                                           {"title": f"Point {k}", "duration_minutes": 5, "position": 1}, token)
                 if status == 201:
                     acknowledged.append(("agenda_item", item["id"]))
-        except OSError:
+        except (OSError, http.client.HTTPException):
             time.sleep(0.05)
 
 
@@ -300,8 +315,8 @@ def verify_load(cluster, acknowledged, label):
 
 def load_until(port, token, group_id, crash, settle=0, join_timeout=30):
     """Four writers on one server for 9 s, then `crash()`; returns what was acknowledged."""
-    acknowledged, stop = [], threading.Event()
-    loaders = [threading.Thread(target=write_load, args=(port, token, group_id, acknowledged, stop)) for _ in range(4)]
+    acknowledged, stop, failures = [], threading.Event(), []
+    loaders = [threading.Thread(target=write_load, args=(port, token, group_id, acknowledged, stop, failures)) for _ in range(4)]
     for loader in loaders:
         loader.start()
     time.sleep(9)
@@ -310,6 +325,8 @@ def load_until(port, token, group_id, crash, settle=0, join_timeout=30):
     stop.set()
     for loader in loaders:
         loader.join(timeout=join_timeout)
+    check(not failures, f"every writer ran to the end ({failures[:2]})")
+    check(not any(loader.is_alive() for loader in loaders), "every writer stopped when told")
     return acknowledged
 
 
@@ -329,6 +346,148 @@ def crash_safety(cluster, servers, token):
     verify_load(cluster, acknowledged, "PostgreSQL crash")
 
 
+def torture(cluster, servers, token):
+    """Conflicting operations on the same few objects from 32 clients on two instances."""
+    print("torture: 32 clients, two instances, conflicting operations on the same objects:")
+    a = servers[0].port
+
+    def member(name):
+        pid = cli(cluster, "participant", "add", "--name", name, "--kind", "diaspora")
+        return pid, cli(cluster, "token", "issue", "--participant", pid, "--role", "member")
+
+    group = request(a, "POST", "/v1/working-groups", {"direction": "accountability", "name": "Torture group"}, token)[1]
+    g = group["id"]
+    members = [member(f"Torture member {n}") for n in range(4)]
+    victim = member("Torture victim")
+    for pid, _ in members + [victim]:
+        request(a, "PUT", f"/v1/working-groups/{g}/members/{pid}", {"role": "member"}, token)
+    author_id, author_token = members[0]
+    proposals = []
+    for n in range(6):
+        p = request(a, "POST", "/v1/proposals", {"working_group_id": g, "title": f"Torture proposal {n}", "kind": "policy",
+                                                 "scale": "small"}, author_token)[1]
+        request(a, "POST", f"/v1/proposals/{p['id']}/transition", {"to": "submitted"}, author_token)
+        if n < 4:
+            request(a, "POST", f"/v1/proposals/{p['id']}/transition", {"to": "under_review"}, token)
+            request(a, "POST", f"/v1/proposals/{p['id']}/transition", {"to": "accepted"}, token)
+        proposals.append(p["id"])
+    sessions = []
+    for n in range(3):
+        sessions.append(request(a, "POST", "/v1/sessions", {
+            "kind": "working_group", "working_group_id": g, "title": f"Torture session {n}",
+            "starts_at": f"2027-0{n + 4}-01T10:00:00Z", "ends_at": f"2027-0{n + 4}-01T12:00:00Z", "timezone": "UTC"}, token)[1]["id"])
+    for n in range(6):
+        body = {"title": f"Point {n}", "duration_minutes": 10}
+        if n < 2:
+            body["proposal_id"] = proposals[n]
+        request(a, "POST", f"/v1/sessions/{sessions[0]}/agenda", body, token)
+    actions = [request(a, "POST", "/v1/action-items", {"working_group_id": g, "title": f"Torture action {n}",
+                                                        "owner_id": members[1][0], "due_on": "2027-09-01"}, token)[1]["id"]
+               for n in range(3)]
+
+    def agenda_ids(port, session):
+        status, agenda, headers = request(port, "GET", f"/v1/sessions/{session}/agenda", token=token)
+        return ([item["id"] for item in agenda["items"]], headers.get("etag")) if status == 200 else ([], None)
+
+    def operation(port, rng, step):
+        kind = rng.randrange(13)
+        session = rng.choice(sessions)
+        if kind == 0:
+            ids, _ = agenda_ids(port, session)
+            return request(port, "PATCH", f"/v1/agenda-items/{rng.choice(ids)}", {"title": f"Edit {step}"}, token)[0] if ids else 0
+        if kind == 1:
+            ids, _ = agenda_ids(port, session)
+            return request(port, "DELETE", f"/v1/agenda-items/{rng.choice(ids)}", token=token)[0] if ids else 0
+        if kind == 2:
+            ids, etag = agenda_ids(port, session)
+            rng.shuffle(ids)
+            return request(port, "PUT", f"/v1/sessions/{session}/agenda/order", {"ids": ids}, token,
+                           {"If-Match": etag} if etag and rng.random() < 0.5 else {})[0]
+        if kind == 3:
+            body = {"title": f"Added {step}", "duration_minutes": 5, "position": 1}
+            if rng.random() < 0.6:
+                body["proposal_id"] = rng.choice(proposals)
+            return request(port, "POST", f"/v1/sessions/{session}/agenda", body, token)[0]
+        if kind == 4:
+            target = rng.choice(["confirmed", "cancelled", "planned", "held"])
+            return request(port, "POST", f"/v1/sessions/{rng.choice(sessions[1:])}/transition", {"to": target}, token)[0]
+        if kind in (5, 6):
+            pid, member_token = rng.choice(members[1:] + [victim])
+            method = "PUT" if kind == 5 else "DELETE"
+            return request(port, method, f"/v1/proposals/{rng.choice(proposals)}/endorsements", token=member_token)[0]
+        if kind == 7:
+            pid, _ = rng.choice(members[1:])
+            if rng.random() < 0.5:
+                return request(port, "DELETE", f"/v1/working-groups/{g}/members/{pid}", token=token)[0]
+            return request(port, "PUT", f"/v1/working-groups/{g}/members/{pid}", {"role": rng.choice(["member", "observer"])}, token)[0]
+        if kind == 8:
+            target = rng.choice(["under_review", "accepted", "declined"])
+            return request(port, "POST", f"/v1/proposals/{rng.choice(proposals)}/transition", {"to": target}, token)[0]
+        if kind == 9:
+            return request(port, "PATCH", f"/v1/action-items/{rng.choice(actions)}",
+                           {"progress": rng.randrange(0, 100), "status": "in_progress"}, token)[0]
+        if kind == 10:
+            return request(port, "POST", f"/v1/action-items/{rng.choice(actions)}/updates",
+                           {"status": rng.choice(["in_progress", "blocked"]), "note": f"step {step}"}, members[1][1])[0]
+        if kind == 11:
+            pid, _ = rng.choice(members[1:])
+            return request(port, "PATCH", f"/v1/participants/{pid}", {"display_name": f"Renamed {step}"}, token)[0]
+        ids, _ = agenda_ids(port, sessions[0])
+        if ids:
+            return request(port, "PATCH", f"/v1/agenda-items/{rng.choice(ids)}", {"presenter_id": rng.choice(members)[0]}, token)[0]
+        return 0
+
+    statuses, lock = [], threading.Lock()
+    compromised = threading.Event()
+
+    def client(index):
+        rng = random.Random(index)
+        port = servers[index % 2].port
+        for step in range(30):
+            if index == 0 and step == 15:
+                code = request(port, "POST", f"/v1/participants/{victim[0]}/compromise", {"reason": "torture drill"}, token)[0]
+                compromised.set()
+            else:
+                try:
+                    code = operation(port, rng, step)
+                except (OSError, http.client.HTTPException) as error:
+                    code = f"connection: {error.__class__.__name__}"
+            with lock:
+                statuses.append(code)
+
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(client, range(32)))
+    elapsed = time.time() - started
+    counts = {}
+    for code in statuses:
+        counts[code] = counts.get(code, 0) + 1
+    print(f"  {len(statuses)} requests in {elapsed:.1f} s: {dict(sorted(counts.items(), key=str))}")
+    server_errors = [c for c in statuses if not isinstance(c, int) or c >= 500]
+    check(not server_errors, f"no 5xx and no dropped connection ({len(server_errors)})")
+    check(all(server.process.poll() is None for server in servers), "both servers are still running")
+    check(compromised.is_set() and request(a, "GET", "/v1/me", token=victim[1])[0] == 401,
+          "the participant compromised mid-run is refused on its next request")
+    gaps = cluster.sql("""SELECT count(*) FROM (SELECT session_id, count(*) n, max(position) m, min(position) lo
+                          FROM agenda_items GROUP BY session_id) x WHERE n <> m OR lo <> 1""")
+    check(gaps == ["0"], "every agenda is dense (positions 1..n)")
+    pending = cluster.sql("""SELECT count(*) FROM (SELECT i.proposal_id FROM agenda_items i JOIN sessions s ON s.id = i.session_id
+                             WHERE i.proposal_id IS NOT NULL AND i.outcome IS NULL AND i.corrects_item_id IS NULL
+                               AND s.status <> 'cancelled'
+                             GROUP BY i.proposal_id HAVING count(*) > 1) x""")
+    check(pending == ["0"], "a proposal waits on at most one agenda")
+    scheduled = cluster.sql("""SELECT count(*) FROM proposals p WHERE (p.status = 'scheduled') <> EXISTS (
+                                 SELECT 1 FROM agenda_items i JOIN sessions s ON s.id = i.session_id
+                                 WHERE i.proposal_id = p.id AND i.outcome IS NULL AND s.status <> 'cancelled')""")
+    check(scheduled == ["0"], "a proposal is 'scheduled' exactly when it waits on an agenda")
+    strays = cluster.sql("""SELECT count(*) FROM endorsements e JOIN proposals p ON p.id = e.proposal_id
+                            WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.working_group_id = p.working_group_id
+                                              AND m.participant_id = e.participant_id AND m.role <> 'observer')""")
+    check(strays == ["0"], "every endorsement is by a contributing member of the proposal's group")
+    chain = subprocess.run([BIN, "audit", "verify"], env=dict(os.environ, DATABASE_URL=cluster.url), capture_output=True, text=True)
+    check(chain.returncode == 0, f"the audit chain verifies ({chain.stdout.strip()[:40]})")
+
+
 def main():
     cluster = Cluster()
     servers = []
@@ -340,6 +499,7 @@ def main():
         author_token = cli(cluster, "token", "issue", "--participant", author, "--role", "member")
         statelessness(cluster, servers, token)
         concurrent_writers(cluster, servers, token, author_token)
+        torture(cluster, servers, token)
         crash_safety(cluster, servers, token)
     finally:
         for server in servers:
