@@ -47,6 +47,7 @@ public enum DialogueHTTP {
             clientAddressHeader: dependencies.trustedProxyHeader.flatMap { HTTPField.Name($0) }))
         router.add(middleware: BodyLimitMiddleware())
         router.add(middleware: AuthenticationMiddleware(dialogue: dependencies.dialogue))
+        router.add(middleware: ExplicitNullMiddleware(document: document))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: dependencies.dialogue.database)))
 
         router.get("/healthz") { _, _ in

@@ -57,7 +57,7 @@ enum CLI {
     ) async throws -> T {
         let database = Database(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            await database.startClient(in: &group)
             defer { group.cancelAll() }
             return try await body(database)
         }

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             }
             logger.info("migrations current", metadata: ["applied_now": "\(applied.count)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                await database.startClient(in: &group)
                 defer { group.cancelAll() }
                 try await Self.waitForDatabase(database, logger: logger)
                 let dialogue = try await Dialogue.load(database: database)

@@ -50,9 +50,14 @@ struct MachineryTests {
             #expect(missing.status == 422)
             #expect(missing.errorFields == ["side"])
 
-            let invalid = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"  ","side":"rebels","country":"Belarus"}"#)
+            // A value outside a declared enum is refused while the body is read, naming it…
+            let outside = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"  ","side":"rebels","country":"Belarus"}"#)
+            #expect(outside.status == 422)
+            #expect(outside.errorFields == ["side"])
+            // …and the service's own checks report every other problem at once.
+            let invalid = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"  ","side":"partner","country":"Belarus"}"#)
             #expect(invalid.status == 422)
-            #expect(invalid.errorFields == ["name", "side", "country"])
+            #expect(invalid.errorFields == ["name", "country"])
 
             #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations") == 0, "nothing half-written")
         }

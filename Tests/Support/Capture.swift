@@ -44,6 +44,11 @@ public func run(_ executable: String, _ arguments: [String], environment: [Strin
     return (status, String(decoding: data, as: UTF8.self))
 }
 
+/// The same, with the program's stderr folded into what is returned (what an operator sees).
+public func runMergingStderr(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    try run("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>&1", executable] + arguments, environment: environment)
+}
+
 extension DatabaseConfiguration {
     public var url: String {
         let password = (self.password ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""

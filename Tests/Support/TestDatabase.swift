@@ -81,7 +81,7 @@ public actor TestDatabases {
             }
             let database = Database(configuration: server.with(database: name), logger: Self.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                await database.startClient(in: &group)
                 try await Migrator(directory: TestDatabases.sqlDirectory).migrate(database)
                 group.cancelAll()
             }
@@ -122,7 +122,7 @@ public func withDatabase<T: Sendable>(
     configuration.maximumConnections = 8
     let database = Database(configuration: configuration, logger: TestDatabases.logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.client.run() }
+        await database.startClient(in: &group)
         defer { group.cancelAll() }
         return try await body(database)
     }

@@ -14,7 +14,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let organization = try await dialogue.createOrganization(
-            context, OrganizationInput(name: body.name, side: body.side, country: body.country.map { .some($0) }))
+            context, OrganizationInput(name: body.name, side: body.side.rawValue, country: body.country.map { .some($0) }))
         return .created(.init(
             headers: .init(eTag: ETags.value(organization.version), location: "/v1/organizations/\(organization.id.lowercasedString)"),
             body: .json(.init(organization))))
@@ -32,7 +32,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let country = clearable(body.country)
         let organization = try await dialogue.updateOrganization(
-            context, id: id, OrganizationInput(name: body.name, side: body.side, country: country),
+            context, id: id, OrganizationInput(name: body.name, side: body.side?.rawValue, country: country),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(organization.version)), body: .json(.init(organization))))
     }
@@ -41,7 +41,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let participant = try await dialogue.createParticipant(context, ParticipantInput(
-            displayName: body.displayName, kind: body.kind,
+            displayName: body.displayName, kind: body.kind.rawValue,
             organizationID: try bodyID(body.organizationId, "organization_id").map { .some($0) },
             timezone: body.timezone, languages: body.languages, email: body.email.map { .some($0) },
             represents: body.represents.map { .some($0) }))
@@ -74,9 +74,9 @@ extension APIHandlers {
         let participant = try await dialogue.updateParticipant(
             context, id: id,
             ParticipantInput(
-                displayName: body.displayName, kind: body.kind, organizationID: organization, timezone: body.timezone,
+                displayName: body.displayName, kind: body.kind?.rawValue, organizationID: organization, timezone: body.timezone,
                 languages: body.languages, email: clearable(body.email), represents: clearable(body.represents),
-                status: body.status),
+                status: body.status?.rawValue),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(participant.version)), body: .json(.init(participant))))
     }
@@ -94,7 +94,7 @@ extension APIHandlers {
         let participantID = try pathID(input.path.id, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let issued = try await dialogue.issueToken(
-            context, participantID: participantID, role: body.role, label: body.label, expiresInDays: body.expiresInDays)
+            context, participantID: participantID, role: body.role.rawValue, label: body.label, expiresInDays: body.expiresInDays)
         let info = issued.info
         return .created(.init(
             headers: .init(location: "/v1/participants/\(participantID.lowercasedString)/tokens/\(info.id.lowercasedString)"),

@@ -15,7 +15,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let group = try await dialogue.createWorkingGroup(
-            context, WorkingGroupInput(direction: body.direction, name: body.name, mandate: body.mandate))
+            context, WorkingGroupInput(direction: body.direction.rawValue, name: body.name, mandate: body.mandate))
         return .created(.init(
             headers: .init(eTag: ETags.value(group.version), location: "/v1/working-groups/\(group.id.lowercasedString)"),
             body: .json(.init(group))))
@@ -33,7 +33,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let group = try await dialogue.updateWorkingGroup(
             context, id: id,
-            WorkingGroupInput(direction: body.direction, name: body.name, mandate: body.mandate, status: body.status),
+            WorkingGroupInput(direction: body.direction?.rawValue, name: body.name, mandate: body.mandate, status: body.status?.rawValue),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(group.version)), body: .json(.init(group))))
     }
@@ -51,7 +51,7 @@ extension APIHandlers {
         let participantID = try pathID(input.path.participantId, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let (membership, created) = try await dialogue.putMember(
-            context, groupID: groupID, participantID: participantID, role: body.role)
+            context, groupID: groupID, participantID: participantID, role: body.role.rawValue)
         let json = Components.Schemas.Membership(membership)
         return created ? .created(.init(body: .json(json))) : .ok(.init(body: .json(json)))
     }

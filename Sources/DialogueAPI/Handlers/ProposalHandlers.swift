@@ -31,7 +31,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.createProposal(context, ProposalInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title, summary: body.summary,
-            body: body.body, kind: body.kind, scale: body.scale))
+            body: body.body, kind: body.kind.rawValue, scale: body.scale.rawValue))
         return .created(.init(
             headers: .init(eTag: ETags.value(proposal.version), location: "/v1/proposals/\(proposal.id.lowercasedString)"),
             body: .json(.init(proposal))))
@@ -48,7 +48,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.updateProposal(
             context, id: try pathID(input.path.id, "proposal"),
-            ProposalInput(title: body.title, summary: body.summary, body: body.body, kind: body.kind, scale: body.scale),
+            ProposalInput(title: body.title, summary: body.summary, body: body.body, kind: body.kind?.rawValue, scale: body.scale?.rawValue),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(proposal.version)), body: .json(.init(proposal))))
     }
@@ -58,7 +58,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let id = try pathID(input.path.id, "proposal")
         _ = try await dialogue.transitionProposal(
-            context, id: id, to: body.to, note: body.note, ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
+            context, id: id, to: body.to.rawValue, note: body.note, ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         let proposal = try await dialogue.getProposal(context, id: id)
         return .ok(.init(headers: .init(eTag: ETags.value(proposal.version)), body: .json(.init(proposal))))
     }
@@ -118,7 +118,7 @@ extension APIHandlers {
         let item = try await dialogue.updateActionItem(
             context, id: try pathID(input.path.id, "action item"),
             ActionItemInput(
-                title: body.title, ownerID: try bodyID(body.ownerId, "owner_id"), dueOn: body.dueOn, status: body.status,
+                title: body.title, ownerID: try bodyID(body.ownerId, "owner_id"), dueOn: body.dueOn, status: body.status?.rawValue,
                 progress: body.progress, note: body.note),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
@@ -139,7 +139,7 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let item = try await dialogue.updateActionItem(
             context, id: try pathID(input.path.id, "action item"),
-            ActionItemInput(status: body.status, progress: body.progress, note: body.note), ifMatch: nil)
+            ActionItemInput(status: body.status?.rawValue, progress: body.progress, note: body.note), ifMatch: nil)
         return .created(.init(body: .json(.init(item))))
     }
 }

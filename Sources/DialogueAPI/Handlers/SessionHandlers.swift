@@ -19,7 +19,7 @@ extension APIHandlers {
         let context = try RequestScope.callContext()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.createSession(context, SessionInput(
-            kind: body.kind, workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title,
+            kind: body.kind.rawValue, workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title,
             level: body.level, startsAt: try bodyDate(body.startsAt, "starts_at"), endsAt: try bodyDate(body.endsAt, "ends_at"), localStart: body.localStart,
             durationMinutes: body.durationMinutes, timezone: body.timezone, location: body.location))
         return .created(.init(
@@ -62,7 +62,7 @@ extension APIHandlers {
         let id = try pathID(input.path.id, "session")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.transitionSession(
-            context, id: id, to: body.to, note: body.note, ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
+            context, id: id, to: body.to.rawValue, note: body.note, ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(session.version)), body: .json(.init(session))))
     }
 
@@ -89,7 +89,7 @@ extension APIHandlers {
         let attendance = try await dialogue.updateAttendance(
             context, sessionID: try pathID(input.path.id, "session"),
             participantID: try pathID(input.path.participantId, "participant"),
-            AttendanceInput(rsvp: body.rsvp, attended: body.attended, onBehalfOf: clearable(body.onBehalfOf)))
+            AttendanceInput(rsvp: body.rsvp?.rawValue, attended: body.attended, onBehalfOf: clearable(body.onBehalfOf)))
         return .ok(.init(body: .json(.init(attendance))))
     }
 
@@ -114,7 +114,7 @@ extension APIHandlers {
                 title: body.title, durationMinutes: body.durationMinutes,
                 presenterID: try bodyID(body.presenterId, "presenter_id").map { .some($0) },
                 proposalID: try bodyID(body.proposalId, "proposal_id").map { .some($0) }, position: body.position,
-                outcome: body.outcome.map { .some($0) }, outcomeNote: body.outcomeNote.map { .some($0) },
+                outcome: body.outcome.map { .some($0.rawValue) }, outcomeNote: body.outcomeNote.map { .some($0) },
                 correctsItemID: try bodyID(body.correctsItemId, "corrects_item_id")),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .created(.init(
@@ -149,7 +149,7 @@ extension APIHandlers {
             context, id: try pathID(input.path.id, "agenda item"),
             AgendaItemInput(
                 title: body.title, durationMinutes: body.durationMinutes, presenterID: presenter,
-                outcome: clearable(body.outcome), outcomeNote: clearable(body.outcomeNote)),
+                outcome: clearable(body.outcome?.rawValue), outcomeNote: clearable(body.outcomeNote)),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
     }

@@ -23,16 +23,17 @@ public struct Validator: Sendable {
             return nil
         }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let control = trimmed.unicodeScalars.first(where: Validator.isForbiddenControl) {
+        if let control = value.unicodeScalars.first(where: Validator.isForbiddenControl) {
             fail(field, control.value == 0 ? "must not contain NUL characters" : "must not contain control characters")
             return nil
         }
-        let length = trimmed.unicodeScalars.count
-        if length < min {
+        // The upper bound holds for the text as sent, as the contract's maxLength does; the
+        // lower one for the text once trimmed, so that blanks are not a name.
+        if trimmed.unicodeScalars.count < min {
             fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters")
             return nil
         }
-        if length > max {
+        if value.unicodeScalars.count > max {
             fail(field, "must be at most \(max) characters")
             return nil
         }

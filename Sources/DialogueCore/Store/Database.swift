@@ -18,6 +18,20 @@ public struct Database: Sendable {
         self.configuration = configuration
     }
 
+    /// Starts the pool's run loop as a child task of `group` and returns once it has begun, so
+    /// that no connection is asked for before it (PostgresNIO warns when one is).
+    public func startClient(in group: inout ThrowingTaskGroup<Void, any Error>) async {
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let client = self.client
+        group.addTask {
+            signal.finish()
+            // No suspension point between the signal and run() marking the client running.
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
+    }
+
     /// How long a request may wait for a pooled connection before the database counts as
     /// unavailable (503). Without it, a request during an outage would hang until the pool's
     /// own circuit breaker gives up, a minute later.
