@@ -59,6 +59,10 @@ struct Reply: Sendable {
 
     subscript(key: String) -> String? { json[key].map { "\($0)" } }
 
+    /// The items of a list that was answered 200, nil otherwise: a 403 or a 500 has no items
+    /// either, and a check that nothing is visible must not pass on one.
+    var listed: [[String: Any]]? { status == 200 ? items : nil }
+
     var items: [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? [] }
 
     /// The `field` names of a validation problem.
