@@ -48,7 +48,7 @@ struct OrgCommand: AsyncParsableCommand {
 struct ParticipantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "participant", abstract: "Participants: diaspora, in-country proxies, officials.",
-        subcommands: [Add.self, List.self, Show.self, Update.self, Import.self, CompromiseCommand.self, EraseCommand.self])
+        subcommands: [Add.self, List.self, Show.self, Update.self, Import.self, InviteCommand.self, CompromiseCommand.self, EraseCommand.self])
 
     static func row(_ participant: Participant) -> [String] {
         [participant.id.uuidString.lowercased(), participant.displayName, participant.kind.rawValue,

@@ -66,7 +66,7 @@ struct ServingTests {
         let unreachable = DatabaseConfiguration(
             host: "127.0.0.1", port: 1, username: "nobody", password: nil, database: "none", tls: .disable)
         try await withDatabase(unreachable) { database in
-            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"))
+            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
             let router = try DialogueHTTP.buildRouter(APIDependencies(
                 dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
             try await Application(router: router).test(.router) { client in
@@ -89,7 +89,7 @@ struct ServingTests {
     func pendingMigrations() async throws {
         let empty = try await TestDatabases.shared.emptyDatabase()
         try await withDatabase(empty) { database in
-            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"))
+            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
             let router = try DialogueHTTP.buildRouter(APIDependencies(
                 dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
             try await Application(router: router).test(.router) { client in

@@ -5,6 +5,7 @@ import DialogueTestSupport
 import Foundation
 import HTTPTypes
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// Races, odd text and vanished rows, as a hostile or merely unlucky client meets them.
@@ -62,9 +63,9 @@ struct HardeningTests {
                 cli, sessionID: session.id, AgendaItemInput(title: "Doomed", durationMinutes: 5), ifMatch: nil)
             // Hold the session's row as a deleting transaction would, delete the item, and only
             // then let the edit (already past its first read) take the lock.
-            let edit = try await dialogue.database.transaction { connection -> Task<Error?, Never> in
+            let edit = try await dialogue.database.transaction { connection -> Task<(any Error)?, Never> in
                 try await connection.query("SELECT 1 FROM sessions WHERE id = \(session.id) FOR UPDATE", logger: dialogue.database.logger)
-                let edit = Task { () -> Error? in
+                let edit = Task { () -> (any Error)? in
                     do {
                         _ = try await dialogue.updateAgendaItem(cli, id: item.id, AgendaItemInput(title: "Renamed"), ifMatch: nil)
                         return nil
@@ -342,6 +343,47 @@ struct HardeningTests {
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
             #expect(zones == ["UTC"])
+        }
+    }
+
+    final class Attempts: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    @Test("a deadlock rolls back and the transaction runs once more, inside the service: the caller sees success")
+    func deadlockIsRetried() async throws {
+        try await withDialogue { dialogue in
+            let cli = CallContext.cli()
+            let first = try await dialogue.createOrganization(cli, OrganizationInput(name: "First", side: "partner")).id
+            let second = try await dialogue.createOrganization(cli, OrganizationInput(name: "Second", side: "partner")).id
+            let logger = dialogue.database.logger
+            let attempts = Attempts()
+            // The other party holds the second row, and asks for the first only once the body
+            // below is already waiting for the second: the body waited first, so PostgreSQL's
+            // deadlock check fires in its session and makes it the victim.
+            let holding = AsyncStream<Void>.makeStream()
+            let other = Task {
+                try await dialogue.database.client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    try await connection.query("UPDATE organizations SET country = 'PL' WHERE id = \(second)", logger: logger)
+                    holding.continuation.finish()
+                    while attempts.count.load(ordering: .acquiring) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await connection.query("UPDATE organizations SET country = 'PL' WHERE id = \(first)", logger: logger)
+                    try await connection.query("COMMIT", logger: logger)
+                }
+            }
+            for await _ in holding.stream {}
+            let result = try await dialogue.database.transaction { connection in
+                attempts.count.add(1, ordering: .releasing)
+                try await connection.query("UPDATE organizations SET country = 'LT' WHERE id = \(first)", logger: logger)
+                try await connection.query("UPDATE organizations SET country = 'LT' WHERE id = \(second)", logger: logger)
+                return "done"
+            }
+            try await other.value
+            #expect(result == "done")
+            #expect(attempts.count.load(ordering: .acquiring) == 2, "the first attempt was the deadlock's victim, the second committed")
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE country = 'LT'") == 2)
         }
     }
 }

@@ -60,14 +60,18 @@ struct AuditTests {
     func concurrentAppends() async throws {
         try await withDialogue { dialogue in
             let coordinator = try await dialogue.makeUser(.coordinator)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<60 {
-                    group.addTask {
-                        _ = try await dialogue.createOrganization(
-                            coordinator.context, OrganizationInput(name: "Org \(index)", side: "partner"))
+            // Four waves of fifteen writers racing for the chain: enough to interleave every
+            // append, without making the test's pool of eight the thing under test.
+            for wave in 0..<4 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<15 {
+                        group.addTask {
+                            _ = try await dialogue.createOrganization(
+                                coordinator.context, OrganizationInput(name: "Org \(wave)-\(index)", side: "partner"))
+                        }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
             let verification = try await AuditLog.verify(dialogue.database)
             #expect(verification.isIntact)

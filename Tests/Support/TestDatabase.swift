@@ -132,8 +132,14 @@ public func withDatabase<T: Sendable>(
 public func withDialogue<T: Sendable>(_ body: (Dialogue) async throws -> T) async throws -> T {
     let configuration = try await TestDatabases.shared.migratedDatabase()
     return try await withDatabase(configuration) { database in
-        try await body(try await Dialogue.load(database: database))
+        try await body(try await Dialogue.load(database: database, passphraseCost: .forTests))
     }
+}
+
+extension Passphrase.Cost {
+    /// scrypt at 1/32 of the interactive cost: the suites hash many passphrases at once, and
+    /// the algorithm is the same (stored hashes carry their cost).
+    public static let forTests = Passphrase.Cost(rounds: 1 << 10, blockSize: 8, parallelism: 1)
 }
 
 /// Plain SQL for tests that must reach behind the services (to age a token, or to tamper

@@ -8,21 +8,33 @@ import PostgresNIO
 public struct Dialogue: Sendable {
     public let database: Database
     public let cursors: CursorCodec
+    /// Keys the hashes under which failed sign-ins are counted.
+    let throttleSecret: String
+    /// scrypt's cost for new passphrases (tests lower it; stored hashes carry their own).
+    public let passphraseCost: Passphrase.Cost
 
-    public init(database: Database, cursors: CursorCodec) {
+    public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database
         self.cursors = cursors
+        self.throttleSecret = throttleSecret
+        self.passphraseCost = passphraseCost
     }
 
     /// Loads the instance-independent secrets from the (migrated) database.
-    public static func load(database: Database) async throws -> Dialogue {
-        let secret = try await database.read { connection in
+    public static func load(database: Database, passphraseCost: Passphrase.Cost = .interactive) async throws -> Dialogue {
+        let secrets = try await database.read { connection in
             try await connection.query(
-                "SELECT secret FROM server_secrets WHERE name = 'cursor_signing'", logger: database.logger
-            ).collect().first?.decode(String.self)
+                "SELECT name, secret FROM server_secrets WHERE name IN ('cursor_signing', 'sign_in_throttle')", logger: database.logger
+            ).collect().reduce(into: [String: String]()) { secrets, row in
+                let (name, secret) = try row.decode((String, String).self)
+                secrets[name] = secret
+            }
         }
-        guard let secret else { throw DomainError.unavailable("the database is not migrated (no cursor secret)") }
-        return Dialogue(database: database, cursors: CursorCodec(secret: secret))
+        guard let cursor = secrets["cursor_signing"], let throttle = secrets["sign_in_throttle"] else {
+            throw DomainError.unavailable("the database is not migrated (its server secrets are missing)")
+        }
+        return Dialogue(
+            database: database, cursors: CursorCodec(secret: cursor), throttleSecret: throttle, passphraseCost: passphraseCost)
     }
 
     var logger: Logger { database.logger }

@@ -95,7 +95,7 @@ extension Dialogue {
         try validator.check()
         return try await database.transaction { connection in
             _ = try await lockedParticipant(connection, id: participantID, lock: true)
-            let (tokens, feeds) = try await revokeCredentials(connection, participantID: participantID)
+            let (tokens, feeds, webSessions) = try await revokeCredentials(connection, participantID: participantID)
             let rows = try await connection.query("""
                 UPDATE participants SET status = 'compromised', version = version + 1, updated_at = now()
                 WHERE id = \(participantID) RETURNING \(unescaped: Dialogue.participantColumns)
@@ -103,7 +103,8 @@ extension Dialogue {
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.compromise", objectType: "participant",
                 objectID: participantID.uuidString.lowercased(),
-                diff: ["reason": reason, "tokens_revoked": String(tokens), "feeds_revoked": String(feeds)])
+                diff: ["reason": reason, "tokens_revoked": String(tokens), "feeds_revoked": String(feeds),
+                       "web_sessions_ended": String(webSessions)])
             return try decodeParticipant(rows.single(or: .notFound("participant not found")))
         }
     }
@@ -152,17 +153,25 @@ extension Dialogue {
         }
     }
 
-    /// Ends every way the participant could still act or read: its tokens and its calendar
-    /// feeds, in the caller's transaction. Compromise, erasure and deactivation all come here.
-    func revokeCredentials(_ connection: PostgresConnection, participantID: UUID) async throws -> (tokens: Int, feeds: Int) {
+    /// Ends every way the participant could still act or read: its tokens, its calendar
+    /// feeds, its web sessions and its unused portal invitations, in the caller's transaction.
+    /// Compromise, erasure and deactivation all come here.
+    func revokeCredentials(_ connection: PostgresConnection, participantID: UUID) async throws -> (tokens: Int, feeds: Int, webSessions: Int) {
         let rows = try await connection.query("""
             WITH tokens AS (UPDATE tokens SET revoked_at = now(), updated_at = now()
                             WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1),
                  feeds AS (UPDATE calendar_feeds SET revoked_at = now(), updated_at = now()
-                           WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1)
-            SELECT (SELECT count(*) FROM tokens)::bigint, (SELECT count(*) FROM feeds)::bigint
+                           WHERE participant_id = \(participantID) AND revoked_at IS NULL RETURNING 1),
+                 sessions AS (UPDATE web_sessions SET ended_at = now()
+                              WHERE account_id IN (SELECT id FROM accounts WHERE participant_id = \(participantID))
+                                AND ended_at IS NULL RETURNING 1),
+                 invitations AS (UPDATE portal_invitations SET revoked_at = now()
+                                 WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL RETURNING 1)
+            SELECT (SELECT count(*) FROM tokens)::bigint, (SELECT count(*) FROM feeds)::bigint,
+                   (SELECT count(*) FROM sessions)::bigint, (SELECT count(*) FROM invitations)::bigint
             """, logger: logger).collect()
-        return try rows.first?.decode((Int, Int).self) ?? (0, 0)
+        let (tokens, feeds, sessions, _) = try rows.first?.decode((Int, Int, Int, Int).self) ?? (0, 0, 0, 0)
+        return (tokens, feeds, sessions)
     }
 
     /// A string as the canonical report JSON writes it (JSONEncoder, slashes unescaped).

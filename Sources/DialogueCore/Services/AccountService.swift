@@ -1,0 +1,288 @@
+import Crypto
+import Foundation
+import PostgresNIO
+
+/// A portal invitation as issued: the secret goes into the link once and is stored as a hash.
+public struct IssuedInvitation: Sendable {
+    public var id: UUID
+    public var secret: String
+    public var expiresAt: Date
+}
+
+/// A web session as created at sign-in: the secret goes into the cookie and is stored as a hash.
+public struct IssuedWebSession: Sendable {
+    public var secret: String
+    public var session: WebSession
+}
+
+/// A live web session, as a request presents it.
+public struct WebSession: Sendable, Equatable {
+    public var id: UUID
+    public var accountID: UUID
+    public var participantID: UUID
+    public var signInName: String
+    public var role: Role
+    public var language: PortalLanguage
+    /// Forms carry a token derived from this; compare with `WebSession.csrfToken`.
+    public var csrfSecret: String
+    public var expiresAt: Date
+
+    /// The token every form of this session carries (SECURITY.md 21).
+    public var csrfToken: String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: SymmetricKey(data: Data(csrfSecret.utf8)))
+        return Data(mac).base64URLEncoded
+    }
+
+    public func acceptsCSRF(_ token: String) -> Bool { TokenSecret.constantTimeEquals(csrfToken, token) }
+}
+
+public enum PortalLanguage: String, Sendable, CaseIterable, Codable {
+    case en, be, ru
+}
+
+/// The rules of accounts, in one place for the portal and the CLI.
+public enum AccountRules {
+    public static let invitationLifetime: TimeInterval = 72 * 3600
+    public static let idleTimeout: TimeInterval = 30 * 60
+    public static let absoluteLifetime: TimeInterval = 12 * 3600
+    /// Failed sign-ins allowed per name and per client in `throttleWindow`.
+    public static let failuresAllowed = 5
+    public static let throttleWindow: TimeInterval = 15 * 60
+
+    /// A sign-in name: 3 to 64 letters, digits, dots, dashes and underscores, in any script.
+    static func checkSignInName(_ raw: String?, validator: inout Validator) -> String? {
+        guard let name = validator.text(raw, "sign_in_name", max: 64) else { return nil }
+        guard name.unicodeScalars.count >= 3,
+            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" })
+        else {
+            validator.fail("sign_in_name", "use 3 to 64 letters, digits, dots, dashes or underscores")
+            return nil
+        }
+        return name
+    }
+
+    static func checkPassphrase(_ raw: String?, validator: inout Validator) -> String? {
+        guard let passphrase = raw, !passphrase.isEmpty else {
+            validator.fail("passphrase", "is required")
+            return nil
+        }
+        let length = passphrase.unicodeScalars.count
+        if length < Passphrase.minimumLength {
+            validator.fail("passphrase", "must be at least \(Passphrase.minimumLength) characters")
+            return nil
+        }
+        if length > Passphrase.maximumLength || passphrase.unicodeScalars.contains(where: Validator.isForbiddenControl) {
+            validator.fail("passphrase", "must be at most \(Passphrase.maximumLength) characters, without control characters")
+            return nil
+        }
+        return passphrase
+    }
+}
+
+extension Dialogue {
+    /// A coordinator or admin invites a participant into the portal with a role no higher than
+    /// its own (the operator at the CLI may give any). Single use, 72 hours, audited; earlier
+    /// unused invitations of the participant stop working.
+    public func invitePortalUser(_ context: CallContext, participantID: UUID, role rawRole: String?) async throws -> IssuedInvitation {
+        try AccessPolicy.requireCoordinator(context.actor, "invite participants into the portal")
+        var validator = Validator()
+        let choice = validator.choice(rawRole, "role", as: Role.self)
+        try validator.check()
+        let role = try Validator.required(choice, "role")
+        guard role <= context.actor.role else {
+            throw DomainError.forbidden("a \(context.actor.role.rawValue) may not invite a \(role.rawValue)")
+        }
+        let (secret, hash) = TokenSecret.generate()
+        IdempotentRequest.responseCarriesSecret()
+        return try await database.transaction { connection in
+            let participant = try await lockedParticipant(connection, id: participantID, lock: true)
+            guard participant.status == .active else {
+                throw DomainError.conflict("participant is \(participant.status.rawValue); only active participants can be invited")
+            }
+            try await connection.query("""
+                UPDATE portal_invitations SET revoked_at = now()
+                WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL
+                """, logger: logger)
+            let row = try await connection.query("""
+                INSERT INTO portal_invitations (participant_id, role, secret_hash, invited_by, expires_at)
+                VALUES (\(participantID), \(role.rawValue), \(hash), \(context.actor.participantID),
+                        now() + \(Int(AccountRules.invitationLifetime)) * interval '1 second')
+                RETURNING id, expires_at
+                """, logger: logger).collect().single(or: .conflict("the invitation could not be created"))
+            let (id, expiresAt) = try row.decode((UUID, Date).self)
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "portal_invitation.issue", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(), diff: ["role": role.rawValue, "invitation_id": id.uuidString.lowercased()])
+            return IssuedInvitation(id: id, secret: secret, expiresAt: expiresAt)
+        }
+    }
+
+    /// Whether an invitation link is still good (the page that opens it asks).
+    public func invitationIsOpen(secret: String) async throws -> Bool {
+        guard TokenSecret.looksValid(secret) else { return false }
+        let hash = TokenSecret.hash(secret)
+        return try await database.read { connection in
+            try await connection.query("""
+                SELECT EXISTS (SELECT 1 FROM portal_invitations i JOIN participants p ON p.id = i.participant_id
+                               WHERE i.secret_hash = \(hash) AND i.used_at IS NULL AND i.revoked_at IS NULL
+                                 AND i.expires_at > now() AND p.status = 'active')
+                """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    /// Opening an invitation: the participant chooses a sign-in name and a passphrase and is
+    /// signed in. A participant that already had an account keeps it, with the new name,
+    /// passphrase and role, and every earlier web session ends.
+    public func acceptInvitation(secret: String, signInName: String?, passphrase: String?) async throws -> IssuedWebSession {
+        var validator = Validator()
+        let name = AccountRules.checkSignInName(signInName, validator: &validator)
+        let chosen = AccountRules.checkPassphrase(passphrase, validator: &validator)
+        try validator.check()
+        let (validName, validPassphrase) = (try Validator.required(name, "sign_in_name"), try Validator.required(chosen, "passphrase"))
+        let refusal = DomainError.notFound("this invitation link is not valid any more; ask a coordinator for a new one")
+        guard TokenSecret.looksValid(secret) else { throw refusal }
+        let hash = TokenSecret.hash(secret)
+        let passphraseHash = try await Passphrase.hashOffloaded(validPassphrase, cost: passphraseCost)
+        let (sessionSecret, sessionHash) = TokenSecret.generate()
+        let csrf = TokenSecret.generate().secret
+        return try await database.transaction { connection in
+            let invitation = try await connection.query("""
+                SELECT i.id, i.participant_id, i.role FROM portal_invitations i JOIN participants p ON p.id = i.participant_id
+                WHERE i.secret_hash = \(hash) AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()
+                  AND p.status = 'active'
+                FOR UPDATE OF i
+                """, logger: logger).collect().first
+            guard let (invitationID, participantID, rawRole) = try invitation?.decode((UUID, UUID, String).self),
+                let role = Role(rawValue: rawRole)
+            else { throw refusal }
+            let account = try await connection.query("""
+                INSERT INTO accounts (participant_id, sign_in_name, passphrase_hash, role)
+                VALUES (\(participantID), \(validName), \(passphraseHash), \(role.rawValue))
+                ON CONFLICT (participant_id) DO UPDATE
+                    SET sign_in_name = excluded.sign_in_name, passphrase_hash = excluded.passphrase_hash, role = excluded.role,
+                        version = accounts.version + 1, updated_at = now()
+                RETURNING id, language
+                """, logger: logger).collect().single(or: .conflict("the account could not be created"))
+            let (accountID, language) = try account.decode((UUID, String).self)
+            try await connection.query(
+                "UPDATE web_sessions SET ended_at = now() WHERE account_id = \(accountID) AND ended_at IS NULL", logger: logger)
+            try await connection.query("UPDATE portal_invitations SET used_at = now() WHERE id = \(invitationID)", logger: logger)
+            let session = try await startWebSession(
+                connection, accountID: accountID, participantID: participantID, name: validName, role: role,
+                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf)
+            let context = CallContext(actor: .participant(id: participantID, role: role, tokenID: session.id), requestID: "portal")
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "portal_invitation.accept", objectType: "participant",
+                objectID: participantID.uuidString.lowercased(), diff: ["invitation_id": invitationID.uuidString.lowercased()])
+            return IssuedWebSession(secret: sessionSecret, session: session)
+        }
+    }
+
+    /// Sign-in by name and passphrase. An unknown name, a wrong passphrase, an ended
+    /// participant and a throttled name or client get the same answer, after the same work.
+    public func signIn(signInName: String?, passphrase: String?, client: String) async throws -> IssuedWebSession {
+        let refusal = DomainError.unauthenticated("the name or the passphrase is not right, or there were too many attempts; wait and try again")
+        let name = (signInName ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let given = passphrase ?? ""
+        guard name.unicodeScalars.count <= 64, given.unicodeScalars.count <= Passphrase.maximumLength else { throw refusal }
+        let keys = [throttleKey("name:" + name.lowercased()), throttleKey("client:" + client)]
+        let found = try await database.read { connection -> (throttled: Bool, account: (UUID, UUID, String, String, String, String)?) in
+            let window = Int(AccountRules.throttleWindow)
+            let failures = try await connection.query("""
+                SELECT count(*)::bigint FROM sign_in_failures
+                WHERE key_hash = ANY(\(keys)) AND failed_at > now() - \(window) * interval '1 second'
+                GROUP BY key_hash ORDER BY 1 DESC LIMIT 1
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let account = try await connection.query("""
+                SELECT a.id, a.participant_id, a.sign_in_name, a.passphrase_hash, a.role, a.language
+                FROM accounts a JOIN participants p ON p.id = a.participant_id
+                WHERE lower(a.sign_in_name) = lower(\(name)) AND p.status = 'active'
+                """, logger: logger).collect().first?.decode((UUID, UUID, String, String, String, String).self)
+            return (failures >= AccountRules.failuresAllowed, account)
+        }
+        // The passphrase is checked whatever happened above, so every refusal takes as long.
+        let matches = try await Passphrase.verifyOffloaded(given, against: found.account?.3 ?? Passphrase.decoy)
+        guard matches, !found.throttled, let (accountID, participantID, storedName, _, rawRole, language) = found.account,
+            let role = Role(rawValue: rawRole)
+        else {
+            try await database.autocommit { connection in
+                try await connection.query("""
+                    WITH old AS (DELETE FROM sign_in_failures WHERE failed_at < now() - interval '1 day')
+                    INSERT INTO sign_in_failures (key_hash) SELECT unnest(\(keys))
+                    """, logger: logger)
+            }
+            throw refusal
+        }
+        let (sessionSecret, sessionHash) = TokenSecret.generate()
+        let csrf = TokenSecret.generate().secret
+        let session = try await database.transaction { connection in
+            let session = try await startWebSession(
+                connection, accountID: accountID, participantID: participantID, name: storedName, role: role,
+                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf)
+            try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(keys[0])", logger: logger)
+            return session
+        }
+        return IssuedWebSession(secret: sessionSecret, session: session)
+    }
+
+    /// The live session behind a cookie: not ended, not idle for 30 minutes, not older than 12
+    /// hours, its participant active. Each use moves the idle clock.
+    public func authenticateWebSession(secret: String) async throws -> WebSession {
+        let refusal = DomainError.unauthenticated("the web session has ended; sign in again")
+        guard TokenSecret.looksValid(secret) else { throw refusal }
+        let hash = TokenSecret.hash(secret)
+        let idle = Int(AccountRules.idleTimeout)
+        let row = try await database.autocommit { connection in
+            try await connection.query("""
+                UPDATE web_sessions s SET last_seen_at = now()
+                FROM accounts a JOIN participants p ON p.id = a.participant_id
+                WHERE s.secret_hash = \(hash) AND a.id = s.account_id AND s.ended_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
+                RETURNING s.id, a.id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret, s.expires_at
+                """, logger: logger).collect().first
+        }
+        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt) =
+            try row?.decode((UUID, UUID, UUID, String, String, String, String, Date).self),
+            let role = Role(rawValue: rawRole)
+        else { throw refusal }
+        return WebSession(
+            id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
+            language: PortalLanguage(rawValue: language) ?? .en, csrfSecret: csrf, expiresAt: expiresAt)
+    }
+
+    /// Ends this session, or every other session of its account.
+    public func signOut(_ session: WebSession, others: Bool = false) async throws {
+        try await database.autocommit { connection in
+            if others {
+                try await connection.query("""
+                    UPDATE web_sessions SET ended_at = now()
+                    WHERE account_id = \(session.accountID) AND id <> \(session.id) AND ended_at IS NULL
+                    """, logger: logger)
+            } else {
+                try await connection.query("UPDATE web_sessions SET ended_at = now() WHERE id = \(session.id)", logger: logger)
+            }
+        }
+    }
+
+    private func startWebSession(
+        _ connection: PostgresConnection, accountID: UUID, participantID: UUID, name: String, role: Role, language: PortalLanguage,
+        secretHash: String, csrf: String
+    ) async throws -> WebSession {
+        let row = try await connection.query("""
+            INSERT INTO web_sessions (account_id, secret_hash, csrf_secret, expires_at)
+            VALUES (\(accountID), \(secretHash), \(csrf), now() + \(Int(AccountRules.absoluteLifetime)) * interval '1 second')
+            RETURNING id, expires_at
+            """, logger: logger).collect().single(or: .conflict("the web session could not be created"))
+        let (id, expiresAt) = try row.decode((UUID, Date).self)
+        return WebSession(
+            id: id, accountID: accountID, participantID: participantID, signInName: name, role: role, language: language,
+            csrfSecret: csrf, expiresAt: expiresAt)
+    }
+
+    /// Failures are counted under a keyed hash: neither the names people typed (sometimes
+    /// their passphrase, by mistake) nor client addresses are kept.
+    private func throttleKey(_ text: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(throttleSecret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+}
