@@ -11,10 +11,12 @@ let package = Package(
     products: [
         .library(name: "DialogueCore", targets: ["DialogueCore"]),
         .library(name: "DialogueAPI", targets: ["DialogueAPI"]),
+        .library(name: "DialogueWeb", targets: ["DialogueWeb"]),
         .executable(name: "dialogue-admin", targets: ["dialogue-admin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -62,11 +64,23 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        .target(
+            name: "DialogueWeb",
+            dependencies: [
+                "DialogueCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Catalogs"), .copy("Static")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "dialogue-admin",
             dependencies: [
                 "DialogueCore",
                 "DialogueAPI",
+                "DialogueWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,6 +107,7 @@ let package = Package(
             dependencies: [
                 "DialogueCore",
                 "DialogueAPI",
+                "DialogueWeb",
                 "DialogueTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),

@@ -84,11 +84,13 @@ public enum DialogueHTTP {
         return router
     }
 
-    /// The application as `serve` runs it.
+    /// The application as `serve` runs it; `extending` adds routes beside the API's (the portal).
     public static func buildApplication(
-        _ dependencies: APIDependencies, host: String, port: Int
+        _ dependencies: APIDependencies, host: String, port: Int,
+        extending: (Router<BasicRequestContext>) throws -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = try buildRouter(dependencies)
+        try extending(router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DialogueAPI
 import DialogueCore
+import DialogueWeb
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -44,17 +45,24 @@ struct Serve: AsyncParsableCommand {
                 defer { group.cancelAll() }
                 try await Self.waitForDatabase(database, logger: logger)
                 let dialogue = try await Dialogue.load(database: database)
-                if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, host: host, port: port) }
+                let publicURL = configuration.publicURL ?? "http://\(host):\(port)"
+                if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, publicURL: publicURL) }
+                let portal = PortalDependencies(
+                    dialogue: dialogue, publicBaseURL: publicURL, trustedProxyHeader: configuration.trustedProxyHeader, logger: logger)
+                if !portal.secureCookies {
+                    logger.info(
+                        "the portal is served over plain http, so its cookie cannot be Secure nor __Host- prefixed; outside development set DIALOGUE_PUBLIC_URL to its https address behind a TLS proxy",
+                        metadata: ["portal": "\(publicURL)/"])
+                }
                 let app = try DialogueHTTP.buildApplication(
                     {
                         var dependencies = APIDependencies(
-                            dialogue: dialogue, migrator: migrator, logger: logger,
-                            publicBaseURL: configuration.publicURL ?? "http://\(host):\(port)",
+                            dialogue: dialogue, migrator: migrator, logger: logger, publicBaseURL: publicURL,
                             trustedProxyHeader: configuration.trustedProxyHeader)
                         dependencies.exportStallLimit = .seconds(configuration.exportStallSeconds)
                         return dependencies
                     }(),
-                    host: host, port: port)
+                    host: host, port: port, extending: { router in try DialoguePortal.addRoutes(to: router, portal) })
                 let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
                 let group = ServiceGroup(
                     configuration: .init(
@@ -121,20 +129,26 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    static func bootstrapFirstAdmin(_ dialogue: Dialogue, host: String, port: Int) async throws {
+    static func bootstrapFirstAdmin(_ dialogue: Dialogue, publicURL: String) async throws {
         guard try await dialogue.participantCount() == 0 else { return }
         let context = CallContext.cli()
         let admin = try await dialogue.createParticipant(
             context, ParticipantInput(displayName: "Administrator", kind: ParticipantKind.official.rawValue))
         let issued = try await dialogue.issueToken(
             context, participantID: admin.id, role: Role.admin.rawValue, label: "first admin (make run)", expiresInDays: nil)
+        let invitation = try await dialogue.invitePortalUser(context, participantID: admin.id, role: Role.admin.rawValue)
         FileHandle.standardOutput.write(Data("""
             First start on an empty database: created participant "Administrator" with an admin token.
             This token is shown once; keep it somewhere safe:
 
                 \(issued.secret)
 
-            Try it: curl -H 'Authorization: Bearer \(issued.secret)' http://\(host):\(port)/v1/directions
+            Try it: curl -H 'Authorization: Bearer \(issued.secret)' \(publicURL)/v1/directions
+
+            The portal is at \(publicURL)/ . To enter it as this admin, open this one-time invitation
+            (72 hours, single use) and choose a sign-in name and a passphrase:
+
+                \(publicURL)/invitation/\(invitation.secret)
 
             """.utf8))
     }

@@ -180,12 +180,15 @@ extension Dialogue {
 
     /// Sign-in by name and passphrase. An unknown name, a wrong passphrase, an ended
     /// participant and a throttled name or client get the same answer, after the same work.
-    public func signIn(signInName: String?, passphrase: String?, client: String) async throws -> IssuedWebSession {
+    /// `client` identifies the client where a trusted proxy reports its address; without one,
+    /// failures are counted per name only (one counter for every client would let anyone
+    /// lock everyone out).
+    public func signIn(signInName: String?, passphrase: String?, client: String?) async throws -> IssuedWebSession {
         let refusal = DomainError.unauthenticated("the name or the passphrase is not right, or there were too many attempts; wait and try again")
         let name = (signInName ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let given = passphrase ?? ""
         guard name.unicodeScalars.count <= 64, given.unicodeScalars.count <= Passphrase.maximumLength else { throw refusal }
-        let keys = [throttleKey("name:" + name.lowercased()), throttleKey("client:" + client)]
+        let keys = [throttleKey("name:" + name.lowercased())] + (client.map { [throttleKey("client:" + $0)] } ?? [])
         let found = try await database.read { connection -> (throttled: Bool, account: (UUID, UUID, String, String, String, String)?) in
             let window = Int(AccountRules.throttleWindow)
             let failures = try await connection.query("""
@@ -248,6 +251,21 @@ extension Dialogue {
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
             language: PortalLanguage(rawValue: language) ?? .en, csrfSecret: csrf, expiresAt: expiresAt)
+    }
+
+    /// The language the portal speaks to this account.
+    public func setPortalLanguage(_ session: WebSession, _ language: PortalLanguage) async throws {
+        try await database.autocommit { connection in
+            try await connection.query(
+                "UPDATE accounts SET language = \(language.rawValue), updated_at = now() WHERE id = \(session.accountID)",
+                logger: logger)
+        }
+    }
+
+    /// The context a portal request acts with: the account's participant and role, the web
+    /// session standing where an API request's token stands.
+    public func callContext(for session: WebSession, requestID: String) -> CallContext {
+        CallContext(actor: .participant(id: session.participantID, role: session.role, tokenID: session.id), requestID: requestID)
     }
 
     /// Ends this session, or every other session of its account.

@@ -1,0 +1,46 @@
+import DialogueCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// What the portal needs from `serve`.
+public struct PortalDependencies: Sendable {
+    public var dialogue: Dialogue
+    /// The address people reach the portal at; its scheme decides the cookie's protections.
+    public var publicBaseURL: String
+    /// The header a trusted reverse proxy sets with the client address (sign-in throttling).
+    public var trustedProxyHeader: String?
+    public var logger: Logger
+
+    public init(dialogue: Dialogue, publicBaseURL: String, trustedProxyHeader: String? = nil, logger: Logger) {
+        self.dialogue = dialogue
+        self.publicBaseURL = publicBaseURL
+        self.trustedProxyHeader = trustedProxyHeader
+        self.logger = logger
+    }
+
+    /// Over https the cookie is `__Host-` prefixed and `Secure`; the embedded default on
+    /// http://127.0.0.1 cannot be, and `serve` says so at start-up.
+    public var secureCookies: Bool { publicBaseURL.lowercased().hasPrefix("https://") }
+}
+
+/// The participants' portal: server-rendered HTML over the same services as the JSON API
+/// (STYLE.md "DialogueWeb"). No script, no font, nothing from another origin; every flow is
+/// a link or a form that posts and redirects.
+public enum DialoguePortal {
+    public static func addRoutes(to router: Router<BasicRequestContext>, _ dependencies: PortalDependencies) throws {
+        let portal = PortalPages(dependencies: dependencies, renderer: try PortalRenderer.load())
+        router.get("/portal.css") { _, _ in portal.stylesheet() }
+        router.get("/") { request, _ in await portal.home(request) }
+        router.get("/signin") { request, _ in await portal.signInPage(request) }
+        router.post("/signin") { request, _ in await portal.signIn(request) }
+        router.post("/signout") { request, _ in await portal.signOut(request) }
+        router.post("/language") { request, _ in await portal.chooseLanguage(request) }
+        router.get("/invitation/{secret}") { request, context in
+            await portal.invitationPage(request, secret: context.parameters.get("secret") ?? "")
+        }
+        router.post("/invitation/{secret}") { request, context in
+            await portal.acceptInvitation(request, secret: context.parameters.get("secret") ?? "")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import DialogueCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The templates, catalogs and stylesheet, loaded once from the target's resources.
+struct PortalRenderer: Sendable {
+    let library: MustacheLibrary
+    let catalogs: [PortalLanguage: [String: String]]
+    let stylesheet: String
+
+    static let languageNames: [PortalLanguage: String] = [.en: "English", .be: "Беларуская", .ru: "Русский"]
+
+    static func load() throws -> PortalRenderer {
+        guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
+            let catalogs = Bundle.module.url(forResource: "Catalogs", withExtension: nil),
+            let css = Bundle.module.url(forResource: "portal", withExtension: "css", subdirectory: "Static")
+        else { throw PortalError.missingResources }
+        var library = MustacheLibrary()
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
+            try library.register(text, named: String(file.dropLast(".mustache".count)))
+        }
+        var loaded: [PortalLanguage: [String: String]] = [:]
+        for language in PortalLanguage.allCases {
+            let data = try Data(contentsOf: catalogs.appendingPathComponent("\(language.rawValue).json"))
+            loaded[language] = try JSONDecoder().decode([String: String].self, from: data)
+        }
+        return PortalRenderer(library: library, catalogs: loaded, stylesheet: try String(contentsOf: css, encoding: .utf8))
+    }
+
+    func catalog(_ language: PortalLanguage) -> [String: String] { catalogs[language] ?? catalogs[.en] ?? [:] }
+
+    /// Renders a page in the layout, with the headers every portal page carries.
+    func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>error</title>"
+        var response = Response(status: status, headers: PortalHeaders.page, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        response.headers[.contentType] = "text/html; charset=utf-8"
+        return response
+    }
+
+    func chrome(_ language: PortalLanguage, title key: String, session: WebSession?, path: String) -> Chrome {
+        let t = catalog(language)
+        return Chrome(
+            lang: language.rawValue, title: t[key] ?? key, t: t, signedIn: session != nil,
+            name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path,
+            languages: PortalLanguage.allCases.map {
+                LanguageChoice(code: $0.rawValue, name: Self.languageNames[$0] ?? $0.rawValue, selected: $0 == language)
+            })
+    }
+}
+
+enum PortalError: Error { case missingResources }
+
+/// What the layout shows around every page.
+struct Chrome: Sendable {
+    var lang: String
+    var title: String
+    var t: [String: String]
+    var signedIn: Bool
+    var name: String
+    var csrf: String
+    var path: String
+    var languages: [LanguageChoice]
+}
+
+struct LanguageChoice: Sendable {
+    var code: String
+    var name: String
+    var selected: Bool
+}
+
+/// SECURITY.md 22: what every portal response says about itself.
+enum PortalHeaders {
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    static var page: HTTPFields {
+        [
+            .contentSecurityPolicy: contentSecurityPolicy, .referrerPolicy: "same-origin", .xContentTypeOptions: "nosniff",
+            .cacheControl: "no-store",
+        ]
+    }
+}
+
+extension HTTPField.Name {
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let secFetchSite = Self("Sec-Fetch-Site")!
+}

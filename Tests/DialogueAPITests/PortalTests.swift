@@ -1,0 +1,216 @@
+import DialogueAPI
+import DialogueCore
+import DialogueTestSupport
+@testable import DialogueWeb
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The portal through the real router: API and pages in one process, as `serve` runs them.
+struct Portal: Sendable {
+    let client: any TestClientProtocol
+    let dialogue: Dialogue
+
+    static let origin = "http://127.0.0.1:8080"
+
+    static func run(_ body: @Sendable (Portal) async throws -> Void) async throws {
+        try await withDialogue { dialogue in
+            let router = try DialogueHTTP.buildRouter(APIDependencies(
+                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
+            try DialoguePortal.addRoutes(to: router, PortalDependencies(
+                dialogue: dialogue, publicBaseURL: origin, logger: TestDatabases.logger))
+            try await Application(router: router).test(.router) { client in
+                try await body(Portal(client: client, dialogue: dialogue))
+            }
+        }
+    }
+
+    struct Page: Sendable {
+        let status: Int
+        let headers: HTTPFields
+        let html: String
+    }
+
+    func get(_ path: String, cookie: String? = nil, headers: HTTPFields = [:]) async throws -> Page {
+        var headers = headers
+        if let cookie { headers[.cookie] = cookie }
+        let response = try await client.executeRequest(uri: path, method: .get, headers: headers, body: nil)
+        return Page(status: Int(response.status.code), headers: response.headers, html: String(buffer: response.body))
+    }
+
+    func post(_ path: String, _ form: [String: String], cookie: String? = nil, headers: HTTPFields = [:]) async throws -> Page {
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        if headers[.origin] == nil { headers[.origin] = Self.origin }
+        if let cookie { headers[.cookie] = cookie }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        let response = try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+        return Page(status: Int(response.status.code), headers: response.headers, html: String(buffer: response.body))
+    }
+
+    /// Invites a participant and opens the invitation: the session cookie to send back.
+    func signedIn(_ user: TestUser, name: String, role: String = "member") async throws -> (cookie: String, csrf: String) {
+        let invitation = try await dialogue.invitePortalUser(.cli(), participantID: user.participantID, role: role)
+        let opened = try await post("/invitation/\(invitation.secret)", ["sign_in_name": name, "passphrase": "a long enough passphrase"])
+        #expect(opened.status == 303)
+        let setCookie = try #require(opened.headers[.setCookie])
+        let cookie = String(setCookie.split(separator: ";")[0])
+        let home = try await get("/", cookie: cookie)
+        let csrf = try #require(home.html.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression).map {
+            String(home.html[$0].dropFirst(#"name="csrf" value=""#.count).dropLast())
+        })
+        return (cookie, csrf)
+    }
+}
+
+@Suite("Portal: accounts, pages, web security")
+struct PortalTests {
+    static func checkPageRules(_ page: Portal.Page, _ what: String) {
+        #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true, "\(what): CSP")
+        #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'none'") == true, "\(what): no script")
+        #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin", "\(what): referrer")
+        #expect(page.headers[.xContentTypeOptions] == "nosniff", "\(what): nosniff")
+        #expect(page.headers[.cacheControl] == "no-store", "\(what): no-store")
+        #expect(!page.html.lowercased().contains("<script"), "\(what): no script element")
+        #expect(page.html.range(of: #"(src|href|action)="(https?:)?//"#, options: .regularExpression) == nil, "\(what): nothing from another origin")
+    }
+
+    @Test("a participant opens an invitation, chooses a name and passphrase, and lands on a home page; every page keeps the web rules")
+    func invitationToHome() async throws {
+        try await Portal.run { portal in
+            let user = try await portal.dialogue.makeUser(.member, kind: .inCountryProxy)
+            let invitation = try await portal.dialogue.invitePortalUser(.cli(), participantID: user.participantID, role: "member")
+            let form = try await portal.get("/invitation/\(invitation.secret)")
+            #expect(form.status == 200)
+            #expect(form.html.contains("Do not use your legal name"))
+            Self.checkPageRules(form, "invitation")
+
+            let short = try await portal.post("/invitation/\(invitation.secret)", ["sign_in_name": "zubr", "passphrase": "short"])
+            #expect(short.status == 422)
+            #expect(short.html.contains(##"<a href="#passphrase">"##), "the problem is listed at the top, linked to its field")
+            #expect(short.html.contains(#"aria-invalid="true""#))
+
+            let opened = try await portal.post("/invitation/\(invitation.secret)", ["sign_in_name": "zubr", "passphrase": "a long enough passphrase"])
+            #expect(opened.status == 303)
+            #expect(opened.headers[.location] == "/")
+            let setCookie = try #require(opened.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/"))
+            let cookie = String(setCookie.split(separator: ";")[0])
+            let home = try await portal.get("/", cookie: cookie)
+            #expect(home.status == 200)
+            #expect(home.html.contains("Your dialogue") && home.html.contains("zubr"))
+            Self.checkPageRules(home, "home")
+
+            #expect(try await portal.get("/invitation/\(invitation.secret)").status == 404, "the link works once")
+            #expect(try await portal.get("/").status == 303, "signed out, home sends to sign-in")
+            let signIn = try await portal.get("/signin")
+            Self.checkPageRules(signIn, "sign-in")
+            #expect(signIn.html.contains(#"<label for="passphrase">"#))
+        }
+    }
+
+    @Test("sign-in: a wrong passphrase and an unknown name read alike; the right one opens a new session")
+    func signIn() async throws {
+        try await Portal.run { portal in
+            let user = try await portal.dialogue.makeUser(.member)
+            _ = try await portal.signedIn(user, name: "hanna")
+            let wrong = try await portal.post("/signin", ["sign_in_name": "hanna", "passphrase": "not the passphrase"])
+            let unknown = try await portal.post("/signin", ["sign_in_name": "nobody", "passphrase": "a long enough passphrase"])
+            #expect(wrong.status == 401 && unknown.status == 401)
+            let message = "The name or the passphrase is not right"
+            #expect(wrong.html.contains(message) && unknown.html.contains(message))
+            let right = try await portal.post("/signin", ["sign_in_name": "HANNA", "passphrase": "a long enough passphrase"])
+            #expect(right.status == 303)
+            #expect(right.headers[.setCookie]?.hasPrefix("dialogue_session=dlg_") == true)
+        }
+    }
+
+    @Test("unsafe requests need this site and the session's CSRF token; the compromise drill ends the web session")
+    func csrfAndCompromise() async throws {
+        try await Portal.run { portal in
+            let user = try await portal.dialogue.makeUser(.member)
+            let (cookie, csrf) = try await portal.signedIn(user, name: "alesia")
+            #expect(try await portal.post("/signout", [:], cookie: cookie).status == 403, "no token")
+            #expect(try await portal.post("/signout", ["csrf": "forged"], cookie: cookie).status == 403, "a wrong token")
+            #expect(try await portal.post("/signout", ["csrf": csrf], cookie: cookie, headers: [.origin: "https://evil.example"]).status == 403,
+                    "another origin")
+            #expect(try await portal.post("/signout", ["csrf": csrf], cookie: cookie,
+                                          headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == 403, "another site")
+            #expect(try await portal.get("/", cookie: cookie).status == 200, "none of those signed anyone out")
+
+            _ = try await portal.dialogue.markCompromised(.cli(), participantID: user.participantID, reason: "phone seized")
+            #expect(try await portal.get("/", cookie: cookie).status == 303, "the seized browser's session is gone")
+
+            let other = try await portal.dialogue.makeUser(.member)
+            let (otherCookie, otherCSRF) = try await portal.signedIn(other, name: "barys")
+            let out = try await portal.post("/signout", ["csrf": otherCSRF], cookie: otherCookie)
+            #expect(out.status == 303 && out.headers[.location] == "/signin")
+            #expect(try await portal.get("/", cookie: otherCookie).status == 303)
+        }
+    }
+
+    @Test("home shows what the API shows this person, with user text escaped")
+    func homeVisibilityAndEscaping() async throws {
+        try await Portal.run { portal in
+            let cli = CallContext.cli()
+            let dialogue = portal.dialogue
+            let mine = try await dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let theirs = try await dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "political", name: "Political"))
+            let user = try await dialogue.makeUser(.member, kind: .diaspora)
+            _ = try await dialogue.putMember(cli, groupID: mine.id, participantID: user.participantID, role: "member")
+            _ = try await dialogue.createSession(cli, SessionInput(
+                kind: "working_group", workingGroupID: mine.id, title: "<script>alert('x')</script> Media meeting",
+                localStart: "2030-03-28T10:00", durationMinutes: 60, timezone: "Europe/Vilnius"))
+            _ = try await dialogue.createSession(cli, SessionInput(
+                kind: "working_group", workingGroupID: theirs.id, title: "Closed political meeting",
+                localStart: "2030-03-29T10:00", durationMinutes: 60, timezone: "Europe/Vilnius"))
+            _ = try await dialogue.createActionItem(cli, ActionItemInput(
+                workingGroupID: mine.id, title: "Overdue & <b>bold</b>", ownerID: user.participantID, dueOn: "2020-01-01"))
+            _ = try await dialogue.createProposal(
+                user.context, ProposalInput(workingGroupID: mine.id, title: "My draft", kind: "sanctions", scale: "small"))
+            let (cookie, _) = try await portal.signedIn(user, name: "mikola")
+            let home = try await portal.get("/", cookie: cookie)
+            #expect(home.status == 200)
+            #expect(home.html.contains("Media meeting"))
+            #expect(!home.html.contains("Closed political meeting"), "a session of a group the person is not in")
+            #expect(!home.html.contains("<script>alert"), "user text is escaped")
+            #expect(home.html.contains("&lt;script&gt;"))
+            #expect(home.html.contains("Overdue &amp; &lt;b&gt;bold&lt;/b&gt;"))
+            #expect(home.html.contains("overdue"))
+            #expect(home.html.contains("My draft"))
+            #expect(home.html.contains("Europe/Vilnius"))
+        }
+    }
+
+    @Test("three languages: Accept-Language, the switch on every page, and the account's choice; no key missing in any catalog")
+    func languages() async throws {
+        let renderer = try PortalRenderer.load()
+        let english = Set(renderer.catalog(.en).keys)
+        for language in PortalLanguage.allCases {
+            #expect(Set(renderer.catalog(language).keys) == english, "\(language): keys differ from English")
+            #expect(renderer.catalog(language).values.allSatisfy { !$0.isEmpty })
+        }
+        try await Portal.run { portal in
+            let belarusian = try await portal.get("/signin", headers: [.acceptLanguage: "be-BY,be;q=0.9,en;q=0.5"])
+            #expect(belarusian.html.contains(#"<html lang="be">"#))
+            #expect(belarusian.html.contains("Уваход у партал дыялогу"))
+            let switched = try await portal.post("/language", ["language": "ru", "back": "/signin"])
+            #expect(switched.status == 303 && switched.headers[.location] == "/signin")
+            let cookie = try #require(switched.headers[.setCookie]).split(separator: ";")[0]
+            #expect(try await portal.get("/signin", cookie: String(cookie)).html.contains("Вход в портал диалога"))
+            #expect(try await portal.post("/language", ["language": "ru", "back": "//evil.example"]).headers[.location] == "/",
+                    "the way back stays on this site")
+
+            let user = try await portal.dialogue.makeUser(.member)
+            let (session, csrf) = try await portal.signedIn(user, name: "ales")
+            #expect(try await portal.post("/language", ["language": "be", "back": "/"], cookie: session).status == 403, "needs the token")
+            #expect(try await portal.post("/language", ["language": "be", "back": "/", "csrf": csrf], cookie: session).status == 303)
+            #expect(try await portal.get("/", cookie: session).html.contains("Ваш дыялог"))
+        }
+    }
+}
