@@ -34,12 +34,16 @@ test: test-tools
 	swift build --build-tests $(SWIFT_BUILD_FLAGS) && \
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
 	$(MAKE) --no-print-directory test-contract && \
+	python3 scripts/check-portal.py && \
 	scripts/check-deploy.sh
 
-# Independent checkers the tests call: an OpenAPI 3.1 validator and an iCalendar parser.
+# Independent checkers the tests call: an OpenAPI 3.1 validator, an iCalendar parser, and
+# Playwright with axe-core for the portal in Debian's chromium (apt-get install chromium).
 test-tools:
-	@python3 -c 'import openapi_spec_validator, icalendar, yaml' 2>/dev/null || \
-		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5' pyyaml
+	@python3 -c 'import openapi_spec_validator, icalendar, yaml, playwright, axe_playwright_python' 2>/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5' pyyaml \
+			playwright axe-playwright-python
+	@test -x /usr/bin/chromium || { echo "make test drives the portal in Chromium: apt-get install chromium" >&2; exit 1; }
 
 # The served /openapi.json is checked by an independent OpenAPI 3.1 validator.
 test-contract:

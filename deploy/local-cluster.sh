@@ -112,8 +112,10 @@ start_cluster() {
     if port_in_use "$port"; then
         die "port $port (recorded in .data/port) is taken by another program; free it or edit .data/port"
     fi
+    # The test suites run in parallel, each on a pool of its own: 100 connections (the
+    # default) ran out, and a pool that cannot connect looks like a database outage.
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 9>&- \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir'" start >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400" start >/dev/null \
         || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start"; }
 }
 
