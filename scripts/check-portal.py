@@ -58,6 +58,7 @@ def main():
         cli("group", "member", "add", "--group", group, "--participant", person, "--role", "member")
         cli("session", "add", "--kind", "working_group", "--group", group, "--title", "Q1 media working group",
             "--start", "2030-03-28T10:00", "--timezone", "Europe/Vilnius", "--duration", "120")
+        cli("action", "add", "--title", "Brief the envoy on licensing", "--owner", person, "--due", "2030-01-31", "--group", group)
         link = cli("participant", "invite", person, "--role", "member")
         check(link.startswith(base + "/invitation/dlg_"), "the CLI prints a one-time portal link")
 
@@ -104,6 +105,15 @@ def main():
                   "the next session shows in the participant's zone, with the meeting's beside it")
             check("4:00" in home or "04:00" in home, "10:00 in Vilnius is 4:00 in New York")
             shoot(page, "home")
+            page.get_by_role("link", name="Brief the envoy on licensing").click()
+            page.get_by_label("Status").select_option("in_progress")
+            page.get_by_label("Progress (%)").fill("40")
+            page.get_by_label("Note").fill("Letter drafted, meeting asked for")
+            page.get_by_role("button", name="Save the update").click()
+            check(page.get_by_role("status").inner_text().strip() == "Your update is saved."
+                  and "Letter drafted, meeting asked for" in page.content(), "the owner updates the action item without JavaScript")
+            shoot(page, "action-item")
+            page.goto(base + "/")
             page.get_by_role("button", name="Sign out", exact=True).click()
             check(page.get_by_role("heading", name="Sign in to the dialogue portal").is_visible(), "signing out leads to sign-in")
             shoot(page, "signin")
@@ -135,6 +145,8 @@ def main():
             page.get_by_label("Passphrase").fill("correct horse battery staple")
             page.get_by_role("button", name="Sign in").click()
             scanned(page, "the home page")
+            page.get_by_role("link", name="Brief the envoy on licensing").click()
+            scanned(page, "the action item page")
             scan.close()
             browser.close()
         check(not foreign, f"the browser asked nothing of another origin ({foreign[:3]})")

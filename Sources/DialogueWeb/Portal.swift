@@ -36,6 +36,12 @@ public enum DialoguePortal {
         router.post("/signin") { request, _ in await portal.signIn(request) }
         router.post("/signout") { request, _ in await portal.signOut(request) }
         router.post("/language") { request, _ in await portal.chooseLanguage(request) }
+        router.get("/action-items/{id}") { request, context in
+            await portal.actionItemPage(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("/action-items/{id}") { request, context in
+            await portal.updateActionItem(request, id: context.parameters.get("id") ?? "")
+        }
         router.get("/invitation/{secret}") { request, context in
             await portal.invitationPage(request, secret: context.parameters.get("secret") ?? "")
         }

@@ -120,7 +120,7 @@ struct PortalPages: Sendable {
             // Overdue first, then by due date.
             let ordered = open.filter(\.overdue) + open.filter { !$0.overdue }
             let actionCards: [ActionCard] = ordered.map {
-                ActionCard(title: $0.title, dueOn: $0.dueOn, overdue: $0.overdue, status: label($0.status.rawValue), progress: $0.progress)
+                ActionCard(id: $0.id.uuidString.lowercased(), title: $0.title, dueOn: $0.dueOn, overdue: $0.overdue, status: label($0.status.rawValue), progress: $0.progress)
             }
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
@@ -254,6 +254,9 @@ struct PortalPages: Sendable {
         let t = renderer.catalog(language)
         let (status, key): (HTTPResponse.Status, String) = switch error {
         case DomainError.notFound: (.notFound, "not_found")
+        case DomainError.forbidden: (.forbidden, "forbidden_request")
+        case DomainError.conflict, DomainError.preconditionFailed, DomainError.idempotencyInProgress: (.conflict, "forbidden_request")
+        case DomainError.validation: (.unprocessableContent, "forbidden_request")
         case DomainError.unauthenticated: (.unauthorized, "session_expired")
         case DomainError.unavailable: (.serviceUnavailable, "unavailable")
         default: (.internalServerError, "unavailable")
@@ -310,6 +313,7 @@ struct SessionCard: Sendable {
 }
 
 struct ActionCard: Sendable {
+    var id: String
     var title: String
     var dueOn: String
     var overdue: Bool

@@ -40,10 +40,11 @@ struct PortalRenderer: Sendable {
         return response
     }
 
-    func chrome(_ language: PortalLanguage, title key: String, session: WebSession?, path: String) -> Chrome {
+    /// The layout's part of a page; `titleText` is for pages named by what a person wrote.
+    func chrome(_ language: PortalLanguage, title key: String, titleText: String? = nil, session: WebSession?, path: String) -> Chrome {
         let t = catalog(language)
         return Chrome(
-            lang: language.rawValue, title: t[key] ?? key, t: t, signedIn: session != nil,
+            lang: language.rawValue, title: titleText ?? t[key] ?? key, t: t, signedIn: session != nil,
             name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path,
             languages: PortalLanguage.allCases.map {
                 LanguageChoice(code: $0.rawValue, name: Self.languageNames[$0] ?? $0.rawValue, selected: $0 == language)

@@ -213,4 +213,58 @@ struct PortalTests {
             #expect(try await portal.get("/", cookie: session).html.contains("Ваш дыялог"))
         }
     }
+
+    @Test("an owner updates an action item; a change made meanwhile brings the form back with both values; a bad number is said beside its field")
+    func actionItemUpdate() async throws {
+        try await Portal.run { portal in
+            let cli = CallContext.cli()
+            let dialogue = portal.dialogue
+            let group = try await dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let owner = try await dialogue.makeUser(.member, kind: .diaspora)
+            let fellow = try await dialogue.makeUser(.member, kind: .diaspora)
+            for user in [owner, fellow] {
+                _ = try await dialogue.putMember(cli, groupID: group.id, participantID: user.participantID, role: "member")
+            }
+            let item = try await dialogue.createActionItem(cli, ActionItemInput(
+                workingGroupID: group.id, title: "Draft the letter", ownerID: owner.participantID, dueOn: "2030-01-31"))
+            let path = "/action-items/\(item.id.uuidString.lowercased())"
+            let (cookie, csrf) = try await portal.signedIn(owner, name: "owner")
+
+            let page = try await portal.get(path, cookie: cookie)
+            #expect(page.status == 200)
+            #expect(page.html.contains(#"<label for="progress">"#) && page.html.contains(#"name="version" value="1""#))
+            Self.checkPageRules(page, "action item")
+
+            let saved = try await portal.post(path, [
+                "csrf": csrf, "version": "1", "status": "in_progress", "progress": "40", "note": "Letter <drafted>",
+            ], cookie: cookie)
+            #expect(saved.status == 303 && saved.headers[.location] == "\(path)?saved=1")
+            let after = try await portal.get("\(path)?saved=1", cookie: cookie)
+            #expect(after.html.contains("Your update is saved.") && after.html.contains("Letter &lt;drafted&gt;"))
+
+            // Someone else saves while the owner is still writing on version 2.
+            _ = try await dialogue.updateActionItem(cli, id: item.id, ActionItemInput(progress: 70), ifMatch: 2)
+            let stale = try await portal.post(path, [
+                "csrf": csrf, "version": "2", "status": "blocked", "progress": "45", "note": "Waiting for the envoy",
+            ], cookie: cookie)
+            #expect(stale.status == 409)
+            #expect(stale.html.contains("Someone else changed this item"))
+            #expect(stale.html.contains("70%"), "their value is shown")
+            #expect(stale.html.contains(#"value="45""#) && stale.html.contains("Waiting for the envoy"), "the owner's values stay in the form")
+            #expect(stale.html.contains(#"name="version" value="3""#), "saving again applies over their change")
+
+            let bad = try await portal.post(path, ["csrf": csrf, "version": "3", "status": "in_progress", "progress": "lots"], cookie: cookie)
+            #expect(bad.status == 422)
+            #expect(bad.html.contains(#"id="progress-error""#) && bad.html.contains(##"<a href="#progress">"##))
+
+            // A fellow member reads the item but gets no form, and a forged post is refused.
+            let (fellowCookie, fellowCSRF) = try await portal.signedIn(fellow, name: "fellow")
+            let read = try await portal.get(path, cookie: fellowCookie)
+            #expect(read.status == 200 && !read.html.contains(#"name="version""#))
+            #expect(try await portal.post(path, ["csrf": fellowCSRF, "version": "3", "progress": "99"], cookie: fellowCookie).status == 403)
+            let outsider = try await dialogue.makeUser(.member)
+            let (outsiderCookie, _) = try await portal.signedIn(outsider, name: "outsider")
+            #expect(try await portal.get(path, cookie: outsiderCookie).status == 404, "hidden like a missing one")
+        }
+    }
 }

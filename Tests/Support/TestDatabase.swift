@@ -38,9 +38,12 @@ public actor TestDatabases {
         return configuration
     }
 
-    /// A new, empty database on the test server (not migrated).
+    /// A new, empty database on the test server (not migrated). The template is prepared
+    /// first because preparing it drops the databases of earlier runs by name: a database
+    /// made before that sweep would be swept with them.
     public func emptyDatabase() async throws -> DatabaseConfiguration {
         let server = try serverConfiguration()
+        _ = try await migratedTemplate()
         let name = "dlgt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         try await Self.admin(server) { connection in
             try await connection.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
