@@ -93,11 +93,14 @@ public enum ReportQueries {
     static let agendaOutcomes = """
         SELECT coalesce(g.direction, ''), h.outcome, count(*)::int8
         FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-        JOIN LATERAL (SELECT outcome FROM agenda_outcome_history
-                      WHERE created_at < $2
-                        AND (agenda_item_id = i.id
-                             OR agenda_item_id IN (SELECT c.id FROM agenda_items c WHERE c.corrects_item_id = i.id))
-                      ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
+        JOIN LATERAL (SELECT outcome FROM (
+                          SELECT o.outcome, o.created_at, o.id FROM agenda_outcome_history o
+                          WHERE o.agenda_item_id = i.id AND o.created_at < $2
+                          UNION ALL
+                          SELECT o.outcome, o.created_at, o.id
+                          FROM agenda_items c JOIN agenda_outcome_history o ON o.agenda_item_id = c.id
+                          WHERE c.corrects_item_id = i.id AND o.created_at < $2
+                      ) own_and_corrections ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
         WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
           AND ($3::text IS NULL OR g.direction = $3::text)
         GROUP BY 1, 2
