@@ -12,10 +12,11 @@ extension PortalPages {
         let language = language(request, session)
         guard let id = UUID(uuidString: rawID) else { return failure(DomainError.notFound(""), language, session) }
         do {
-            let item = try await dialogue.getActionItem(context(session), id: id)
+            let (item, mayUpdate) = try await dialogue.getActionItemForUpdate(context(session), id: id)
             let notice = request.uri.queryParameters["saved"] != nil ? renderer.catalog(language)["action_saved"] : nil
             return try await actionPage(
-                item, session: session, language: language, form: ActionForm(item), errors: [:], conflict: false, notice: notice)
+                item, mayUpdate: mayUpdate, session: session, language: language, form: ActionForm(item), errors: [:],
+                conflict: false, notice: notice)
         } catch {
             return failure(error, language, session)
         }
@@ -44,16 +45,16 @@ extension PortalPages {
             return redirect("/action-items/\(id.uuidString.lowercased())?saved=1")
         } catch DomainError.preconditionFailed {
             do {
-                let current = try await dialogue.getActionItem(context, id: id)
+                let (current, mayUpdate) = try await dialogue.getActionItemForUpdate(context, id: id)
                 return try await actionPage(
-                    current, session: session, language: language, form: submitted, errors: [:], conflict: true, notice: nil,
-                    status: .conflict)
+                    current, mayUpdate: mayUpdate, session: session, language: language, form: submitted, errors: [:],
+                    conflict: true, notice: nil, status: .conflict)
             } catch {
                 return failure(error, language, session)
             }
         } catch DomainError.validation(let problems) {
             do {
-                let current = try await dialogue.getActionItem(context, id: id)
+                let (current, mayUpdate) = try await dialogue.getActionItemForUpdate(context, id: id)
                 let t = renderer.catalog(language)
                 var errors: [String: String] = [:]
                 for problem in problems {
@@ -61,8 +62,8 @@ extension PortalPages {
                     errors[field] = t["error_" + field] ?? problem.message
                 }
                 return try await actionPage(
-                    current, session: session, language: language, form: submitted, errors: errors, conflict: false, notice: nil,
-                    status: .unprocessableContent)
+                    current, mayUpdate: mayUpdate, session: session, language: language, form: submitted, errors: errors,
+                    conflict: false, notice: nil, status: .unprocessableContent)
             } catch {
                 return failure(error, language, session)
             }
@@ -71,33 +72,25 @@ extension PortalPages {
         }
     }
 
-    private func context(_ session: WebSession) -> CallContext {
-        dialogue.callContext(for: session, requestID: "portal-" + UUID().uuidString.lowercased())
-    }
-
     private func actionPage(
-        _ item: ActionItem, session: WebSession, language: PortalLanguage, form: ActionForm, errors: [String: String],
+        _ item: ActionItem, mayUpdate: Bool, session: WebSession, language: PortalLanguage, form: ActionForm, errors: [String: String],
         conflict: Bool, notice: String?, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let t = renderer.catalog(language)
         let updates = try await dialogue.actionUpdates(context(session), id: item.id)
         let zone = TimeZone(identifier: try await dialogue.getParticipant(context(session), id: session.participantID).timezone) ?? .gmt
-        let mayUpdate = session.role >= .coordinator || item.ownerID == session.participantID
         return renderer.page("action", ActionPage(
             chrome: renderer.chrome(language, title: "home_actions", titleText: item.title, session: session, path: "/action-items/\(item.id.uuidString.lowercased())"),
-            item: ActionView(
-                id: item.id.uuidString.lowercased(), title: item.title, dueOn: item.dueOn, overdue: item.overdue,
-                status: t["status_" + item.status.rawValue] ?? item.status.rawValue, progress: item.progress, version: item.version),
+            item: ActionItemView(item, status: renderer.statusLabel(item.status.rawValue, language)),
             notice: notice, conflict: conflict, mayUpdate: mayUpdate,
             statuses: ActionStatus.allCases.map {
-                LanguageChoice(code: $0.rawValue, name: t["status_" + $0.rawValue] ?? $0.rawValue, selected: $0.rawValue == form.status)
+                LanguageChoice(code: $0.rawValue, name: renderer.statusLabel($0.rawValue, language), selected: $0.rawValue == form.status)
             },
             progressValue: form.progress, noteValue: form.note,
             errors: errors.sorted { $0.key < $1.key }.map { FieldMessage(field: $0.key, message: $0.value) }, hasErrors: !errors.isEmpty,
             statusError: errors["status"], progressError: errors["progress"], noteError: errors["note"],
             updates: updates.reversed().map {
                 UpdateView(
-                    at: Self.format($0.at, zone, language), status: t["status_" + $0.toStatus.rawValue] ?? $0.toStatus.rawValue,
+                    at: Self.format($0.at, zone, language), status: renderer.statusLabel($0.toStatus.rawValue, language),
                     progress: $0.toProgress, note: $0.note.isEmpty ? nil : $0.note)
             }), status: status)
     }
@@ -120,16 +113,6 @@ struct ActionForm: Sendable {
     }
 }
 
-struct ActionView: Sendable {
-    var id: String
-    var title: String
-    var dueOn: String
-    var overdue: Bool
-    var status: String
-    var progress: Int
-    var version: Int
-}
-
 struct UpdateView: Sendable {
     var at: String
     var status: String
@@ -139,7 +122,7 @@ struct UpdateView: Sendable {
 
 struct ActionPage: Sendable {
     var chrome: Chrome
-    var item: ActionView
+    var item: ActionItemView
     var notice: String?
     var conflict: Bool
     var mayUpdate: Bool

@@ -96,7 +96,7 @@ struct PortalPages: Sendable {
     func home(_ request: Request) async -> Response {
         guard let session = await session(request) else { return redirect("/signin") }
         let language = language(request, session)
-        let context = dialogue.callContext(for: session, requestID: "portal-" + UUID().uuidString.lowercased())
+        let context = context(session)
         do {
             let page = try PageRequest(limit: 10, cursor: nil)
             let me = try await dialogue.getParticipant(context, id: session.participantID)
@@ -106,8 +106,6 @@ struct PortalPages: Sendable {
             let drafts = try await dialogue.listProposals(
                 context, page: page, filter: ProposalFilter(status: "draft", authorID: session.participantID))
             let viewerZone = TimeZone(identifier: me.timezone) ?? .gmt
-            let t = renderer.catalog(language)
-            func label(_ status: String) -> String { t["status_" + status] ?? status }
             let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(language)["signed_out_others"] : nil
             let sessionCards: [SessionCard] = sessions.items.filter { $0.status != .cancelled }.map { item in
                 let meetingZone = TimeZone(identifier: item.timezone) ?? .gmt
@@ -119,14 +117,12 @@ struct PortalPages: Sendable {
             let open = actions.items.filter { $0.status != .done && $0.status != .dropped }
             // Overdue first, then by due date.
             let ordered = open.filter(\.overdue) + open.filter { !$0.overdue }
-            let actionCards: [ActionCard] = ordered.map {
-                ActionCard(id: $0.id.uuidString.lowercased(), title: $0.title, dueOn: $0.dueOn, overdue: $0.overdue, status: label($0.status.rawValue), progress: $0.progress)
-            }
+            let actionCards = ordered.map { ActionItemView($0, status: renderer.statusLabel($0.status.rawValue, language)) }
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
                 sessions: sessionCards, actions: actionCards,
-                review: review.items.map { ProposalCard(title: $0.title, status: label($0.status.rawValue)) },
-                drafts: drafts.items.map { ProposalCard(title: $0.title, status: label($0.status.rawValue)) }))
+                review: review.items.map { ProposalCard(title: $0.title, status: renderer.statusLabel($0.status.rawValue, language)) },
+                drafts: drafts.items.map { ProposalCard(title: $0.title, status: renderer.statusLabel($0.status.rawValue, language)) }))
         } catch {
             return failure(error, language, session)
         }
@@ -163,6 +159,11 @@ struct PortalPages: Sendable {
     }
 
     // MARK: Requests
+
+    /// What a page acts with: the session's participant and role, through the same services.
+    func context(_ session: WebSession) -> CallContext {
+        dialogue.callContext(for: session, requestID: "portal-" + UUID().uuidString.lowercased())
+    }
 
     /// The live web session behind the cookie, if any.
     func session(_ request: Request) async -> WebSession? {
@@ -312,13 +313,26 @@ struct SessionCard: Sendable {
     var location: String
 }
 
-struct ActionCard: Sendable {
+/// An action item as the home page and its own page show it.
+struct ActionItemView: Sendable {
     var id: String
     var title: String
     var dueOn: String
     var overdue: Bool
+    /// In the reader's language.
     var status: String
     var progress: Int
+    var version: Int
+
+    init(_ item: ActionItem, status: String) {
+        id = item.id.uuidString.lowercased()
+        title = item.title
+        dueOn = item.dueOn
+        overdue = item.overdue
+        self.status = status
+        progress = item.progress
+        version = item.version
+    }
 }
 
 struct ProposalCard: Sendable {
@@ -330,7 +344,7 @@ struct HomePage: Sendable {
     var chrome: Chrome
     var notice: String?
     var sessions: [SessionCard]
-    var actions: [ActionCard]
+    var actions: [ActionItemView]
     var review: [ProposalCard]
     var drafts: [ProposalCard]
 }

@@ -32,6 +32,9 @@ struct PortalRenderer: Sendable {
 
     func catalog(_ language: PortalLanguage) -> [String: String] { catalogs[language] ?? catalogs[.en] ?? [:] }
 
+    /// A state as the reader's language names it (`status_<value>` in the catalogs).
+    func statusLabel(_ status: String, _ language: PortalLanguage) -> String { catalog(language)["status_" + status] ?? status }
+
     /// Renders a page in the layout, with the headers every portal page carries.
     func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
         let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>error</title>"

@@ -137,6 +137,16 @@ extension Dialogue {
         try await database.read { connection in try await authorizedAction(connection, context, id: id, .read).0 }
     }
 
+    /// The item, and whether the caller may update it: the portal offers its form only then,
+    /// by the same policy decision `updateActionItem` enforces.
+    public func getActionItemForUpdate(_ context: CallContext, id: UUID) async throws -> (item: ActionItem, mayUpdate: Bool) {
+        try await database.read { connection in
+            let (item, viewer, ownerID) = try await authorizedAction(connection, context, id: id, .read)
+            let decision = AccessPolicy.decide(viewer, .update, .actionItem(groupID: item.workingGroupID, ownerID: ownerID))
+            return (item, decision == .allow)
+        }
+    }
+
     /// The owner reports status and progress with a note; a coordinator may also change title,
     /// owner and due date. Every change is a row in the item's timeline.
     public func updateActionItem(_ context: CallContext, id: UUID, _ input: ActionItemInput, ifMatch: Int?) async throws -> ActionItem {
