@@ -214,4 +214,5 @@ extension HTTPField.Name {
     static let xRequestID = Self("X-Request-Id")!
     static let idempotencyKey = Self("Idempotency-Key")!
     static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let referrerPolicy = Self("Referrer-Policy")!
 }

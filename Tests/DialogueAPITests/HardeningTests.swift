@@ -386,4 +386,15 @@ struct HardeningTests {
             #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE country = 'LT'") == 2)
         }
     }
+
+    @Test("every API answer carries its own strict headers; no proxy needs to add them")
+    func apiHeaders() async throws {
+        try await API.run { api in
+            for reply in [try await api.call(.get, "/v1/directions", as: api.admin), try await api.call(.get, "/v1/nowhere")] {
+                #expect(reply.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
+                #expect(reply.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(reply.headers[.xContentTypeOptions] == "nosniff")
+            }
+        }
+    }
 }

@@ -29,6 +29,14 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
                 logger: logger)
         }
         response.headers[.xRequestID] = requestID
+        // Responses that set no policy of their own (the JSON API, exports, feeds) get the
+        // strict one here, not from a proxy: a proxy's header would be added to the portal's
+        // own and tighten it past use (its stylesheet, its same-origin Referer for CSRF checks).
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+        }
+        if response.headers[HTTPField.Name.referrerPolicy] == nil { response.headers[HTTPField.Name.referrerPolicy] = "no-referrer" }
+        if response.headers[.xContentTypeOptions] == nil { response.headers[.xContentTypeOptions] = "nosniff" }
         // The OpenAPI runtime percent-encodes header values it writes ("%221%22" for "1");
         // the headers we document carry no '%' of their own, so decoding restores them.
         for name in [HTTPField.Name.eTag, .location] {
