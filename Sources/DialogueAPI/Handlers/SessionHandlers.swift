@@ -164,7 +164,7 @@ extension APIHandlers {
     func createCalendarFeed(_ input: Operations.CreateCalendarFeed.Input) async throws -> Operations.CreateCalendarFeed.Output {
         let context = try RequestScope.callContext()
         let (id, secret) = try await dialogue.createCalendarFeed(context)
-        return .created(.init(body: .json(.init(id: id.lowercasedString, url: "\(publicBaseURL)/v1/calendar/\(secret).ics"))))
+        return .created(.init(body: .json(.init(id: id.lowercasedString, url: CalendarFeed.url(publicBaseURL: publicBaseURL, secret: secret)))))
     }
 
     func revokeCalendarFeed(_ input: Operations.RevokeCalendarFeed.Input) async throws -> Operations.RevokeCalendarFeed.Output {

@@ -36,8 +36,17 @@ public struct WebSession: Sendable, Equatable {
     public func acceptsCSRF(_ token: String) -> Bool { TokenSecret.constantTimeEquals(csrfToken, token) }
 }
 
-public enum PortalLanguage: String, Sendable, CaseIterable, Codable {
+public enum PortalLanguage: String, Sendable, CaseIterable, PostgresCodable {
     case en, be, ru
+}
+
+/// One of an account's live web sessions, as "my sessions" lists it.
+public struct WebSessionInfo: Sendable, Equatable {
+    public var id: UUID
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    /// The session the list was asked from.
+    public var current: Bool
 }
 
 /// The rules of accounts, in one place for the portal and the CLI.
@@ -132,8 +141,11 @@ extension Dialogue {
 
     /// Opening an invitation: the participant chooses a sign-in name and a passphrase and is
     /// signed in. A participant that already had an account keeps it, with the new name,
-    /// passphrase and role, and every earlier web session ends.
-    public func acceptInvitation(secret: String, signInName: String?, passphrase: String?) async throws -> IssuedWebSession {
+    /// passphrase and role, and every earlier web session ends. The account speaks the language
+    /// the invitation was read in.
+    public func acceptInvitation(
+        secret: String, signInName: String?, passphrase: String?, language: PortalLanguage = .en
+    ) async throws -> IssuedWebSession {
         var validator = Validator()
         let name = AccountRules.checkSignInName(signInName, validator: &validator)
         let chosen = AccountRules.checkPassphrase(passphrase, validator: &validator)
@@ -156,11 +168,11 @@ extension Dialogue {
                 let role = Role(rawValue: rawRole)
             else { throw refusal }
             let account = try await connection.query("""
-                INSERT INTO accounts (participant_id, sign_in_name, passphrase_hash, role)
-                VALUES (\(participantID), \(validName), \(passphraseHash), \(role.rawValue))
+                INSERT INTO accounts (participant_id, sign_in_name, passphrase_hash, role, language)
+                VALUES (\(participantID), \(validName), \(passphraseHash), \(role.rawValue), \(language))
                 ON CONFLICT (participant_id) DO UPDATE
                     SET sign_in_name = excluded.sign_in_name, passphrase_hash = excluded.passphrase_hash, role = excluded.role,
-                        version = accounts.version + 1, updated_at = now()
+                        language = excluded.language, version = accounts.version + 1, updated_at = now()
                 RETURNING id, language
                 """, logger: logger).collect().single(or: .conflict("the account could not be created"))
             let (accountID, language) = try account.decode((UUID, String).self)
@@ -257,8 +269,53 @@ extension Dialogue {
     public func setPortalLanguage(_ session: WebSession, _ language: PortalLanguage) async throws {
         try await database.autocommit { connection in
             try await connection.query(
-                "UPDATE accounts SET language = \(language.rawValue), updated_at = now() WHERE id = \(session.accountID)",
+                "UPDATE accounts SET language = \(language), updated_at = now() WHERE id = \(session.accountID)",
                 logger: logger)
+        }
+    }
+
+    /// A person's own settings from the portal: the time zone their times are written in
+    /// (the participant's, as coordinators set it) and the portal's language. Audited.
+    public func updateProfile(
+        _ session: WebSession, requestID: String, timezone rawZone: String?, language: PortalLanguage?
+    ) async throws {
+        var validator = Validator()
+        let zone = validator.timezone(rawZone, "timezone")
+        try validator.check()
+        let context = callContext(for: session, requestID: requestID)
+        try await database.transaction { connection in
+            let changed = try await connection.query("""
+                UPDATE participants SET timezone = coalesce(\(zone), timezone), version = version + 1, updated_at = now()
+                WHERE id = \(session.participantID) AND status = 'active' RETURNING id
+                """, logger: logger).collect()
+            guard !changed.isEmpty else { throw DomainError.unauthenticated("the web session has ended; sign in again") }
+            if let language {
+                try await connection.query(
+                    "UPDATE accounts SET language = \(language), updated_at = now() WHERE id = \(session.accountID)", logger: logger)
+            }
+            var diff: AuditLog.Diff = [:]
+            if let zone { diff["timezone"] = zone }
+            if let language { diff["language"] = language.rawValue }
+            try await AuditLog.append(
+                connection, logger: logger, context: context, action: "participant.profile", objectType: "participant",
+                objectID: session.participantID.uuidString.lowercased(), diff: diff)
+        }
+    }
+
+    /// The account's live web sessions, newest first, the caller's own marked. Nothing about
+    /// the device or address is kept, so nothing of it can be shown or leaked.
+    public func listWebSessions(_ session: WebSession) async throws -> [WebSessionInfo] {
+        let idle = Int(AccountRules.idleTimeout)
+        return try await database.read { connection in
+            try await connection.query("""
+                SELECT id, created_at, last_seen_at FROM web_sessions
+                WHERE account_id = \(session.accountID) AND ended_at IS NULL AND expires_at > now()
+                  AND last_seen_at > now() - \(idle) * interval '1 second'
+                ORDER BY created_at DESC, id
+                """, logger: logger).collect().map { row in
+                let (id, createdAt, lastSeenAt) = try row.decode((UUID, Date, Date).self)
+                return WebSessionInfo(id: id, createdAt: createdAt, lastSeenAt: lastSeenAt, current: id == session.id)
+            }
         }
     }
 

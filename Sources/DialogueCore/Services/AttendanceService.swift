@@ -83,6 +83,15 @@ extension Dialogue {
         }
     }
 
+    /// The caller's own invitation to a session they may see, if they have one.
+    public func myAttendance(_ context: CallContext, sessionID: UUID) async throws -> Attendance? {
+        try await database.read { connection in
+            _ = try await authorizedSession(connection, context, id: sessionID, .read)
+            guard let participantID = context.actor.participantID else { return nil }
+            return try await loadAttendance(connection, sessionID: sessionID, participantID: participantID)
+        }
+    }
+
     /// RSVP is the attendee's own answer; `attended` and `on_behalf_of` are recorded by a
     /// coordinator, `attended` only once the session is held.
     public func updateAttendance(

@@ -1,6 +1,15 @@
 import Foundation
 import PostgresNIO
 
+/// A private calendar feed of a participant; its secret exists only in the URL shown once.
+public struct CalendarFeed: Sendable, Equatable {
+    public var id: UUID
+    public var createdAt: Date
+
+    /// The address a calendar application subscribes to; the secret is its only credential.
+    public static func url(publicBaseURL: String, secret: String) -> String { "\(publicBaseURL)/v1/calendar/\(secret).ics" }
+}
+
 extension Dialogue {
     /// Issues a private feed for the caller: a 256-bit secret shown once in the URL, stored as
     /// its SHA-256. Anyone holding the URL sees that participant's sessions, so it is revocable
@@ -22,6 +31,20 @@ extension Dialogue {
             return id
         }
         return (id, secret)
+    }
+
+    /// The caller's feeds that still work (their secrets were shown once and are not kept).
+    public func listCalendarFeeds(_ context: CallContext) async throws -> [CalendarFeed] {
+        guard let participantID = context.actor.participantID else { return [] }
+        return try await database.read { connection in
+            try await connection.query("""
+                SELECT id, created_at FROM calendar_feeds WHERE participant_id = \(participantID) AND revoked_at IS NULL
+                ORDER BY created_at, id
+                """, logger: logger).collect().map { row in
+                let (id, createdAt) = try row.decode((UUID, Date).self)
+                return CalendarFeed(id: id, createdAt: createdAt)
+            }
+        }
     }
 
     public func revokeCalendarFeed(_ context: CallContext, id: UUID) async throws {

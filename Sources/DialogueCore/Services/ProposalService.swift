@@ -43,6 +43,24 @@ public struct ProposalFilter: Sendable {
     }
 }
 
+public struct Endorser: Sendable, Equatable {
+    public var participantID: UUID
+    public var displayName: String
+    public var at: Date
+}
+
+/// A proposal and what its reader may do with it (`Dialogue.proposalChoices`).
+public struct ProposalChoices: Sendable, Equatable {
+    public var proposal: Proposal
+    public var endorsers: [Endorser]
+    /// The author's draft: title, summary, body, kind and scale can change.
+    public var mayEdit: Bool
+    /// The statuses the caller may move it to now (submit, withdraw; review for coordinators).
+    public var moves: [ProposalStatus]
+    public var mayEndorse: Bool
+    public var endorsed: Bool
+}
+
 extension Dialogue {
     /// Columns of a proposal row `p`, with its author's kind `a` and the endorsements the viewer
     /// may see (`$viewerSeesAll`/`$viewer` bound by the caller's query).
@@ -148,21 +166,26 @@ extension Dialogue {
     public func getProposal(_ context: CallContext, id: UUID) async throws -> Proposal {
         try await database.read { connection in
             var (proposal, viewer, _) = try await authorizedProposal(connection, context, id: id, .read)
-            let rows = try await connection.query("""
-                SELECT t.actor_id, coalesce(a.kind, ''), t.automatic, t.from_status, t.to_status, t.note, t.created_at
-                FROM proposal_transitions t LEFT JOIN participants a ON a.id = t.actor_id
-                WHERE t.proposal_id = \(id) ORDER BY t.created_at, t.id
-                """, logger: logger).collect()
-            proposal.history = try rows.map { row in
-                let (actor, actorKind, automatic, from, to, note, at) = try row.decode((UUID?, String, Bool, String, String, String, Date).self)
-                let hidden = actor.map {
-                    !AccessPolicy.seesMembership(viewer, ofKind: ParticipantKind(rawValue: actorKind) ?? .diaspora, participantID: $0)
-                } ?? false
-                return ProposalTransition(
-                    actorID: hidden ? nil : actor, automatic: automatic, from: ProposalStatus(rawValue: from) ?? .draft,
-                    to: ProposalStatus(rawValue: to) ?? .draft, note: note, at: at)
-            }
+            proposal.history = try await history(connection, viewer: viewer, proposalID: id)
             return proposal
+        }
+    }
+
+    /// Who moved it, when, from, to, with what note; a proxy's moves unnamed to those who may not know them.
+    private func history(_ connection: PostgresConnection, viewer: Viewer, proposalID id: UUID) async throws -> [ProposalTransition] {
+        let rows = try await connection.query("""
+            SELECT t.actor_id, coalesce(a.kind, ''), t.automatic, t.from_status, t.to_status, t.note, t.created_at
+            FROM proposal_transitions t LEFT JOIN participants a ON a.id = t.actor_id
+            WHERE t.proposal_id = \(id) ORDER BY t.created_at, t.id
+            """, logger: logger).collect()
+        return try rows.map { row in
+            let (actor, actorKind, automatic, from, to, note, at) = try row.decode((UUID?, String, Bool, String, String, String, Date).self)
+            let hidden = actor.map {
+                !AccessPolicy.seesMembership(viewer, ofKind: ParticipantKind(rawValue: actorKind) ?? .diaspora, participantID: $0)
+            } ?? false
+            return ProposalTransition(
+                actorID: hidden ? nil : actor, automatic: automatic, from: ProposalStatus(rawValue: from) ?? .draft,
+                to: ProposalStatus(rawValue: to) ?? .draft, note: note, at: at)
         }
     }
 
@@ -197,14 +220,55 @@ extension Dialogue {
         return try await database.transaction { connection in
             let (current, viewer, authorID) = try await authorizedProposal(connection, context, id: id, .read, lock: true)
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
-            var movers: Set<ProposalRules.Mover> = []
-            if context.actor.participantID == authorID, context.actor.isAtLeast(.member) { movers.insert(.author) }
-            if viewer.seesEverything { movers.insert(.coordinator) }
-            try ProposalRules.check(from: current.status, to: target, movers: movers)
+            try ProposalRules.check(from: current.status, to: target, movers: movers(context, viewer, authorID: authorID))
             try await recordProposalTransition(
                 connection, context, proposalID: id, from: current.status, to: target, note: note, automatic: false)
             return try await authorizedProposal(connection, context, id: id, .read).0
         }
+    }
+
+    /// The parts the caller plays for a proposal's life cycle.
+    private func movers(_ context: CallContext, _ viewer: Viewer, authorID: UUID) -> Set<ProposalRules.Mover> {
+        var movers: Set<ProposalRules.Mover> = []
+        if context.actor.participantID == authorID, context.actor.isAtLeast(.member) { movers.insert(.author) }
+        if viewer.seesEverything { movers.insert(.coordinator) }
+        return movers
+    }
+
+    /// A proposal as a page shows it to the caller: with its history and endorsers, and what
+    /// the caller may do with it, decided by the same rules that accept or refuse each step.
+    public func proposalChoices(_ context: CallContext, id: UUID) async throws -> ProposalChoices {
+        try await database.read { connection in
+            var (proposal, viewer, authorID) = try await authorizedProposal(connection, context, id: id, .read)
+            proposal.history = try await history(connection, viewer: viewer, proposalID: id)
+            let endorsers = try await endorsers(connection, viewer: viewer, proposalID: id)
+            let mayEdit = AccessPolicy.decide(
+                viewer, .update, .proposal(groupID: proposal.workingGroupID, authorID: authorID, status: proposal.status)) == .allow
+            let movers = movers(context, viewer, authorID: authorID)
+            let moves = ProposalRules.allowed(from: proposal.status).filter {
+                (try? ProposalRules.check(from: proposal.status, to: $0, movers: movers)) != nil
+            }
+            var mayEndorse = false, endorsed = false
+            if let me = context.actor.participantID, me != authorID {
+                let role = try await endorsingRole(connection, groupID: proposal.workingGroupID, participantID: me, lock: false)
+                mayEndorse = role != nil && ProposalRules.endorsable.contains(proposal.status)
+                endorsed = endorsers.contains { $0.participantID == me }
+            }
+            return ProposalChoices(
+                proposal: proposal, endorsers: endorsers, mayEdit: mayEdit, moves: moves, mayEndorse: mayEndorse, endorsed: endorsed)
+        }
+    }
+
+    /// The caller's membership role in the group if it may endorse there (not an observer).
+    /// Locked, the membership row holds its removal back until the endorsement commits.
+    private func endorsingRole(
+        _ connection: PostgresConnection, groupID: UUID, participantID: UUID, lock: Bool
+    ) async throws -> MembershipRole? {
+        let role = try await connection.query("""
+            SELECT role FROM memberships WHERE working_group_id = \(groupID) AND participant_id = \(participantID)
+            \(unescaped: lock ? "FOR SHARE" : "")
+            """, logger: logger).collect().first?.decode(String.self)
+        return role.flatMap(MembershipRole.init(rawValue:)).flatMap { $0 == .observer ? nil : $0 }
     }
 
     /// Writes a transition: the status, its history row and the audit row, in the caller's
@@ -280,11 +344,8 @@ extension Dialogue {
             // The membership row is held until commit, so removing the member waits for this
             // endorsement and then ends it (MembershipService.endEndorsements); a membership
             // removed first is not found here.
-            let role = try await connection.query("""
-                SELECT role FROM memberships WHERE working_group_id = \(proposal.workingGroupID) AND participant_id = \(participantID)
-                FOR SHARE
-                """, logger: logger).collect().first?.decode(String.self)
-            guard let role, role != MembershipRole.observer.rawValue else {
+            guard try await endorsingRole(connection, groupID: proposal.workingGroupID, participantID: participantID, lock: true) != nil
+            else {
                 throw DomainError.forbidden("only members of the working group (not observers) may endorse its proposals")
             }
             if withdraw {
@@ -307,16 +368,23 @@ extension Dialogue {
     }
 
     /// Who endorsed, as the caller may see it.
-    public func listEndorsers(_ context: CallContext, proposalID: UUID) async throws -> [(participantID: UUID, displayName: String, at: Date)] {
+    public func listEndorsers(_ context: CallContext, proposalID: UUID) async throws -> [Endorser] {
         try await database.read { connection in
             let (_, viewer, _) = try await authorizedProposal(connection, context, id: proposalID, .read)
-            let rows = try await connection.query("""
-                SELECT p.id, p.display_name, e.created_at FROM endorsements e JOIN participants p ON p.id = e.participant_id
-                WHERE e.proposal_id = \(proposalID)
-                  AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(viewer.actor.participantID))
-                ORDER BY e.created_at
-                """, logger: logger).collect()
-            return try rows.map { try $0.decode((UUID, String, Date).self) }.map { ($0.0, $0.1, $0.2) }
+            return try await endorsers(connection, viewer: viewer, proposalID: proposalID)
+        }
+    }
+
+    /// A proxy's endorsement is evidence of membership: members see only their own.
+    private func endorsers(_ connection: PostgresConnection, viewer: Viewer, proposalID: UUID) async throws -> [Endorser] {
+        try await connection.query("""
+            SELECT p.id, p.display_name, e.created_at FROM endorsements e JOIN participants p ON p.id = e.participant_id
+            WHERE e.proposal_id = \(proposalID)
+              AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(viewer.actor.participantID))
+            ORDER BY e.created_at
+            """, logger: logger).collect().map { row in
+            let (id, name, at) = try row.decode((UUID, String, Date).self)
+            return Endorser(participantID: id, displayName: name, at: at)
         }
     }
 }
