@@ -122,6 +122,23 @@ struct AccountTests {
         }
     }
 
+    @Test("use moves the idle clock, but writes it at most once in 30 seconds")
+    func idleClock() async throws {
+        try await withDialogue { dialogue in
+            let (_, issued) = try await Self.invited(dialogue, name: "hanna")
+            let id = issued.session.id
+            func idleSeconds() async throws -> Int {
+                try await sqlInt(dialogue, "SELECT extract(epoch FROM now() - last_seen_at)::int FROM web_sessions WHERE id = \(id)")
+            }
+            try await sql(dialogue, "UPDATE web_sessions SET last_seen_at = now() - interval '29 minutes' WHERE id = \(id)")
+            _ = try await dialogue.authenticateWebSession(secret: issued.secret)
+            #expect(try await idleSeconds() < 5, "a use after 29 idle minutes starts the half hour again")
+            try await sql(dialogue, "UPDATE web_sessions SET last_seen_at = now() - interval '10 seconds' WHERE id = \(id)")
+            _ = try await dialogue.authenticateWebSession(secret: issued.secret)
+            #expect(try await idleSeconds() >= 10, "a use within 30 seconds of the last write writes nothing")
+        }
+    }
+
     @Test("the compromise drill and deactivation end every web session and open invitation at once; a new invitation replaces the passphrase")
     func compromiseEndsSessions() async throws {
         try await withDialogue { dialogue in

@@ -54,6 +54,9 @@ public enum AccountRules {
     public static let invitationLifetime: TimeInterval = 72 * 3600
     public static let idleTimeout: TimeInterval = 30 * 60
     public static let absoluteLifetime: TimeInterval = 12 * 3600
+    /// How often a session's idle clock is written: a page view within this of the last write
+    /// changes nothing in the database.
+    public static let idleClockStep: TimeInterval = 30
     /// Failed sign-ins allowed per name and per client in `throttleWindow`.
     public static let failuresAllowed = 5
     public static let throttleWindow: TimeInterval = 15 * 60
@@ -241,19 +244,27 @@ extension Dialogue {
     }
 
     /// The live session behind a cookie: not ended, not idle for 30 minutes, not older than 12
-    /// hours, its participant active. Each use moves the idle clock.
+    /// hours, its participant active. Use moves the idle clock, at most once in
+    /// `AccountRules.idleClockStep`: most page views then write nothing, and a session may end
+    /// up to that step before its full idle half hour.
     public func authenticateWebSession(secret: String) async throws -> WebSession {
         let refusal = DomainError.unauthenticated("the web session has ended; sign in again")
         guard TokenSecret.looksValid(secret) else { throw refusal }
         let hash = TokenSecret.hash(secret)
-        let idle = Int(AccountRules.idleTimeout)
+        let idle = Int(AccountRules.idleTimeout), step = Int(AccountRules.idleClockStep)
         let row = try await database.autocommit { connection in
             try await connection.query("""
-                UPDATE web_sessions s SET last_seen_at = now()
-                FROM accounts a JOIN participants p ON p.id = a.participant_id
-                WHERE s.secret_hash = \(hash) AND a.id = s.account_id AND s.ended_at IS NULL AND s.expires_at > now()
-                  AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
-                RETURNING s.id, a.id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret, s.expires_at
+                WITH live AS (
+                    SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
+                           s.expires_at, s.last_seen_at
+                    FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
+                    WHERE s.secret_hash = \(hash) AND s.ended_at IS NULL AND s.expires_at > now()
+                      AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
+                ), touched AS (
+                    UPDATE web_sessions SET last_seen_at = now()
+                    WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(step) * interval '1 second')
+                )
+                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at FROM live
                 """, logger: logger).collect().first
         }
         guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt) =
