@@ -4,8 +4,8 @@
 One run on one machine, on the embedded cluster:
   * seeds the benchmark dataset at scale 0.1 and at scale 1 (`dialogue-admin seed bench`);
   * the ceiling: `pgbench -S` (select-only, prepared) and pgbench's default write script;
-  * API reads (an agenda, a filtered action-item page) and writes (action items with
-    Idempotency-Key and audit rows) with wrk, at several client counts;
+  * API reads (an agenda, a filtered action-item page), the portal's signed-in home page, and
+    writes (action items with Idempotency-Key and audit rows) with wrk, at several client counts;
   * scaling: page 1 against page 1,000, scale 0.1 against scale 1, and the quarterly export
     against `COPY (the same queries) TO STDOUT`, with the export's peak memory;
   * start-up: `serve` to /readyz 200 on a migrated database.
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -141,9 +142,9 @@ def parse_latency(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, clients, token, script=None, seconds=None):
-    args = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds or SECONDS}s", "--latency",
-            "-H", f"Authorization: Bearer {token}"]
+def wrk(url, clients, token, script=None, seconds=None, cookie=None):
+    args = ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds or SECONDS}s", "--latency"]
+    args += ["-H", f"Cookie: {cookie}"] if cookie else ["-H", f"Authorization: Bearer {token}"]
     if script:
         args += ["-s", script]
     out = run(args + [url])
@@ -158,6 +159,25 @@ def wrk(url, clients, token, script=None, seconds=None):
     if result["errors"] or socket_errors:
         log(f"{url}: {result['errors']} non-2xx responses; {socket_errors.group(1) if socket_errors else ''}")
     return result
+
+
+def portal_cookie(base, participant, env):
+    """Opens a portal invitation for the participant, as a browser would: the session cookie."""
+    link = run([BIN, "participant", "invite", participant, "--role", "member"], env=dict(env, DIALOGUE_PUBLIC_URL=base)).strip()
+    secret = link.rsplit("/", 1)[1]
+    form = urllib.parse.urlencode({"sign_in_name": f"bench{participant[:8]}", "passphrase": "a benchmark passphrase"}).encode()
+    request = urllib.request.Request(f"{base}/invitation/{secret}", data=form, headers={"Origin": base})
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    try:
+        urllib.request.build_opener(Stay).open(request, timeout=30)
+    except urllib.error.HTTPError as answer:
+        if answer.code == 303:
+            return answer.headers["Set-Cookie"].split(";")[0]
+        raise
+    sys.exit("bench: the portal invitation did not sign in")
 
 
 def pgbench(url, clients, select_only):
@@ -296,6 +316,18 @@ def main():
             record("read", f"scale {scale}: agenda offered at half the peak rate", r["rps"], "req/s",
                    "of the peak rate", r["rps"] / best["rps"])
             record("read", "  p50 / p99 latency at half the peak rate", f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}", "ms")
+        # The portal's signed-in home page (sessions, action items, proposals for review, drafts),
+        # beside the agenda read, as a member with memberships sees it.
+        member = psql(owner_db, """SELECT m.participant_id FROM memberships m JOIN participants p ON p.id = m.participant_id
+            WHERE m.role = 'member' AND p.status = 'active' AND p.kind = 'diaspora' ORDER BY 1 LIMIT 1""")
+        cookie = portal_cookie(server.base, member, env)
+        home = wrk(server.base + "/", 16, token, cookie=cookie)
+        results["portal home"] = home
+        record("read", f"scale {scale}: portal home page, signed in, 16 clients", home["rps"], "req/s",
+               "of the agenda read at 16", home["rps"] / results["agenda"][16]["rps"])
+        record("read", "  p50 / p99 latency, 16 clients", f"{home['p50_ms']:.2f} / {home['p99_ms']:.2f}", "ms")
+        if home["errors"]:
+            sys.exit("bench: the portal home page answered other than 200")
         for label, url in [("page 1", page_one), ("page 1000", page_thousand)]:
             r = wrk(url, 16, token)
             results[label] = r

@@ -8,90 +8,76 @@ import Hummingbird
 /// with their values shown and the person's own still in the fields.
 extension PortalPages {
     func actionItemPage(_ request: Request, id rawID: String) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
-        let language = language(request, session)
-        guard let id = UUID(uuidString: rawID) else { return failure(DomainError.notFound(""), language, session) }
-        do {
-            let (item, mayUpdate) = try await dialogue.getActionItemForUpdate(context(session), id: id)
-            let notice = request.uri.queryParameters["saved"] != nil ? renderer.catalog(language)["action_saved"] : nil
-            return try await actionPage(
-                item, mayUpdate: mayUpdate, session: session, language: language, form: ActionForm(item), errors: [:],
-                conflict: false, notice: notice)
-        } catch {
-            return failure(error, language, session)
+        await visit(request) { visit in
+            await object(rawID, visit) { id in
+                do {
+                    let (item, mayUpdate) = try await dialogue.getActionItemForUpdate(context(visit.session), id: id)
+                    let notice = request.uri.queryParameters["saved"] != nil ? renderer.catalog(visit.language)["action_saved"] : nil
+                    return try await actionPage(item, mayUpdate: mayUpdate, visit, form: ActionForm(item), problems: [], conflict: false, notice: notice)
+                } catch {
+                    return failure(error, visit.language, visit.session)
+                }
+            }
         }
     }
 
     func updateActionItem(_ request: Request, id rawID: String) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
-        let language = language(request, session)
-        let fields = await form(request)
-        guard sameOrigin(request), session.acceptsCSRF(fields["csrf"] ?? "") else { return refused(language) }
-        guard let id = UUID(uuidString: rawID) else { return failure(DomainError.notFound(""), language, session) }
-        let submitted = ActionForm(
-            status: fields["status"] ?? "", progress: fields["progress"] ?? "", note: fields["note"] ?? "")
-        let context = context(session)
-        let progress = Int(submitted.progress.trimmingCharacters(in: .whitespaces))
-        do {
-            if progress == nil, !submitted.progress.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw DomainError.invalid("progress", "is not a number")
-            }
-            _ = try await dialogue.updateActionItem(
-                context, id: id,
-                ActionItemInput(
-                    status: submitted.status.isEmpty ? nil : submitted.status, progress: progress,
-                    note: submitted.note.isEmpty ? nil : submitted.note),
-                ifMatch: fields["version"].flatMap { Int($0) })
-            return redirect("/action-items/\(id.uuidString.lowercased())?saved=1")
-        } catch DomainError.preconditionFailed {
-            do {
-                let (current, mayUpdate) = try await dialogue.getActionItemForUpdate(context, id: id)
-                return try await actionPage(
-                    current, mayUpdate: mayUpdate, session: session, language: language, form: submitted, errors: [:],
-                    conflict: true, notice: nil, status: .conflict)
-            } catch {
-                return failure(error, language, session)
-            }
-        } catch DomainError.validation(let problems) {
-            do {
-                let (current, mayUpdate) = try await dialogue.getActionItemForUpdate(context, id: id)
-                let t = renderer.catalog(language)
-                var errors: [String: String] = [:]
-                for problem in problems {
-                    let field = ["status", "progress", "note"].contains(problem.field) ? problem.field : "note"
-                    errors[field] = t["error_" + field] ?? problem.message
+        await action(request) { visit in
+            await object(rawID, visit) { id in
+                let submitted = ActionForm(
+                    status: visit.form["status"] ?? "", progress: visit.form["progress"] ?? "", note: visit.form["note"] ?? "")
+                let context = context(visit.session)
+                let progressText = submitted.progress.trimmingCharacters(in: .whitespaces)
+                do {
+                    let progress = Int(progressText)
+                    if progress == nil, !progressText.isEmpty { throw DomainError.invalid("progress", "is not a number") }
+                    _ = try await dialogue.updateActionItem(
+                        context, id: id,
+                        ActionItemInput(status: submitted.status.nonEmpty, progress: progress, note: submitted.note.nonEmpty),
+                        ifMatch: visit.form["version"].flatMap { Int($0) })
+                    return redirect("/action-items/\(id.uuidString.lowercased())?saved=1")
+                } catch let error as DomainError {
+                    // The form again, over the item as it now stands: with the problems beside
+                    // their fields, or with the news that someone saved meanwhile.
+                    guard let problems = Self.redrawnProblems(error) else { return failure(error, visit.language, visit.session) }
+                    do {
+                        let (current, mayUpdate) = try await dialogue.getActionItemForUpdate(context, id: id)
+                        return try await actionPage(
+                            current, mayUpdate: mayUpdate, visit, form: submitted, problems: problems, conflict: problems.isEmpty,
+                            notice: nil, status: problems.isEmpty ? .conflict : .unprocessableContent)
+                    } catch {
+                        return failure(error, visit.language, visit.session)
+                    }
+                } catch {
+                    return failure(error, visit.language, visit.session)
                 }
-                return try await actionPage(
-                    current, mayUpdate: mayUpdate, session: session, language: language, form: submitted, errors: errors,
-                    conflict: false, notice: nil, status: .unprocessableContent)
-            } catch {
-                return failure(error, language, session)
             }
-        } catch {
-            return failure(error, language, session)
         }
     }
 
+    static let actionFields = ["status", "progress", "note"]
+
     private func actionPage(
-        _ item: ActionItem, mayUpdate: Bool, session: WebSession, language: PortalLanguage, form: ActionForm, errors: [String: String],
-        conflict: Bool, notice: String?, status: HTTPResponse.Status = .ok
+        _ item: ActionItem, mayUpdate: Bool, _ visit: Visit, form: ActionForm, problems: [FieldError], conflict: Bool, notice: String?,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
+        let (session, language) = (visit.session, visit.language)
         let updates = try await dialogue.actionUpdates(context(session), id: item.id)
-        let zone = TimeZone(identifier: try await dialogue.getParticipant(context(session), id: session.participantID).timezone) ?? .gmt
+        let zone = try await viewerZone(context(session), session)
         return renderer.page("action", ActionPage(
-            chrome: renderer.chrome(language, title: "home_actions", titleText: item.title, session: session, path: "/action-items/\(item.id.uuidString.lowercased())"),
-            item: ActionItemView(item, status: renderer.statusLabel(item.status.rawValue, language)),
+            chrome: renderer.chrome(
+                language, title: "home_actions", titleText: item.title, session: session, path: "/action-items/\(item.id.uuidString.lowercased())"),
+            item: ActionItemView(item, renderer, language),
             notice: notice, conflict: conflict, mayUpdate: mayUpdate,
             statuses: ActionStatus.allCases.map {
                 LanguageChoice(code: $0.rawValue, name: renderer.statusLabel($0.rawValue, language), selected: $0.rawValue == form.status)
             },
             progressValue: form.progress, noteValue: form.note,
-            errors: errors.sorted { $0.key < $1.key }.map { FieldMessage(field: $0.key, message: $0.value) }, hasErrors: !errors.isEmpty,
-            statusError: errors["status"], progressError: errors["progress"], noteError: errors["note"],
+            problems: FormProblems(problems, fields: Self.actionFields, renderer.catalog(language)),
             updates: updates.reversed().map {
                 UpdateView(
-                    at: Self.format($0.at, zone, language), status: renderer.statusLabel($0.toStatus.rawValue, language),
-                    progress: $0.toProgress, note: $0.note.isEmpty ? nil : $0.note)
+                    at: PortalRenderer.moment($0.at, zone, language), status: renderer.statusLabel($0.toStatus.rawValue, language),
+                    progress: PortalRenderer.number($0.toProgress, language), note: $0.note.nonEmpty)
             }), status: status)
     }
 }
@@ -116,7 +102,7 @@ struct ActionForm: Sendable {
 struct UpdateView: Sendable {
     var at: String
     var status: String
-    var progress: Int
+    var progress: String
     var note: String?
 }
 
@@ -129,10 +115,6 @@ struct ActionPage: Sendable {
     var statuses: [LanguageChoice]
     var progressValue: String
     var noteValue: String
-    var errors: [FieldMessage]
-    var hasErrors: Bool
-    var statusError: String?
-    var progressError: String?
-    var noteError: String?
+    var problems: FormProblems
     var updates: [UpdateView]
 }

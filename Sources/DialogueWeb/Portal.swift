@@ -42,6 +42,37 @@ public enum DialoguePortal {
         router.post("/action-items/{id}") { request, context in
             await portal.updateActionItem(request, id: context.parameters.get("id") ?? "")
         }
+        router.get("/groups") { request, _ in await portal.groupsPage(request) }
+        router.get("/groups/{id}") { request, context in await portal.groupPage(request, id: context.parameters.get("id") ?? "") }
+        router.get("/sessions/{id}") { request, context in await portal.sessionPage(request, id: context.parameters.get("id") ?? "") }
+        router.post("/sessions/{id}/rsvp") { request, context in
+            await portal.answerInvitation(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get("/sessions/{id}/session.ics") { request, context in
+            await portal.sessionCalendar(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("/calendar-feeds") { request, _ in await portal.issueCalendarFeed(request) }
+        router.post("/calendar-feeds/{id}/revoke") { request, context in
+            await portal.revokeCalendarFeed(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get("/proposals") { request, _ in await portal.proposalsPage(request) }
+        router.post("/proposals") { request, _ in await portal.createProposal(request) }
+        router.get("/proposals/new") { request, _ in await portal.newProposalPage(request) }
+        router.get("/proposals/{id}") { request, context in await portal.proposalPage(request, id: context.parameters.get("id") ?? "") }
+        router.get("/proposals/{id}/edit") { request, context in
+            await portal.editProposalPage(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("/proposals/{id}/edit") { request, context in
+            await portal.updateProposal(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("/proposals/{id}/move") { request, context in
+            await portal.moveProposal(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("/proposals/{id}/endorsement") { request, context in
+            await portal.endorseProposal(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get("/profile") { request, _ in await portal.profilePage(request) }
+        router.post("/profile") { request, _ in await portal.updateProfile(request) }
         router.get("/invitation/{secret}") { request, context in
             await portal.invitationPage(request, secret: context.parameters.get("secret") ?? "")
         }

@@ -50,7 +50,7 @@ struct PortalPages: Sendable {
         let open = (try? await dialogue.invitationIsOpen(secret: secret)) ?? false
         return renderer.page("invitation", InvitationPage(
             chrome: renderer.chrome(language, title: "invitation_title", session: nil, path: "/signin"), open: open, secret: secret,
-            nameValue: "", errors: [], hasErrors: false, nameError: nil, passphraseError: nil), status: open ? .ok : .notFound)
+            nameValue: "", problems: FormProblems([], fields: [], [:])), status: open ? .ok : .notFound)
     }
 
     func acceptInvitation(_ request: Request, secret: String) async -> Response {
@@ -60,87 +60,77 @@ struct PortalPages: Sendable {
         let chrome = renderer.chrome(language, title: "invitation_title", session: nil, path: "/signin")
         do {
             let issued = try await dialogue.acceptInvitation(
-                secret: secret, signInName: form["sign_in_name"], passphrase: form["passphrase"])
+                secret: secret, signInName: form["sign_in_name"], passphrase: form["passphrase"], language: language)
             return redirect("/", cookie: sessionCookieValue(issued.secret))
         } catch DomainError.validation(let errors) {
-            return invitationErrors(errors.map(\.field), chrome: chrome, language: language, secret: secret, form: form)
+            return invitationErrors(errors, chrome: chrome, language: language, secret: secret, form: form)
         } catch DomainError.conflict {
             // The only unique value the form sets is the name.
-            return invitationErrors(["sign_in_name_taken"], chrome: chrome, language: language, secret: secret, form: form)
+            return invitationErrors(
+                [FieldError("sign_in_name", "taken")], chrome: chrome, language: language, secret: secret, form: form)
         } catch {
             return renderer.page("invitation", InvitationPage(
-                chrome: chrome, open: false, secret: "", nameValue: "", errors: [], hasErrors: false, nameError: nil,
-                passphraseError: nil), status: .notFound)
+                chrome: chrome, open: false, secret: "", nameValue: "", problems: FormProblems([], fields: [], [:])), status: .notFound)
         }
     }
 
     /// The form again, the problems listed at the top and beside their fields, in the
     /// reader's language (Core's messages are the API's, in English).
     private func invitationErrors(
-        _ fields: [String], chrome: Chrome, language: PortalLanguage, secret: String, form: [String: String]
+        _ problems: [FieldError], chrome: Chrome, language: PortalLanguage, secret: String, form: [String: String]
     ) -> Response {
-        let t = renderer.catalog(language)
-        let messages = fields.map { field -> FieldMessage in
-            switch field {
-            case "sign_in_name_taken": FieldMessage(field: "sign_in_name", message: t["error_sign_in_name_taken"] ?? field)
-            case "passphrase": FieldMessage(field: "passphrase", message: t["error_passphrase"] ?? field)
-            default: FieldMessage(field: "sign_in_name", message: t["error_sign_in_name"] ?? field)
-            }
-        }
-        return renderer.page("invitation", InvitationPage(
+        renderer.page("invitation", InvitationPage(
             chrome: chrome, open: true, secret: secret, nameValue: String((form["sign_in_name"] ?? "").prefix(64)),
-            errors: messages, hasErrors: true, nameError: messages.first { $0.field == "sign_in_name" }?.message,
-            passphraseError: messages.first { $0.field == "passphrase" }?.message), status: .unprocessableContent)
+            problems: FormProblems(problems, fields: ["sign_in_name", "passphrase"], renderer.catalog(language))),
+            status: .unprocessableContent)
     }
 
     func home(_ request: Request) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
-        let language = language(request, session)
+        await visit(request) { visit in
+            let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(visit.language)["signed_out_others"] : nil
+            return await home(visit, notice: notice)
+        }
+    }
+
+    private func home(_ visit: Visit, notice: String?) async -> Response {
+        let (session, language) = (visit.session, visit.language)
         let context = context(session)
         do {
+            // Five independent reads, asked at once: the page waits for the slowest, not the sum.
             let page = try PageRequest(limit: 10, cursor: nil)
-            let me = try await dialogue.getParticipant(context, id: session.participantID)
-            let sessions = try await dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
-            let actions = try await dialogue.listActionItems(context, page: page, filter: ActionItemFilter(ownerID: session.participantID))
-            let review = try await dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
-            let drafts = try await dialogue.listProposals(
+            async let upcoming = dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
+            async let owned = dialogue.listActionItems(context, page: page, filter: ActionItemFilter(ownerID: session.participantID))
+            async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
+            async let mine = dialogue.listProposals(
                 context, page: page, filter: ProposalFilter(status: "draft", authorID: session.participantID))
-            let viewerZone = TimeZone(identifier: me.timezone) ?? .gmt
-            let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(language)["signed_out_others"] : nil
-            let sessionCards: [SessionCard] = sessions.items.filter { $0.status != .cancelled }.map { item in
-                let meetingZone = TimeZone(identifier: item.timezone) ?? .gmt
-                return SessionCard(
-                    title: item.title, localTime: Self.format(item.startsAt, viewerZone, language), viewerZone: me.timezone,
-                    meetingTime: Self.format(item.startsAt, meetingZone, language), meetingZone: item.timezone,
-                    location: item.location)
-            }
-            let open = actions.items.filter { $0.status != .done && $0.status != .dropped }
+            async let zone = viewerZone(context, session)
+            let (sessions, actions, review, drafts, viewerZone) = try await (upcoming, owned, submitted, mine, zone)
+            let open = actions.items.filter { !$0.status.isClosed }
             // Overdue first, then by due date.
             let ordered = open.filter(\.overdue) + open.filter { !$0.overdue }
-            let actionCards = ordered.map { ActionItemView($0, status: renderer.statusLabel($0.status.rawValue, language)) }
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
-                sessions: sessionCards, actions: actionCards,
-                review: review.items.map { ProposalCard(title: $0.title, status: renderer.statusLabel($0.status.rawValue, language)) },
-                drafts: drafts.items.map { ProposalCard(title: $0.title, status: renderer.statusLabel($0.status.rawValue, language)) }))
+                sessions: sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },
+                actions: ordered.map { ActionItemView($0, renderer, language) },
+                review: review.items.map { ProposalCard($0, renderer, language) },
+                drafts: drafts.items.map { ProposalCard($0, renderer, language) }))
         } catch {
             return failure(error, language, session)
         }
     }
 
     func signOut(_ request: Request) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
-        let form = await form(request)
-        guard sameOrigin(request), session.acceptsCSRF(form["csrf"] ?? "") else { return refused(language(request, session)) }
-        do {
-            if form["others"] == "1" {
-                try await dialogue.signOut(session, others: true)
-                return redirect("/?notice=others")
+        await action(request) { visit in
+            do {
+                if visit.form["others"] == "1" {
+                    try await dialogue.signOut(visit.session, others: true)
+                    return redirect("/?notice=others")
+                }
+                try await dialogue.signOut(visit.session)
+                return redirect("/signin", cookie: "\(sessionCookieValue("")); Max-Age=0")
+            } catch {
+                return failure(error, visit.language, visit.session)
             }
-            try await dialogue.signOut(session)
-            return redirect("/signin", cookie: "\(sessionCookieValue("")); Max-Age=0")
-        } catch {
-            return failure(error, language(request, session), session)
         }
     }
 
@@ -159,6 +149,28 @@ struct PortalPages: Sendable {
     }
 
     // MARK: Requests
+
+    /// A page for a signed-in person; signed out, the way to sign in.
+    func visit(_ request: Request, _ body: (Visit) async -> Response) async -> Response {
+        guard let session = await session(request) else { return redirect("/signin") }
+        return await body(Visit(session: session, language: language(request, session), form: [:]))
+    }
+
+    /// An unsafe request (SECURITY.md 21): from a signed-in person, from this site, with the
+    /// session's CSRF token in the form; anything else is refused before a service is called.
+    func action(_ request: Request, _ body: (Visit) async -> Response) async -> Response {
+        guard let session = await session(request) else { return redirect("/signin") }
+        let language = language(request, session)
+        let fields = await form(request)
+        guard sameOrigin(request), session.acceptsCSRF(fields["csrf"] ?? "") else { return refused(language) }
+        return await body(Visit(session: session, language: language, form: fields))
+    }
+
+    /// The object named in the path; a malformed id gets the page an unknown one gets.
+    func object(_ rawID: String, _ visit: Visit, _ body: (UUID) async -> Response) async -> Response {
+        guard let id = UUID(uuidString: rawID) else { return failure(DomainError.notFound(""), visit.language, visit.session) }
+        return await body(id)
+    }
 
     /// What a page acts with: the session's participant and role, through the same services.
     func context(_ session: WebSession) -> CallContext {
@@ -233,6 +245,16 @@ struct PortalPages: Sendable {
 
     // MARK: Answers
 
+    /// A refused save that brings its form back: with the problems beside their fields, or with
+    /// none when someone else saved meanwhile (412). Nil for any other refusal.
+    static func redrawnProblems(_ error: DomainError) -> [FieldError]? {
+        switch error {
+        case .validation(let problems): problems
+        case .preconditionFailed: []
+        default: nil
+        }
+    }
+
     func sessionCookieValue(_ secret: String) -> String {
         "\(sessionCookie)=\(secret); Path=/; HttpOnly; SameSite=Strict\(dependencies.secureCookies ? "; Secure" : "")"
     }
@@ -268,15 +290,14 @@ struct PortalPages: Sendable {
         return renderer.page("message", MessagePage(
             chrome: renderer.chrome(language, title: "error_title", session: session, path: "/"), message: t[key] ?? ""), status: status)
     }
+}
 
-    static func format(_ date: Date, _ zone: TimeZone, _ language: PortalLanguage) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: language.rawValue)
-        formatter.timeZone = zone
-        formatter.dateStyle = .full
-        formatter.timeStyle = .short
-        return formatter.string(from: date)
-    }
+/// Who asks, in which language, with what form.
+struct Visit: Sendable {
+    var session: WebSession
+    var language: PortalLanguage
+    /// The posted form; empty for a page.
+    var form: [String: String]
 }
 
 // MARK: View models: one per page, so a template reaches only what its page hands it.
@@ -298,46 +319,75 @@ struct InvitationPage: Sendable {
     var open: Bool
     var secret: String
     var nameValue: String
-    var errors: [FieldMessage]
-    var hasErrors: Bool
-    var nameError: String?
-    var passphraseError: String?
+    var problems: FormProblems
 }
 
+/// A session in a list: its time in the reader's zone, with the meeting's own beside it.
 struct SessionCard: Sendable {
+    var id: String
     var title: String
+    var status: String
+    var cancelled: Bool
     var localTime: String
     var viewerZone: String
     var meetingTime: String
     var meetingZone: String
-    var location: String
+    var location: String?
+
+    init(_ session: Session, viewerZone: TimeZone, _ language: PortalLanguage, status: String = "") {
+        let meetingZone = TimeZone(identifier: session.timezone) ?? .gmt
+        id = session.id.uuidString.lowercased()
+        title = session.title
+        self.status = status
+        cancelled = session.status == .cancelled
+        localTime = PortalRenderer.moment(session.startsAt, viewerZone, language)
+        self.viewerZone = viewerZone.identifier
+        meetingTime = PortalRenderer.moment(session.startsAt, meetingZone, language)
+        self.meetingZone = session.timezone
+        location = session.location.nonEmpty
+    }
 }
 
 /// An action item as the home page and its own page show it.
 struct ActionItemView: Sendable {
     var id: String
     var title: String
+    /// Written out in the reader's language.
     var dueOn: String
     var overdue: Bool
     /// In the reader's language.
     var status: String
-    var progress: Int
+    var progress: String
     var version: Int
 
-    init(_ item: ActionItem, status: String) {
+    init(_ item: ActionItem, _ renderer: PortalRenderer, _ language: PortalLanguage) {
         id = item.id.uuidString.lowercased()
         title = item.title
-        dueOn = item.dueOn
+        dueOn = PortalRenderer.day(item.dueOn, language)
         overdue = item.overdue
-        self.status = status
-        progress = item.progress
+        status = renderer.statusLabel(item.status.rawValue, language)
+        progress = PortalRenderer.number(item.progress, language)
         version = item.version
     }
 }
 
+/// A proposal in a list.
 struct ProposalCard: Sendable {
+    var id: String
     var title: String
+    var summary: String?
     var status: String
+    var kind: String
+    var endorsements: String
+
+    init(_ proposal: Proposal, _ renderer: PortalRenderer, _ language: PortalLanguage) {
+        id = proposal.id.uuidString.lowercased()
+        title = proposal.title
+        summary = proposal.summary.nonEmpty
+        status = renderer.statusLabel(proposal.status.rawValue, language)
+        kind = renderer.catalog(language)["kind_" + proposal.kind.rawValue] ?? proposal.kind.rawValue
+        endorsements = PortalRenderer.number(proposal.endorsementCount, language)
+    }
 }
 
 struct HomePage: Sendable {
@@ -352,4 +402,32 @@ struct HomePage: Sendable {
 struct MessagePage: Sendable {
     var chrome: Chrome
     var message: String
+}
+
+/// A form's problems in the reader's language: listed at the top (each linked to its field)
+/// and beside each field. Core names the field; the catalog's `error_<field>` says what to do.
+struct FormProblems: Sendable {
+    var hasErrors: Bool
+    var errors: [FieldMessage]
+    /// By field name, for the message beside the field.
+    var field: [String: String]
+
+    /// `fields` is the form's order; a problem with a field the form does not have is shown at
+    /// the last one, so nothing goes unsaid.
+    init(_ problems: [FieldError], fields: [String], _ t: [String: String]) {
+        var byField: [String: String] = [:]
+        for problem in problems {
+            let name = fields.contains(problem.field) ? problem.field : fields.last ?? problem.field
+            // `error_<field>_<message>` says a particular problem (a taken name) its own way.
+            byField[name] = byField[name] ?? t["error_\(name)_\(problem.message)"] ?? t["error_" + name] ?? problem.message
+        }
+        field = byField
+        errors = fields.compactMap { name in byField[name].map { FieldMessage(field: name, message: $0) } }
+        hasErrors = !errors.isEmpty
+    }
+}
+
+extension String {
+    /// Nil for an empty text: a Mustache section shows on any string, even an empty one.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

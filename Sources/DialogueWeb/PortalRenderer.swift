@@ -46,12 +46,44 @@ struct PortalRenderer: Sendable {
     /// The layout's part of a page; `titleText` is for pages named by what a person wrote.
     func chrome(_ language: PortalLanguage, title key: String, titleText: String? = nil, session: WebSession?, path: String) -> Chrome {
         let t = catalog(language)
+        let section = "/" + (path.split(separator: "/").first.map(String.init) ?? "")
         return Chrome(
             lang: language.rawValue, title: titleText ?? t[key] ?? key, t: t, signedIn: session != nil,
             name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path,
             languages: PortalLanguage.allCases.map {
                 LanguageChoice(code: $0.rawValue, name: Self.languageNames[$0] ?? $0.rawValue, selected: $0 == language)
-            })
+            },
+            nav: session == nil ? [] : Self.sections.map { NavLink(href: $0.path, label: t[$0.key] ?? $0.key, current: $0.path == section) })
+    }
+
+    static let sections: [(path: String, key: String)] = [
+        ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/profile", "nav_profile"),
+    ]
+
+    // MARK: Dates and numbers, in the reader's language's conventions
+
+    /// A moment in a zone, e.g. "Saturday, 28 March 2030 at 10:00" in English.
+    static func moment(_ date: Date, _ zone: TimeZone, _ language: PortalLanguage) -> String {
+        var style = Date.FormatStyle(date: .complete, time: .shortened, locale: Locale(identifier: language.rawValue), timeZone: zone)
+        style.calendar = Calendar(identifier: .gregorian)
+        return date.formatted(style)
+    }
+
+    /// A calendar day given as `YYYY-MM-DD` (a due date), written out; as given when malformed.
+    static func day(_ isoDay: String, _ language: PortalLanguage) -> String {
+        let parts = isoDay.split(separator: "-").compactMap { Int($0) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+            return isoDay
+        }
+        var style = Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: language.rawValue), timeZone: .gmt)
+        style.calendar = calendar
+        return date.formatted(style)
+    }
+
+    static func number(_ value: Int, _ language: PortalLanguage) -> String {
+        value.formatted(IntegerFormatStyle<Int>(locale: Locale(identifier: language.rawValue)))
     }
 }
 
@@ -67,6 +99,13 @@ struct Chrome: Sendable {
     var csrf: String
     var path: String
     var languages: [LanguageChoice]
+    var nav: [NavLink]
+}
+
+struct NavLink: Sendable {
+    var href: String
+    var label: String
+    var current: Bool
 }
 
 struct LanguageChoice: Sendable {
