@@ -7,6 +7,44 @@ import Hummingbird
 /// version it was drawn from; when someone else saved meanwhile (412), the form comes back
 /// with their values shown and the person's own still in the fields.
 extension PortalPages {
+    /// The reader's own action items: open ones (overdue first), or overdue, closed or all.
+    func actionItemsPage(_ request: Request) async -> Response {
+        await visit(request) { visit in
+            let (session, language) = (visit.session, visit.language)
+            let show = request.uri.queryParameters["show"].flatMap { ActionItemsShown(rawValue: String($0)) } ?? .open
+            let t = renderer.catalog(language)
+            let cursor = request.uri.queryParameters["cursor"].map(String.init)
+            do {
+                let found = try await dialogue.listActionItems(
+                    context(session), page: try PageRequest(limit: 25, cursor: cursor), filter: show.filter(owner: session.participantID))
+                // Open items list the overdue ones (all of them, up to 100) above the first page.
+                var items = found.items
+                if show == .open, cursor == nil {
+                    items = try await dialogue.listActionItems(
+                        context(session), page: try PageRequest(limit: 100, cursor: nil),
+                        filter: ActionItemsShown.overdue.filter(owner: session.participantID)).items + items
+                }
+                return renderer.page("actions", ActionItemsPage(
+                    chrome: renderer.chrome(language, title: "actions_title", session: session, path: "/action-items"),
+                    shows: ActionItemsShown.allCases.map {
+                        LanguageChoice(code: $0.rawValue, name: t["actions_show_" + $0.rawValue] ?? $0.rawValue, selected: $0 == show)
+                    },
+                    actions: items.map { ActionItemView($0, renderer, language) },
+                    next: found.nextCursor.map { cursor in
+                        var components = URLComponents()
+                        components.path = "/action-items"
+                        components.queryItems = [URLQueryItem(name: "show", value: show.rawValue), URLQueryItem(name: "cursor", value: cursor)]
+                        return components.string ?? "/action-items"
+                    }))
+            } catch DomainError.validation {
+                // A cursor from another list, or tampered with: the list from its start.
+                return redirect("/action-items?show=\(show.rawValue)")
+            } catch {
+                return failure(error, language, session)
+            }
+        }
+    }
+
     func actionItemPage(_ request: Request, id rawID: String) async -> Response {
         await visit(request) { visit in
             await object(rawID, visit) { id in
@@ -117,4 +155,26 @@ struct ActionPage: Sendable {
     var noteValue: String
     var problems: FormProblems
     var updates: [UpdateView]
+}
+
+/// Which of the reader's action items the list shows. `open` pages through those not overdue;
+/// the page puts the overdue ones above its first page.
+enum ActionItemsShown: String, CaseIterable, Sendable {
+    case open, overdue, closed, all
+
+    func filter(owner: UUID) -> ActionItemFilter {
+        switch self {
+        case .open: ActionItemFilter(ownerID: owner, overdue: false, closed: false)
+        case .overdue: ActionItemFilter(ownerID: owner, overdue: true)
+        case .closed: ActionItemFilter(ownerID: owner, closed: true)
+        case .all: ActionItemFilter(ownerID: owner)
+        }
+    }
+}
+
+struct ActionItemsPage: Sendable {
+    var chrome: Chrome
+    var shows: [LanguageChoice]
+    var actions: [ActionItemView]
+    var next: String?
 }

@@ -36,6 +36,7 @@ public enum DialoguePortal {
         router.post("/signin") { request, _ in await portal.signIn(request) }
         router.post("/signout") { request, _ in await portal.signOut(request) }
         router.post("/language") { request, _ in await portal.chooseLanguage(request) }
+        router.get("/action-items") { request, _ in await portal.actionItemsPage(request) }
         router.get("/action-items/{id}") { request, context in
             await portal.actionItemPage(request, id: context.parameters.get("id") ?? "")
         }

@@ -99,15 +99,17 @@ struct PortalPages: Sendable {
             // Five independent reads, asked at once: the page waits for the slowest, not the sum.
             let page = try PageRequest(limit: 10, cursor: nil)
             async let upcoming = dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
-            async let owned = dialogue.listActionItems(context, page: page, filter: ActionItemFilter(ownerID: session.participantID))
+            async let late = dialogue.listActionItems(
+                context, page: page, filter: ActionItemFilter(ownerID: session.participantID, overdue: true))
+            async let owned = dialogue.listActionItems(
+                context, page: page, filter: ActionItemFilter(ownerID: session.participantID, overdue: false, closed: false))
             async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
             async let mine = dialogue.listProposals(
                 context, page: page, filter: ProposalFilter(status: "draft", authorID: session.participantID))
             async let zone = viewerZone(context, session)
-            let (sessions, actions, review, drafts, viewerZone) = try await (upcoming, owned, submitted, mine, zone)
-            let open = actions.items.filter { !$0.status.isClosed }
-            // Overdue first, then by due date.
-            let ordered = open.filter(\.overdue) + open.filter { !$0.overdue }
+            let (sessions, overdue, open, review, drafts, viewerZone) = try await (upcoming, late, owned, submitted, mine, zone)
+            // Overdue first, then the rest by due date; ten in all, the full list a link away.
+            let ordered = Array((overdue.items + open.items.sorted { $0.dueOn < $1.dueOn }).prefix(10))
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
                 sessions: sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },

@@ -57,7 +57,8 @@ struct PortalRenderer: Sendable {
     }
 
     static let sections: [(path: String, key: String)] = [
-        ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/profile", "nav_profile"),
+        ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
+        ("/profile", "nav_profile"),
     ]
 
     // MARK: Dates and numbers, in the reader's language's conventions

@@ -333,4 +333,46 @@ struct PortalPagesTests {
             #expect(try await portal.get("/profile", cookie: String(second)).status == 200)
         }
     }
+
+    @Test("my action items: home shows the overdue first and never a closed one; the full list pages and filters")
+    func actionItemList() async throws {
+        try await Portal.run { portal in
+            let cli = CallContext.cli()
+            let dialogue = portal.dialogue
+            let group = try await dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let owner = try await dialogue.makeUser(.member, kind: .diaspora)
+            _ = try await dialogue.putMember(cli, groupID: group.id, participantID: owner.participantID, role: "member")
+            // Created first, so a list in creation order would start with them: twelve done items.
+            for index in 1...12 {
+                let item = try await dialogue.createActionItem(cli, ActionItemInput(
+                    workingGroupID: group.id, title: "Finished \(index)", ownerID: owner.participantID, dueOn: "2030-01-31"))
+                _ = try await dialogue.updateActionItem(cli, id: item.id, ActionItemInput(status: "done", note: "ok"), ifMatch: nil)
+            }
+            for index in 1...26 {
+                _ = try await dialogue.createActionItem(cli, ActionItemInput(
+                    workingGroupID: group.id, title: "Open \(index)", ownerID: owner.participantID, dueOn: "2031-0\(index % 9 + 1)-01"))
+            }
+            _ = try await dialogue.createActionItem(cli, ActionItemInput(
+                workingGroupID: group.id, title: "Late one", ownerID: owner.participantID, dueOn: "2020-05-01"))
+            let (cookie, _) = try await portal.signedIn(owner, name: "owner")
+
+            let home = try await portal.get("/", cookie: cookie)
+            #expect(home.html.contains("Late one") && !home.html.contains("Finished "), "open items, not the first created")
+            let late = try #require(home.html.range(of: "Late one")), open = try #require(home.html.range(of: "Open "))
+            #expect(late.lowerBound < open.lowerBound, "the overdue item comes first")
+            #expect(home.html.contains("1 May 2020") || home.html.contains("May 1, 2020"), "a due date written out")
+
+            let list = try await portal.get("/action-items", cookie: cookie)
+            #expect(list.status == 200 && list.html.contains("Late one") && !list.html.contains("Finished "))
+            let next = try #require(list.html.range(of: #"href="(/action-items\?show=open&amp;cursor=[^"]+)""#, options: .regularExpression))
+            let nextPath = String(list.html[next].dropFirst(#"href=""#.count).dropLast()).replacingOccurrences(of: "&amp;", with: "&")
+            let second = try await portal.get(nextPath, cookie: cookie)
+            #expect(second.status == 200 && second.html.contains("Open "), "the second page")
+            let closed = try await portal.get("/action-items?show=closed", cookie: cookie)
+            #expect(closed.html.contains("Finished 12") && !closed.html.contains("Late one"))
+            let overdue = try await portal.get("/action-items?show=overdue", cookie: cookie)
+            #expect(overdue.html.contains("Late one") && !overdue.html.contains("Open 1"))
+            #expect(try await portal.get("/action-items?show=open&cursor=forged", cookie: cookie).status == 303, "a bad cursor starts over")
+        }
+    }
 }

@@ -33,10 +33,12 @@ public struct ActionItemFilter: Sendable {
     public var direction: String?
     public var overdue: Bool?
     public var dueBefore: String?
+    /// True: only done or dropped items; false: only those still open, in progress or blocked.
+    public var closed: Bool?
 
     public init(
         status: String? = nil, ownerID: UUID? = nil, workingGroupID: UUID? = nil, direction: String? = nil,
-        overdue: Bool? = nil, dueBefore: String? = nil
+        overdue: Bool? = nil, dueBefore: String? = nil, closed: Bool? = nil
     ) {
         self.status = status
         self.ownerID = ownerID
@@ -44,6 +46,7 @@ public struct ActionItemFilter: Sendable {
         self.direction = direction
         self.overdue = overdue
         self.dueBefore = dueBefore
+        self.closed = closed
     }
 }
 
@@ -221,7 +224,7 @@ extension Dialogue {
         _ = validator.direction(filter.direction)
         try validator.check()
         let scope = "actions|\(status?.rawValue ?? "")|\(filter.ownerID?.uuidString ?? "")|\(filter.workingGroupID?.uuidString ?? "")|"
-            + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")"
+            + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")|\(filter.closed.map { String($0) } ?? "")"
         let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
             let viewer = try await viewer(context, connection)
@@ -240,6 +243,7 @@ extension Dialogue {
                   AND (\(filter.overdue)::boolean IS NULL OR \(filter.overdue) =
                        (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped')))
                   AND (\(dueBefore)::date IS NULL OR x.due_on < \(dueBefore)::date)
+                  AND (\(filter.closed)::boolean IS NULL OR \(filter.closed) = (x.status IN ('done', 'dropped')))
                   AND (\(afterMicros)::bigint IS NULL
                        OR (x.created_at, x.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
                 ORDER BY x.created_at, x.id
