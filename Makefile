@@ -35,6 +35,7 @@ test: test-tools
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
 	$(MAKE) --no-print-directory test-contract && \
 	python3 scripts/check-portal.py && \
+	python3 scripts/check-report.py && \
 	scripts/check-deploy.sh
 
 # Independent checkers the tests call: an OpenAPI 3.1 validator, an iCalendar parser, and
@@ -44,6 +45,7 @@ test-tools:
 		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5' pyyaml \
 			playwright axe-playwright-python
 	@test -x /usr/bin/chromium || { echo "make test drives the portal in Chromium: apt-get install chromium" >&2; exit 1; }
+	@command -v pdfinfo >/dev/null || { echo "make test counts the report's printed pages: apt-get install poppler-utils" >&2; exit 1; }
 
 # The served /openapi.json is checked by an independent OpenAPI 3.1 validator.
 test-contract:

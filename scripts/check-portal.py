@@ -21,30 +21,24 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCREENS = os.path.join(ROOT, "build", "screens")
-RESULTS = {"passed": 0, "failed": 0}
+from browserchecks import ROOT, SCREENS, binary as built_binary, check, summary, throwaway_database
+
 CATALOGS = {
     language: json.load(open(os.path.join(ROOT, "Sources/DialogueWeb/Catalogs", f"{language}.json"), encoding="utf-8"))
     for language in ("en", "be", "ru")
 }
 
 
-def check(condition, message):
-    RESULTS["passed" if condition else "failed"] += 1
-    print(f"  {'ok' if condition else 'FAIL'}: {message}")
-
-
 def main():
+    with throwaway_database("portal") as database_url:
+        return run(database_url)
+
+
+def run(database_url):
     from playwright.sync_api import sync_playwright
     from axe_playwright_python.sync_playwright import Axe
 
-    binary = os.path.join(subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT, text=True).strip(), "dialogue-admin")
-    server_url = os.environ.get("DIALOGUE_TEST_DATABASE_URL") or subprocess.check_output(
-        [os.path.join(ROOT, "deploy/local-cluster.sh"), "url"], text=True).strip()
-    database = f"dlgt_portal_{os.getpid()}"
-    subprocess.run(["psql", "-q", server_url, "-c", f"CREATE DATABASE {database}"], check=True)
-    database_url = server_url.replace("/dialogue?", f"/{database}?")
+    binary = built_binary()
     with __import__("socket").socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -319,11 +313,9 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=15)
-        subprocess.run(["psql", "-q", server_url, "-c", f"DROP DATABASE IF EXISTS {database}"], check=False)
         log.close()
         os.unlink(log.name)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

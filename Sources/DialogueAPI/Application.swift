@@ -124,7 +124,7 @@ public enum DialogueHTTP {
     static func exportResponse(_ request: Request, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
         let context = try RequestScope.callContext()
         let query = request.uri.queryParameters
-        let known: Set<String> = ["quarter", "format", "direction", "audience", "table"]
+        let known: Set<String> = ["quarter", "format", "direction", "audience", "table", "detail", "lang"]
         if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {
             throw DomainError.invalid(unknown, "is not a parameter of this export")
         }
@@ -146,8 +146,10 @@ public enum DialogueHTTP {
             headers[.contentDisposition] = "attachment; filename=\"\(export.quarter)-\(table).csv\""
             output = { .csv([table: $0]) }
         case "html":
+            let options = try ReportPageOptions(detail: query["detail"].map(String.init), language: query["lang"].map(String.init))
             headers[.contentType] = "text/html; charset=utf-8"
-            output = { .html($0) }
+            headers[.contentLanguage] = options.language.rawValue
+            output = { .html($0, options) }
         default:
             headers[.contentType] = "application/json"
             output = { .json($0) }

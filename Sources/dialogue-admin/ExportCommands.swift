@@ -33,15 +33,17 @@ struct ExportCommand: AsyncParsableCommand {
             abstract: "The quarterly status report as of quarter end: JSON, CSV (a folder of tables) or printable HTML.")
         @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String
         @Option(help: "Only this direction.") var direction: String?
-        @Option(help: "json, csv or html.") var format: String = "json"
+        @Option(help: "json, csv or html.") var format: ExportFormat = .json
         @Option(help: "internal (proxies by pseudonym) or public (organizations and roles only).") var audience: String = "internal"
         @Option(help: "Output file (json, html) or folder (csv).") var out: String
+        @Option(help: "html: summary (what leadership reads) or full (with the complete lists in an appendix).")
+        var detail: ReportDetail = .summary
+        @Option(help: "html: en, be or ru, for the report's own words and dates.") var lang: PortalLanguage = .en
         @Flag(help: "Store this report as the quarter's frozen snapshot (kept once; later runs compare).") var freeze = false
         @Flag(help: "Write the frozen snapshot instead of recomputing.") var reissue = false
 
         func run() async throws {
-            guard ["json", "csv", "html"].contains(format) else { throw ValidationError("--format must be json, csv or html") }
-            let files = OutputFiles(path: out, format: format)
+            let files = OutputFiles(path: out, format: format, page: ReportPageOptions(detail: detail, language: lang))
             let (sha256, fromSnapshot, frozen) = try await CLI.run { dialogue -> (String, Bool, String?) in
                 if reissue {
                     guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter, direction: direction, audience: audience) else {
@@ -78,25 +80,27 @@ struct ExportCommand: AsyncParsableCommand {
 /// export streams; nothing is held in memory.
 final class OutputFiles: Sendable {
     let path: String
-    let format: String
+    let format: ExportFormat
+    let page: ReportPageOptions
     private let handles = Mutex<[FileHandle]>([])
 
-    init(path: String, format: String) {
+    init(path: String, format: ExportFormat, page: ReportPageOptions) {
         self.path = path
         self.format = format
+        self.page = page
     }
 
     func open() throws -> ExportOutput {
         let url = URL(fileURLWithPath: path)
         switch format {
-        case "csv":
+        case .csv:
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             var sinks: [String: ByteSink] = [:]
             for table in ReportCSV.tables { sinks[table] = try sink(url.appendingPathComponent("\(table).csv")) }
             return .csv(sinks)
-        case "html":
-            return .html(try sink(url))
-        default:
+        case .html:
+            return .html(try sink(url), page)
+        case .json:
             return .json(try sink(url))
         }
     }
@@ -116,3 +120,11 @@ final class OutputFiles: Sendable {
         return { buffer in try handle.write(contentsOf: buffer.readableBytesView) }
     }
 }
+
+/// The export's formats, as `--format` takes them.
+enum ExportFormat: String, CaseIterable, ExpressibleByArgument {
+    case json, csv, html
+}
+
+extension ReportDetail: ExpressibleByArgument {}
+extension PortalLanguage: ExpressibleByArgument {}

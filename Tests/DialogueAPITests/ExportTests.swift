@@ -126,10 +126,49 @@ struct ExportTests {
             }
             let proposals = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=csv&table=proposals", as: api.admin)
             #expect(proposals.text.contains("\"'=HYPERLINK(\"\"http://x\"\")"), "formula cells are defused: \(proposals.text)")
-            let html = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html", as: api.admin).text
-            #expect(html.contains("<svg") && html.contains("Proposals funnel"))
+            let html = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&detail=full", as: api.admin).text
+            #expect(html.contains("<svg") && html.contains("At a glance"))
             #expect(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("<link"))
             #expect(html.contains("&lt;b&gt;media fund&lt;/b&gt;") && !html.contains("<b>media fund</b>"))
+        }
+    }
+
+    @Test("the HTML report leads with the summary against the previous quarter, what was decided and what is late; the lists only in the appendix")
+    func leadershipReport() async throws {
+        try await API.run { api in
+            _ = try await Self.pastQuarter(api)
+            let json = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3", as: api.admin)
+            let report = try #require(json.json["report"] as? [String: Any])
+            let decisions = try #require(report["decisions"] as? [[String: Any]])
+            #expect(decisions.map { $0["title"] as? String } == ["Fund"], "the adopted outcome is in the canonical content")
+            let trend = try #require(report["trend"] as? [[String: Any]])
+            #expect(trend.map { $0["quarter"] as? String } == ["2025-Q4", "2026-Q1", "2026-Q2"], "three earlier quarters, oldest first")
+
+            let summary = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html", as: api.admin)
+            #expect(summary.headers[.contentLanguage] == "en")
+            let html = summary.text
+            #expect(html.contains(try #require(json["sha256"])), "the page carries the hash of the same content")
+            for heading in ["At a glance", "What was decided", "What is late"] {
+                #expect(html.contains(">\(heading)</h2>"), "\(heading)")
+            }
+            #expect(html.contains("<main>") && html.contains("<caption>") && html.contains(#"<th scope="col">"#))
+            #expect(html.contains("▲ 1") && html.contains("up 1 since 2026-Q2"), "the change, as an arrow and in words")
+            #expect(html.contains("<strong>Fund</strong>") && html.contains("Media WG"), "the decision, and where it was taken")
+            #expect(html.contains("<dt>Zubr</dt>") && html.contains("Late one"), "late items by owner, a proxy by pseudonym")
+            #expect(!html.contains("media fund") && !html.contains("Done one"), "the complete lists wait for the appendix")
+            #expect(html.contains("@bottom-right") && html.contains("counter(page)"), "printed pages are numbered")
+
+            let public_ = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&audience=public", as: api.admin).text
+            #expect(!public_.contains("Zubr") && !public_.contains("Hanna Named") && public_.contains("in-country participant"))
+
+            let belarusian = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&lang=be", as: api.admin)
+            #expect(belarusian.headers[.contentLanguage] == "be")
+            #expect(belarusian.text.contains(#"<html lang="be">"#) && belarusian.text.contains("Што вырашана"))
+            #expect(belarusian.text.contains("ліпеня 2026"), "dates the Belarusian way: \(belarusian.text.prefix(1200))")
+            #expect(belarusian.text.contains("<strong>Fund</strong>"), "content as written")
+
+            let full = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&detail=full", as: api.admin).text
+            #expect(full.contains("Appendix: the complete lists") && full.contains("Done one") && full.contains("media fund"))
         }
     }
 
@@ -145,6 +184,8 @@ struct ExportTests {
             #expect(try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=csv&table=people", as: api.admin).errorFields == ["table"])
             #expect(try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&direction=sports", as: api.admin).errorFields == ["direction"])
             #expect(try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&colour=red", as: api.admin).errorFields == ["colour"])
+            #expect(try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&detail=all", as: api.admin).errorFields == ["detail"])
+            #expect(try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q3&format=html&lang=de", as: api.admin).errorFields == ["lang"])
         }
     }
 

@@ -47,12 +47,13 @@ struct BenchSeedTests {
     /// a frozen snapshot is re-issued.
     static func streamsInChunks(_ dialogue: Dialogue, _ inMemory: ExportedReport) async throws {
         let export = try dialogue.quarterlyExport(.cli(), quarter: "2024-Q2", direction: nil, audience: nil)
-        for format in ["json", "csv", "html"] {
+        for format in ["json", "csv", "html", "html-summary"] {
             let streamed = Recorder(), replayed = Recorder()
             func output(_ recorder: Recorder) -> ExportOutput {
                 switch format {
                 case "json": return .json(recorder.sink("json"))
-                case "html": return .html(recorder.sink("html"))
+                case "html": return .html(recorder.sink("html"), ReportPageOptions(detail: .full))
+                case "html-summary": return .html(recorder.sink("html"), ReportPageOptions(detail: .summary, language: .be))
                 default: return .csv(Dictionary(uniqueKeysWithValues: ReportCSV.tables.map { ($0, recorder.sink($0)) }))
                 }
             }
@@ -61,6 +62,10 @@ struct BenchSeedTests {
             try await Dialogue.writeReport(inMemory, to: output(replayed))
             #expect(streamed.files == replayed.files, "\(format): streamed and replayed outputs are the same bytes")
             let chunks = streamed.chunkSizes
+            if format == "html-summary" {
+                #expect(streamed.files.values.reduce(0) { $0 + $1.count } < 200 * 1024, "the summary is a few pages, not the lists")
+                continue
+            }
             #expect(chunks.count >= 3, "\(format): \(chunks.count) chunks")
             #expect(chunks.max()! <= 80 * 1024, "\(format): chunks stay bounded, largest \(chunks.max()!) bytes")
         }

@@ -53,6 +53,32 @@ public struct QuarterlyReport: Codable, Sendable, Equatable {
         public var title: String
         public var status: String
         public var author: String
+        /// The proposal reached its quarter-end state during the quarter (nil in reports made
+        /// before this was recorded).
+        public var movedInQuarter: Bool?
+    }
+
+    /// An agenda item adopted at one of the quarter's sessions (its latest outcome, corrections
+    /// included, by quarter end), with the action items that came from it.
+    public struct DecisionRow: Codable, Sendable, Equatable {
+        public struct Action: Codable, Sendable, Equatable {
+            public var title: String
+            /// As at quarter end.
+            public var status: String
+        }
+
+        public var id: String
+        public var direction: String
+        public var title: String
+        public var session: String
+        public var actions: [Action]
+    }
+
+    /// The figures of an earlier quarter, for the trend (computed as of that quarter's end).
+    public struct QuarterFigures: Codable, Sendable, Equatable {
+        public var quarter: String
+        public var total: Figures
+        public var directions: [DirectionSection]
     }
 
     public struct ActionRow: Codable, Sendable, Equatable {
@@ -77,6 +103,10 @@ public struct QuarterlyReport: Codable, Sendable, Equatable {
     public var sessions: [SessionRow]
     public var proposals: [ProposalRow]
     public var actionItems: [ActionRow]
+    /// The quarter's adopted outcomes (nil in reports made before decisions were listed).
+    public var decisions: [DecisionRow]?
+    /// The three quarters before this one, oldest first (nil in earlier reports).
+    public var trend: [QuarterFigures]?
 
     /// Canonical JSON: sorted keys, snake_case, no whitespace. The hash is over these bytes.
     /// The export streams the same bytes (`CanonicalReportWriter`); a test holds the two equal.

@@ -31,7 +31,10 @@ public enum ReportQueries {
     /// Proposals ever submitted by quarter end (drafts never appear), with their state then.
     static let proposals = """
         SELECT p.id::text AS id, g.direction, p.kind, p.title, st.to_status AS status,
-               a.display_name, a.kind AS author_kind, coalesce(o.name, '') AS organization, p.created_at
+               a.display_name, a.kind AS author_kind, coalesce(o.name, '') AS organization,
+               EXISTS (SELECT 1 FROM proposal_transitions m WHERE m.proposal_id = p.id AND m.to_status = st.to_status
+                       AND m.created_at >= $1 AND m.created_at < $2) AS moved_in_quarter,
+               p.created_at
         FROM proposals p JOIN working_groups g ON g.id = p.working_group_id JOIN participants a ON a.id = p.author_id
         LEFT JOIN organizations o ON o.id = a.organization_id
         JOIN LATERAL (SELECT to_status FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.created_at < $2
@@ -93,17 +96,51 @@ public enum ReportQueries {
     static let agendaOutcomes = """
         SELECT coalesce(g.direction, ''), h.outcome, count(*)::int8
         FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-        JOIN LATERAL (SELECT outcome FROM (
-                          SELECT o.outcome, o.created_at, o.id FROM agenda_outcome_history o
-                          WHERE o.agenda_item_id = i.id AND o.created_at < $2
-                          UNION ALL
-                          SELECT o.outcome, o.created_at, o.id
-                          FROM agenda_items c JOIN agenda_outcome_history o ON o.agenda_item_id = c.id
-                          WHERE c.corrects_item_id = i.id AND o.created_at < $2
-                      ) own_and_corrections ORDER BY created_at DESC, id DESC LIMIT 1) h ON true
+        JOIN LATERAL (\(latestOutcome)) h ON true
         WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
           AND ($3::text IS NULL OR g.direction = $3::text)
         GROUP BY 1, 2
+        """
+
+    /// The latest outcome of an agenda item `i` by quarter end, its own or a correction's.
+    static let latestOutcome = """
+        SELECT outcome FROM (
+            SELECT o.outcome, o.created_at, o.id FROM agenda_outcome_history o
+            WHERE o.agenda_item_id = i.id AND o.created_at < $2
+            UNION ALL
+            SELECT o.outcome, o.created_at, o.id
+            FROM agenda_items c JOIN agenda_outcome_history o ON o.agenda_item_id = c.id
+            WHERE c.corrects_item_id = i.id AND o.created_at < $2
+        ) own_and_corrections ORDER BY created_at DESC, id DESC LIMIT 1
+        """
+
+    /// The quarter's decisions: agenda items of its sessions whose latest outcome by quarter end
+    /// is `adopted`, with the action items made from them (existing at quarter end) and their
+    /// status then, by direction and session.
+    static let decisions = """
+        SELECT i.id::text AS id, coalesce(g.direction, '') AS direction, i.title, s.title AS session,
+               coalesce(a.titles, '{}'::text[]) AS action_titles, coalesce(a.statuses, '{}'::text[]) AS action_statuses
+        FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
+        JOIN LATERAL (\(latestOutcome)) h ON true
+        LEFT JOIN LATERAL (
+            SELECT array_agg(x.title ORDER BY x.due_on, x.id) AS titles, array_agg(st.to_status ORDER BY x.due_on, x.id) AS statuses
+            FROM action_items x
+            JOIN LATERAL (SELECT to_status FROM action_item_updates u WHERE u.action_item_id = x.id AND u.created_at < $2
+                          ORDER BY u.created_at DESC, u.id DESC LIMIT 1) st ON true
+            WHERE x.agenda_item_id = i.id AND x.created_at < $2
+        ) a ON true
+        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome = 'adopted' AND i.corrects_item_id IS NULL
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        ORDER BY 2, s.starts_at, i.position, i.id
+        """
+
+    /// The action items' figures by direction and status, aggregated over the list query: for
+    /// quarters whose list is not streamed (the trend).
+    static let actionFigures = """
+        SELECT direction, status, count(*)::int8, count(*) FILTER (WHERE opened_in_quarter)::int8,
+               count(*) FILTER (WHERE closed_in_quarter)::int8, count(*) FILTER (WHERE overdue)::int8,
+               count(*) FILTER (WHERE due_in_quarter)::int8
+        FROM (\(actionItems)) listed GROUP BY direction, status
         """
 
     /// Transitions of (ever submitted) proposals made during the quarter, by state moved to.

@@ -116,7 +116,25 @@ final class CanonicalReportWriter {
         field("direction", row.direction)
         field("id", row.id)
         field("kind", row.kind)
+        if let moved = row.movedInQuarter { raw("\"moved_in_quarter\":\(moved),") }
         field("status", row.status)
+        field("title", row.title, last: true)
+        raw("}")
+    }
+
+    func row(_ row: QuarterlyReport.DecisionRow) {
+        element()
+        raw("{\"actions\":[")
+        for (index, action) in row.actions.enumerated() {
+            raw(index == 0 ? "{" : ",{")
+            field("status", action.status)
+            field("title", action.title, last: true)
+            raw("}")
+        }
+        raw("],")
+        field("direction", row.direction)
+        field("id", row.id)
+        field("session", row.session)
         field("title", row.title, last: true)
         raw("}")
     }
@@ -189,14 +207,20 @@ protocol ReportRowWriter: AnyObject {
     func proposal(_ row: QuarterlyReport.ProposalRow) async throws
     func session(_ row: QuarterlyReport.SessionRow) async throws
     func end(_ list: ReportQueries.List) async throws
+    /// One of the quarter's decisions (they come between the action items and the proposals).
+    func decision(_ row: QuarterlyReport.DecisionRow) async throws
 }
 
 extension ReportRowWriter {
+    /// Writers of the full lists leave the decisions to the summary.
+    func decision(_ row: QuarterlyReport.DecisionRow) async throws {}
+
     /// Feeds a report held in memory (a frozen snapshot) through the same writer.
     func replay(_ report: QuarterlyReport) async throws {
         try await begin(.actionItems)
         for row in report.actionItems { try await action(row) }
         try await end(.actionItems)
+        for row in report.decisions ?? [] { try await decision(row) }
         try await begin(.proposals)
         for row in report.proposals { try await proposal(row) }
         try await end(.proposals)

@@ -26,6 +26,14 @@ public struct Quarter: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(year)-Q\(number)" }
 
+    /// The `count` quarters before this one, oldest first.
+    public func preceding(_ count: Int) -> [Quarter] {
+        (1...max(1, count)).reversed().map { back in
+            let index = year * 4 + (number - 1) - back
+            return Quarter(year: index / 4, number: index % 4 + 1)
+        }
+    }
+
     public var start: Date {
         // Midnight UTC of the quarter's first day: seconds from the epoch, counted in days.
         let days = Quarter.daysFromEpoch(year: year, month: (number - 1) * 3 + 1)

@@ -15,8 +15,8 @@ public enum ExportOutput: Sendable {
     case json(ByteSink)
     /// CSV tables by name (`ReportCSV.tables`); tables without a sink are not written.
     case csv([String: ByteSink])
-    /// The printable HTML page.
-    case html(ByteSink)
+    /// The printable HTML page: the summary, and with `detail: .full` the complete lists.
+    case html(ByteSink, ReportPageOptions)
 }
 
 extension Dialogue {
@@ -54,15 +54,21 @@ extension Dialogue {
                 let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(sinks))
                 if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(summary))) }
                 return sha256
-            case .html(let sink):
-                // The page opens with the figures and the hash, so the lists are read twice,
-                // both times in the same snapshot.
-                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: nil)
-                let page = ChunkedOutput(sink)
-                page.append(ReportHTML.head(summary, sha256: sha256))
-                try await pass.streamLists(HTMLListsWriter(page))
-                page.append(ReportHTML.tail)
-                try await page.flush()
+            case .html(let sink, let options):
+                // The page opens with the figures, the hash and what the digest keeps of the
+                // lists; the appendix reads the lists again, in the same snapshot.
+                let digest = ReportDigest()
+                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: digest)
+                let page = ReportPage(report: summary, sha256: sha256, options: options)
+                let output = ChunkedOutput(sink)
+                output.append(page.body(digest))
+                if options.detail == .full {
+                    output.append(page.appendixHeading())
+                    try await pass.streamLists(HTMLListsWriter(output, page: page))
+                    output.append(ReportPage.appendixEnd)
+                }
+                output.append(ReportPage.tail)
+                try await output.flush()
                 return sha256
             }
         }
@@ -92,12 +98,19 @@ extension Dialogue {
         case .csv(let sinks):
             try await CSVTablesWriter(sinks).replay(exported.report)
             if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(exported.report))) }
-        case .html(let sink):
-            let page = ChunkedOutput(sink)
-            page.append(ReportHTML.head(exported.report, sha256: exported.sha256))
-            try await HTMLListsWriter(page).replay(exported.report)
-            page.append(ReportHTML.tail)
-            try await page.flush()
+        case .html(let sink, let options):
+            let digest = ReportDigest()
+            try await digest.replay(exported.report)
+            let page = ReportPage(report: exported.report, sha256: exported.sha256, options: options)
+            let output = ChunkedOutput(sink)
+            output.append(page.body(digest))
+            if options.detail == .full {
+                output.append(page.appendixHeading())
+                try await HTMLListsWriter(output, page: page).replay(exported.report)
+                output.append(ReportPage.appendixEnd)
+            }
+            output.append(ReportPage.tail)
+            try await output.flush()
         }
     }
 

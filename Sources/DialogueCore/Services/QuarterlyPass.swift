@@ -13,29 +13,7 @@ struct QuarterlyPass {
     /// Streams the canonical content (and the lists to `rows`); returns the report's header and
     /// figures, without its lists, and the content's hash.
     func run(canonical: CanonicalReportWriter, rows: (any ReportRowWriter)?) async throws -> (summary: QuarterlyReport, sha256: String) {
-        var figures = FigureBook()
-        for row in try await query(ReportQueries.countsSQL(.sessions)).collect() {
-            let (slug, status, count) = try row.decode((String, String, Int).self)
-            figures.bump(slug) { f in
-                switch status {
-                case "held": f.sessionsHeld += count
-                case "cancelled": f.sessionsCancelled += count
-                default: f.sessionsPlanned += count
-                }
-            }
-        }
-        for row in try await query(ReportQueries.agendaOutcomes).collect() {
-            let (slug, outcome, count) = try row.decode((String, String, Int).self)
-            figures.bump(slug) { $0.agendaOutcomes[outcome, default: 0] += count }
-        }
-        for row in try await query(ReportQueries.countsSQL(.proposals)).collect() {
-            let (slug, status, count) = try row.decode((String, String, Int).self)
-            figures.bump(slug) { $0.proposalsByState[status, default: 0] += count }
-        }
-        for row in try await query(ReportQueries.proposalTransitions).collect() {
-            let (slug, status, count) = try row.decode((String, String, Int).self)
-            figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
-        }
+        var figures = try await aggregateFigures(export.quarter, actions: false)
 
         try await canonical.begin()
         canonical.beginArray("action_items")
@@ -68,6 +46,17 @@ struct QuarterlyPass {
         let summary = try await header(figures.completed())
         canonical.field("audience", summary.audience.rawValue)
         canonical.field("audit_head_at_end", summary.auditHeadAtEnd)
+        canonical.beginArray("decisions")
+        for row in try await query(ReportQueries.decisions).collect() {
+            let (id, slug, title, session, titles, statuses) = try row.decode((String, String, String, String, [String], [String]).self)
+            let decision = QuarterlyReport.DecisionRow(
+                id: id, direction: slug, title: title, session: session,
+                actions: zip(titles, statuses).map { QuarterlyReport.DecisionRow.Action(title: $0, status: $1) })
+            canonical.row(decision)
+            try await rows?.decision(decision)
+            try await canonical.flushIfFull()
+        }
+        canonical.raw("],")
         canonical.field("direction", summary.direction)
         canonical.raw("\"directions\":")
         try canonical.encoded(summary.directions)
@@ -83,6 +72,8 @@ struct QuarterlyPass {
         try await streamSessions(canonical, rows)
         canonical.raw("],\"total\":")
         try canonical.encoded(summary.total)
+        canonical.raw(",\"trend\":")
+        try canonical.encoded(summary.trend ?? [])
         return (summary, try await canonical.end())
     }
 
@@ -106,10 +97,11 @@ struct QuarterlyPass {
     private func streamProposals(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
         try await rows?.begin(.proposals)
         try await each(.proposals) { row in
-            let (id, slug, kind, title, status, name, authorKind, organization, _) =
-                try row.decode((String, String, String, String, String, String, String, String, Date).self)
+            let (id, slug, kind, title, status, name, authorKind, organization, moved, _) =
+                try row.decode((String, String, String, String, String, String, String, String, Bool, Date).self)
             let proposal = QuarterlyReport.ProposalRow(
-                id: id, direction: slug, kind: kind, title: title, status: status, author: label(name, authorKind, organization))
+                id: id, direction: slug, kind: kind, title: title, status: status, author: label(name, authorKind, organization),
+                movedInQuarter: moved)
             canonical?.row(proposal)
             try await rows?.proposal(proposal)
             try await canonical?.flushIfFull()
@@ -140,12 +132,61 @@ struct QuarterlyPass {
             "SELECT hash FROM audit_log WHERE occurred_at < \(end) ORDER BY seq DESC LIMIT 1", logger: logger
         ).collect().first?.decode(String.self) ?? AuditLog.genesisHash
         let slugs = export.direction.map { [$0] } ?? Dialogue.directionSlugs
+        func sections(_ figures: [String: QuarterlyReport.Figures]) -> [QuarterlyReport.DirectionSection] {
+            slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) }
+        }
+        var trend: [QuarterlyReport.QuarterFigures] = []
+        for earlier in quarter.preceding(3) {
+            let book = try await aggregateFigures(earlier, actions: true).completed()
+            trend.append(.init(quarter: earlier.description, total: book[""] ?? .init(), directions: sections(book)))
+        }
         return QuarterlyReport(
             quarter: quarter.description, periodStart: ReportQueries.timestampText(quarter.start),
             periodEnd: ReportQueries.timestampText(end), direction: export.direction ?? "", audience: export.audience,
-            auditHeadAtEnd: auditHead, total: figures[""] ?? .init(),
-            directions: slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) },
-            sessions: [], proposals: [], actionItems: [])
+            auditHeadAtEnd: auditHead, total: figures[""] ?? .init(), directions: sections(figures),
+            sessions: [], proposals: [], actionItems: [], trend: trend)
+    }
+
+    /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, outcomes,
+    /// proposals and their moves; with `actions`, the action items' too (the reported quarter
+    /// counts those along its list instead).
+    private func aggregateFigures(_ quarter: Quarter, actions: Bool) async throws -> FigureBook {
+        var figures = FigureBook()
+        for row in try await query(ReportQueries.countsSQL(.sessions), quarter).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { f in
+                switch status {
+                case "held": f.sessionsHeld += count
+                case "cancelled": f.sessionsCancelled += count
+                default: f.sessionsPlanned += count
+                }
+            }
+        }
+        for row in try await query(ReportQueries.agendaOutcomes, quarter).collect() {
+            let (slug, outcome, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.agendaOutcomes[outcome, default: 0] += count }
+        }
+        for row in try await query(ReportQueries.countsSQL(.proposals), quarter).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.proposalsByState[status, default: 0] += count }
+        }
+        for row in try await query(ReportQueries.proposalTransitions, quarter).collect() {
+            let (slug, status, count) = try row.decode((String, String, Int).self)
+            figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
+        }
+        guard actions else { return figures }
+        for row in try await query(ReportQueries.actionFigures, quarter).collect() {
+            let (slug, status, count, opened, closed, overdue, due) = try row.decode((String, String, Int, Int, Int, Int, Int).self)
+            figures.bump(slug) { f in
+                f.actionsByStatus[status, default: 0] += count
+                f.actionsOpened += opened
+                f.actionsClosed += closed
+                f.actionsOverdueAtEnd += overdue
+                f.actionsDueInQuarter += due
+                if status == "done" { f.actionsDoneOfDue += due }
+            }
+        }
+        return figures
     }
 
     private func label(_ name: String, _ kind: String, _ organization: String) -> String {
@@ -177,8 +218,8 @@ struct QuarterlyPass {
     }
 
     @discardableResult
-    private func query(_ sql: String) async throws -> PostgresRowSequence {
-        try await connection.query(ReportQueries.query(sql, export.quarter, direction: export.direction), logger: logger)
+    private func query(_ sql: String, _ quarter: Quarter? = nil) async throws -> PostgresRowSequence {
+        try await connection.query(ReportQueries.query(sql, quarter ?? export.quarter, direction: export.direction), logger: logger)
     }
 }
 
