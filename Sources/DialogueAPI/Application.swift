@@ -134,19 +134,20 @@ public enum DialogueHTTP {
         let export = try dialogue.quarterlyExport(
             context, quarter: quarter, direction: query["direction"].map(String.init),
             audience: query["audience"].map(String.init))
+        // Every parameter given is checked, whether or not this format uses it.
+        let table = query["table"].map(String.init) ?? "summary"
+        guard ReportCSV.tables.contains(table) else {
+            throw DomainError.invalid("table", "must be one of: \(ReportCSV.tables.joined(separator: ", "))")
+        }
+        let options = try ReportPageOptions(detail: query["detail"].map(String.init), language: query["lang"].map(String.init))
         var headers: HTTPFields = [.cacheControl: "private, no-store"]
         let output: @Sendable (@escaping ByteSink) -> ExportOutput
         switch format {
         case "csv":
-            let table = query["table"].map(String.init) ?? "summary"
-            guard ReportCSV.tables.contains(table) else {
-                throw DomainError.invalid("table", "must be one of: \(ReportCSV.tables.joined(separator: ", "))")
-            }
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"\(export.quarter)-\(table).csv\""
             output = { .csv([table: $0]) }
         case "html":
-            let options = try ReportPageOptions(detail: query["detail"].map(String.init), language: query["lang"].map(String.init))
             headers[.contentType] = "text/html; charset=utf-8"
             headers[.contentLanguage] = options.language.rawValue
             output = { .html($0, options) }

@@ -59,7 +59,7 @@ struct HostileInputTests {
             #expect(group.status == 201)
             let session = try await api.call(.post, "/v1/sessions", as: api.admin, json: #"{"kind":"working_group","working_group_id":"\#(group["id"]!)","title":"\#(escaped)","starts_at":"2026-11-02T10:00:00Z","ends_at":"2026-11-02T11:00:00Z","timezone":"UTC"}"#)
             #expect(session.status == 201)
-            let html = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q4&format=html", as: api.admin).text
+            let html = try await api.call(.get, "/v1/exports/quarterly?quarter=2026-Q4&format=html&detail=full", as: api.admin).text
             #expect(!html.contains("<script>alert(1)</script>"))
             #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM participants") >= 1, "nothing was dropped")
