@@ -12,8 +12,11 @@ proposal and endorses it without learning who wrote it (an in-country proxy). An
 violation. Screenshots at 390 and 1280 px go to build/screens/. Every request the browser made
 must be to the portal itself. Prints 'N passed, N failed'.
 """
+import base64
+import hmac
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -27,6 +30,15 @@ CATALOGS = {
     language: json.load(open(os.path.join(ROOT, "Sources/DialogueWeb/Catalogs", f"{language}.json"), encoding="utf-8"))
     for language in ("en", "be", "ru")
 }
+
+
+def totp(key):
+    """The current RFC 6238 code of a base32 key, as an authenticator app computes it."""
+    key = key.replace(" ", "")
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    mac = hmac.new(secret, struct.pack(">Q", int(time.time()) // 30), "sha1").digest()
+    offset = mac[-1] & 0x0F
+    return str((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000).zfill(6)
 
 
 def main():
@@ -43,7 +55,8 @@ def run(database_url):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, DATABASE_URL=database_url, DIALOGUE_PUBLIC_URL=base)
+    env = dict(os.environ, DATABASE_URL=database_url, DIALOGUE_PUBLIC_URL=base,
+               DIALOGUE_FACTOR_KEY=base64.b64encode(os.urandom(32)).decode())
     log = tempfile.NamedTemporaryFile(prefix="portal-", suffix=".log", delete=False)
     server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log)
     try:
@@ -308,6 +321,49 @@ def run(database_url):
             check(page.get_by_label("Your time zone").input_value() == "Europe/Minsk", "the profile's time zone is saved")
             shoot(page, "profile")
             scan.close()
+
+            # A coordinator enters: sets up the second factor from the key shown as text, then
+            # signs in again with a code — without JavaScript, as everything else.
+            coordinator = cli("participant", "add", "--name", "Envoy office", "--kind", "official")
+
+            def enter_as_coordinator(context):
+                """A new tab of the context, on the far side of a fresh coordinator invitation."""
+                page = context.new_page()
+                watch(page)
+                page.goto(cli("participant", "invite", coordinator, "--role", "coordinator"))
+                page.get_by_label("Choose a sign-in name").fill("envoy")
+                page.get_by_label("Choose a passphrase").fill("a coordinator's passphrase")
+                page.get_by_role("button", name="Create my sign-in and enter").click()
+                return page
+
+            context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
+            page = enter_as_coordinator(context)
+            check(page.get_by_role("heading", name="Set up your second factor").is_visible(), "a coordinator is asked to set up a second factor")
+            shoot(page, "second-factor-setup")
+            key = page.get_by_label("Key", exact=True).inner_text()
+            page.get_by_label("One-time code").fill("000000")
+            page.get_by_role("button", name="Confirm and sign in").click()
+            check(page.get_by_label("One-time code").get_attribute("aria-invalid") == "true", "a wrong code is said beside its field")
+            page.get_by_label("One-time code").fill(totp(key))
+            page.get_by_role("button", name="Confirm and sign in").click()
+            check(page.get_by_role("heading", name="Your dialogue").is_visible(), "the right code from the typed key lets the coordinator in")
+            page.get_by_role("button", name="Sign out", exact=True).click()
+            page.get_by_label("Sign-in name").fill("envoy")
+            page.get_by_label("Passphrase").fill("a coordinator's passphrase")
+            page.get_by_role("button", name="Sign in").click()
+            check(page.get_by_role("heading", name="Enter your one-time code").is_visible(), "signing in again asks for a code")
+            shoot(page, "second-factor-code")
+            time.sleep(max(0.0, 30.5 - time.time() % 30))  # the code of the next step: a code works once
+            page.get_by_label("One-time code").fill(totp(key))
+            page.get_by_role("button", name="Sign in").click()
+            check(page.get_by_role("heading", name="Your dialogue").is_visible(), "and the next code signs the coordinator in")
+            context.close()
+            axe_context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = enter_as_coordinator(axe_context)
+            scanned(page, "the second factor's setup page")
+            page.get_by_role("button", name="Confirm and sign in").click()
+            scanned(page, "the second factor's setup page with an error")
+            axe_context.close()
             browser.close()
         check(not foreign, f"the browser asked nothing of another origin ({foreign[:3]})")
     finally:

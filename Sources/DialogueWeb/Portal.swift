@@ -35,6 +35,12 @@ public enum DialoguePortal {
         router.get("/signin") { request, _ in await portal.signInPage(request) }
         router.post("/signin") { request, _ in await portal.signIn(request) }
         router.post("/signout") { request, _ in await portal.signOut(request) }
+        router.get("/signin/code") { request, _ in await portal.secondFactorPage(request) }
+        router.post("/signin/code") { request, _ in await portal.confirmSecondFactor(request) }
+        router.get("/second-factor") { request, _ in await portal.secondFactorPage(request) }
+        router.post("/second-factor") { request, _ in await portal.confirmSecondFactor(request) }
+        router.post("/second-factor/start") { request, _ in await portal.startSecondFactor(request) }
+        router.post("/second-factor/remove") { request, _ in await portal.removeSecondFactor(request) }
         router.post("/language") { request, _ in await portal.chooseLanguage(request) }
         router.get("/action-items") { request, _ in await portal.actionItemsPage(request) }
         router.get("/action-items/{id}") { request, context in

@@ -37,7 +37,9 @@ struct PortalPages: Sendable {
         do {
             let issued = try await dialogue.signIn(
                 signInName: form["sign_in_name"], passphrase: form["passphrase"], client: clientKey(request))
-            return redirect("/", cookie: sessionCookieValue(issued.secret))
+            return redirect(Self.secondFactorPage(issued.session) ?? "/", cookie: sessionCookieValue(issued.secret))
+        } catch DomainError.unavailable {
+            return failure(DomainError.unavailable(""), language, nil)
         } catch {
             return renderer.page("signin", SignInPage(
                 chrome: renderer.chrome(language, title: "sign_in", session: nil, path: "/signin"), failed: true, notice: nil,
@@ -61,7 +63,7 @@ struct PortalPages: Sendable {
         do {
             let issued = try await dialogue.acceptInvitation(
                 secret: secret, signInName: form["sign_in_name"], passphrase: form["passphrase"], language: language)
-            return redirect("/", cookie: sessionCookieValue(issued.secret))
+            return redirect(Self.secondFactorPage(issued.session) ?? "/", cookie: sessionCookieValue(issued.secret))
         } catch DomainError.validation(let errors) {
             return invitationErrors(errors, chrome: chrome, language: language, secret: secret, form: form)
         } catch DomainError.conflict {
@@ -122,7 +124,7 @@ struct PortalPages: Sendable {
     }
 
     func signOut(_ request: Request) async -> Response {
-        await action(request) { visit in
+        await action(request, halfway: true) { visit in
             do {
                 if visit.form["others"] == "1" {
                     try await dialogue.signOut(visit.session, others: true)
@@ -152,16 +154,19 @@ struct PortalPages: Sendable {
 
     // MARK: Requests
 
-    /// A page for a signed-in person; signed out, the way to sign in.
-    func visit(_ request: Request, _ body: (Visit) async -> Response) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
+    /// A page for a signed-in person; signed out, the way to sign in; signed in by passphrase
+    /// alone, the way to the second factor (`halfway` pages are that way).
+    func visit(_ request: Request, halfway: Bool = false, _ body: (Visit) async -> Response) async -> Response {
+        guard let session = await liveSession(request) else { return redirect("/signin") }
+        if !halfway, let next = Self.secondFactorPage(session) { return redirect(next) }
         return await body(Visit(session: session, language: language(request, session), form: [:]))
     }
 
     /// An unsafe request (SECURITY.md 21): from a signed-in person, from this site, with the
     /// session's CSRF token in the form; anything else is refused before a service is called.
-    func action(_ request: Request, _ body: (Visit) async -> Response) async -> Response {
-        guard let session = await session(request) else { return redirect("/signin") }
+    func action(_ request: Request, halfway: Bool = false, _ body: (Visit) async -> Response) async -> Response {
+        guard let session = await liveSession(request) else { return redirect("/signin") }
+        if !halfway, let next = Self.secondFactorPage(session) { return redirect(next) }
         let language = language(request, session)
         let fields = await form(request)
         guard sameOrigin(request), session.acceptsCSRF(fields["csrf"] ?? "") else { return refused(language) }
@@ -179,10 +184,26 @@ struct PortalPages: Sendable {
         dialogue.callContext(for: session, requestID: "portal-" + UUID().uuidString.lowercased())
     }
 
-    /// The live web session behind the cookie, if any.
+    /// The signed-in session behind the cookie, if any: one still waiting for its second factor
+    /// is not signed in.
     func session(_ request: Request) async -> WebSession? {
+        guard let session = await liveSession(request), session.factor == .none else { return nil }
+        return session
+    }
+
+    /// The live web session behind the cookie, whatever it still waits for.
+    func liveSession(_ request: Request) async -> WebSession? {
         guard let secret = cookies(request)[sessionCookie], !secret.isEmpty else { return nil }
         return try? await dialogue.authenticateWebSession(secret: secret)
+    }
+
+    /// Where a session waiting for its second factor goes; nil for one signed in.
+    static func secondFactorPage(_ session: WebSession) -> String? {
+        switch session.factor {
+        case .none: nil
+        case .code: "/signin/code"
+        case .setup: "/second-factor"
+        }
     }
 
     /// The account's language; signed out, the cookie, else the first of Accept-Language we speak.

@@ -38,6 +38,7 @@ extension PortalPages {
             let me = try await dialogue.getParticipant(context, id: session.participantID)
             let zone = TimeZone(identifier: me.timezone) ?? .gmt
             let sessions = try await dialogue.listWebSessions(session)
+            let hasFactor = try await dialogue.hasSecondFactor(session)
             let feeds = try await dialogue.listCalendarFeeds(context)
             return renderer.page("profile", ProfilePage(
                 chrome: renderer.chrome(language, title: "profile_title", session: session, path: "/profile"),
@@ -53,6 +54,7 @@ extension PortalPages {
                         lastSeen: PortalRenderer.moment($0.lastSeenAt, zone, language), current: $0.current)
                 },
                 others: sessions.contains { !$0.current },
+                factorOn: hasFactor, factorRequired: AccountRules.requiresSecondFactor(session.role),
                 feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: PortalRenderer.moment($0.createdAt, zone, language)) }),
                 status: problems.isEmpty ? .ok : .unprocessableContent)
         } catch {
@@ -82,5 +84,7 @@ struct ProfilePage: Sendable {
     var problems: FormProblems
     var sessions: [WebSessionView]
     var others: Bool
+    var factorOn: Bool
+    var factorRequired: Bool
     var feeds: [FeedView]
 }

@@ -44,7 +44,16 @@ struct Serve: AsyncParsableCommand {
                 await database.startClient(in: &group)
                 defer { group.cancelAll() }
                 try await Self.waitForDatabase(database, logger: logger)
-                let dialogue = try await Dialogue.load(database: database)
+                var dialogue = try await Dialogue.load(database: database)
+                dialogue.secondFactorKey = configuration.secondFactorKey
+                if let created = configuration.secondFactorKeyCreated {
+                    logger.info(
+                        "made a key for portal second factors inside the checkout; outside development keep it elsewhere and set DIALOGUE_FACTOR_KEY_FILE",
+                        metadata: ["file": "\(created)"])
+                } else if configuration.secondFactorKey == nil {
+                    logger.info(
+                        "no DIALOGUE_FACTOR_KEY_FILE: coordinators and admins cannot sign in to the portal (they need a second factor)")
+                }
                 let publicURL = configuration.publicURL ?? "http://\(host):\(port)"
                 if bootstrapAdmin { try await Self.bootstrapFirstAdmin(dialogue, publicURL: publicURL) }
                 let portal = PortalDependencies(
@@ -146,7 +155,8 @@ struct Serve: AsyncParsableCommand {
             Try it: curl -H 'Authorization: Bearer \(issued.secret)' \(publicURL)/v1/directions
 
             The portal is at \(publicURL)/ . To enter it as this admin, open this one-time invitation
-            (72 hours, single use) and choose a sign-in name and a passphrase:
+            (72 hours, single use), choose a sign-in name and a passphrase, and type the key it shows
+            into an authenticator app (admins and coordinators sign in with a one-time code too):
 
                 \(publicURL)/invitation/\(invitation.secret)
 

@@ -53,13 +53,30 @@ struct Portal: Sendable {
         return Page(status: Int(response.status.code), headers: response.headers, html: String(buffer: response.body))
     }
 
+    /// Sets up the second factor a coordinator's first entry asks for, reading the key off the
+    /// page as a person would type it into an app: the new session cookie.
+    func secondFactorSetUp(cookie: String) async throws -> String {
+        let page = try await get("/second-factor", cookie: cookie)
+        let key = try #require(page.html.range(of: #"id="factor-secret"[^>]*>[A-Z2-7 ]+<"#, options: .regularExpression).map {
+            String(page.html[$0]).components(separatedBy: ">")[1].dropLast()
+        })
+        let secret = try #require(TOTP.secret(base32: String(key)))
+        let csrf = try #require(Portal.csrf(page))
+        let done = try await post("/second-factor", ["csrf": csrf, "code": TOTP.code(secret: secret, step: TOTP.step(at: Date()))], cookie: cookie)
+        #expect(done.status == 303 && done.headers[.location] == "/")
+        return String(try #require(done.headers[.setCookie]).split(separator: ";")[0])
+    }
+
     /// Invites a participant and opens the invitation: the session cookie to send back.
     func signedIn(_ user: TestUser, name: String, role: String = "member") async throws -> (cookie: String, csrf: String) {
         let invitation = try await dialogue.invitePortalUser(.cli(), participantID: user.participantID, role: role)
         let opened = try await post("/invitation/\(invitation.secret)", ["sign_in_name": name, "passphrase": "a long enough passphrase"])
         #expect(opened.status == 303)
         let setCookie = try #require(opened.headers[.setCookie])
-        let cookie = String(setCookie.split(separator: ";")[0])
+        var cookie = String(setCookie.split(separator: ";")[0])
+        if opened.headers[.location] == "/second-factor" {
+            cookie = try await secondFactorSetUp(cookie: cookie)
+        }
         let home = try await get("/", cookie: cookie)
         let csrf = try #require(home.html.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression).map {
             String(home.html[$0].dropFirst(#"name="csrf" value=""#.count).dropLast())
@@ -265,6 +282,38 @@ struct PortalTests {
             let outsider = try await dialogue.makeUser(.member)
             let (outsiderCookie, _) = try await portal.signedIn(outsider, name: "outsider")
             #expect(try await portal.get(path, cookie: outsiderCookie).status == 404, "hidden like a missing one")
+        }
+    }
+
+    @Test("a coordinator enters through a second factor: set up from the key on the page, then a code at every sign-in")
+    func coordinatorSecondFactor() async throws {
+        try await Portal.run { portal in
+            let user = try await portal.dialogue.makeUser(.coordinator)
+            let invitation = try await portal.dialogue.invitePortalUser(.cli(), participantID: user.participantID, role: "coordinator")
+            let opened = try await portal.post("/invitation/\(invitation.secret)", ["sign_in_name": "envoy", "passphrase": "a long enough passphrase"])
+            #expect(opened.status == 303 && opened.headers[.location] == "/second-factor")
+            let halfway = String(try #require(opened.headers[.setCookie]).split(separator: ";")[0])
+            for path in ["/", "/groups", "/profile"] {
+                let page = try await portal.get(path, cookie: halfway)
+                #expect(page.status == 303 && page.headers[.location] == "/second-factor", "\(path) waits for the second factor")
+            }
+            let setup = try await portal.get("/second-factor", cookie: halfway)
+            #expect(setup.status == 200 && setup.html.contains(#"autocomplete="one-time-code""#) && setup.html.contains("otpauth://totp/"))
+            PortalTests.checkPageRules(setup, "second factor")
+            let csrf = try #require(Portal.csrf(setup))
+            #expect(try await portal.post("/second-factor", ["code": "000000"], cookie: halfway).status == 403, "no CSRF token")
+            let wrong = try await portal.post("/second-factor", ["csrf": csrf, "code": "000000"], cookie: halfway)
+            #expect(wrong.status == 422 && wrong.html.contains(#"id="code-error""#) && wrong.html.contains(##"<a href="#code">"##))
+            let cookie = try await portal.secondFactorSetUp(cookie: halfway)
+            #expect(try await portal.get("/", cookie: cookie).status == 200)
+            #expect(try await portal.get("/", cookie: halfway).status == 303, "the cookie from before the code is dead")
+            let profile = try await portal.get("/profile", cookie: cookie)
+            #expect(profile.html.contains("Your role requires it.") && !profile.html.contains("/second-factor/remove"))
+
+            let again = try await portal.post("/signin", ["sign_in_name": "envoy", "passphrase": "a long enough passphrase"])
+            #expect(again.status == 303 && again.headers[.location] == "/signin/code")
+            let codePage = try await portal.get("/signin/code", cookie: String(try #require(again.headers[.setCookie]).split(separator: ";")[0]))
+            #expect(codePage.status == 200 && codePage.html.contains("Enter your one-time code"))
         }
     }
 }

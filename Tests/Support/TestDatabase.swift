@@ -135,7 +135,9 @@ public func withDatabase<T: Sendable>(
 public func withDialogue<T: Sendable>(_ body: (Dialogue) async throws -> T) async throws -> T {
     let configuration = try await TestDatabases.shared.migratedDatabase()
     return try await withDatabase(configuration) { database in
-        try await body(try await Dialogue.load(database: database, passphraseCost: .forTests))
+        var dialogue = try await Dialogue.load(database: database, passphraseCost: .forTests)
+        dialogue.secondFactorKey = try VaultKey(base64: VaultKey.generate())
+        return try await body(dialogue)
     }
 }
 
@@ -156,6 +158,12 @@ public func sql(_ dialogue: Dialogue, _ query: PostgresQuery) async throws {
 public func sqlInt(_ dialogue: Dialogue, _ query: PostgresQuery) async throws -> Int {
     try await dialogue.database.read { connection in
         try await connection.query(query, logger: TestDatabases.logger).collect().first?.decode(Int.self) ?? -1
+    }
+}
+
+public func sqlText(_ dialogue: Dialogue, _ query: PostgresQuery) async throws -> String {
+    try await dialogue.database.read { connection in
+        try await connection.query(query, logger: TestDatabases.logger).collect().first?.decode(String?.self) ?? ""
     }
 }
 

@@ -19,10 +19,13 @@ public struct VaultKey: Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
     }
 
-    /// The key from the environment: `DIALOGUE_VAULT_KEY`, else `DIALOGUE_VAULT_KEY_FILE`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> VaultKey {
-        if let text = environment["DIALOGUE_VAULT_KEY"], !text.isEmpty { return try VaultKey(base64: text) }
-        if let path = environment["DIALOGUE_VAULT_KEY_FILE"], !path.isEmpty { return try fromFile(path) }
+    /// The key from the environment: `<prefix>`, else the file named by `<prefix>_FILE`
+    /// (the vault's by default; `DIALOGUE_FACTOR_KEY` seals second factors).
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment, variable: String = "DIALOGUE_VAULT_KEY"
+    ) throws -> VaultKey {
+        if let text = environment[variable], !text.isEmpty { return try VaultKey(base64: text) }
+        if let path = environment[variable + "_FILE"], !path.isEmpty { return try fromFile(path) }
         throw VaultError.noKey
     }
 
@@ -46,26 +49,28 @@ public struct VaultKey: Sendable {
         key.withUnsafeBytes { SHA256.hash(data: Data($0)) }.prefix(8).hexString
     }
 
-    /// Encrypts with a fresh random nonce, binding the record to its participant.
-    func seal(_ plaintext: Data, participantID: UUID) throws -> String {
-        let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: Self.associatedData(participantID))
+    /// Encrypts with a fresh random nonce, binding the record to its participant and purpose
+    /// (a sealed identity cannot be passed off as a second factor, nor the reverse).
+    func seal(_ plaintext: Data, participantID: UUID, purpose: String = "dialogue-vault") throws -> String {
+        let box = try AES.GCM.seal(
+            plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: Self.associatedData(participantID, purpose))
         guard let combined = box.combined else { throw VaultError.corrupt }
         return combined.base64EncodedString()
     }
 
-    func open(_ sealed: String, participantID: UUID) throws -> Data {
+    func open(_ sealed: String, participantID: UUID, purpose: String = "dialogue-vault") throws -> Data {
         guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data) else {
             throw VaultError.corrupt
         }
         do {
-            return try AES.GCM.open(box, using: key, authenticating: Self.associatedData(participantID))
+            return try AES.GCM.open(box, using: key, authenticating: Self.associatedData(participantID, purpose))
         } catch {
             throw VaultError.corrupt
         }
     }
 
-    static func associatedData(_ participantID: UUID) -> Data {
-        Data("dialogue-vault:\(participantID.uuidString.lowercased())".utf8)
+    static func associatedData(_ participantID: UUID, _ purpose: String = "dialogue-vault") -> Data {
+        Data("\(purpose):\(participantID.uuidString.lowercased())".utf8)
     }
 }
 

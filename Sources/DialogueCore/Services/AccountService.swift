@@ -26,6 +26,8 @@ public struct WebSession: Sendable, Equatable {
     /// Forms carry a token derived from this; compare with `WebSession.csrfToken`.
     public var csrfSecret: String
     public var expiresAt: Date
+    /// What the session still needs before it may act: nothing, a code, or a second factor set up.
+    public var factor: SecondFactorState = .none
 
     /// The token every form of this session carries (SECURITY.md 21).
     public var csrfToken: String {
@@ -60,6 +62,9 @@ public enum AccountRules {
     /// Failed sign-ins allowed per name and per client in `throttleWindow`.
     public static let failuresAllowed = 5
     public static let throttleWindow: TimeInterval = 15 * 60
+
+    /// Coordinators and admins sign in with a second factor; members and observers may.
+    public static func requiresSecondFactor(_ role: Role) -> Bool { role >= .coordinator }
 
     /// A sign-in name: 3 to 64 letters, digits, dots, dashes and underscores, in any script.
     static func checkSignInName(_ raw: String?, validator: inout Validator) -> String? {
@@ -144,8 +149,9 @@ extension Dialogue {
 
     /// Opening an invitation: the participant chooses a sign-in name and a passphrase and is
     /// signed in. A participant that already had an account keeps it, with the new name,
-    /// passphrase and role, and every earlier web session ends. The account speaks the language
-    /// the invitation was read in.
+    /// passphrase and role, and every earlier web session ends; its second factor is cleared (a
+    /// new invitation is how a lost authenticator is recovered), and a coordinator's new session
+    /// starts by setting one up. The account speaks the language the invitation was read in.
     public func acceptInvitation(
         secret: String, signInName: String?, passphrase: String?, language: PortalLanguage = .en
     ) async throws -> IssuedWebSession {
@@ -175,7 +181,8 @@ extension Dialogue {
                 VALUES (\(participantID), \(validName), \(passphraseHash), \(role.rawValue), \(language))
                 ON CONFLICT (participant_id) DO UPDATE
                     SET sign_in_name = excluded.sign_in_name, passphrase_hash = excluded.passphrase_hash, role = excluded.role,
-                        language = excluded.language, version = accounts.version + 1, updated_at = now()
+                        language = excluded.language, second_factor = NULL, second_factor_step = NULL,
+                        version = accounts.version + 1, updated_at = now()
                 RETURNING id, language
                 """, logger: logger).collect().single(or: .conflict("the account could not be created"))
             let (accountID, language) = try account.decode((UUID, String).self)
@@ -184,7 +191,7 @@ extension Dialogue {
             try await connection.query("UPDATE portal_invitations SET used_at = now() WHERE id = \(invitationID)", logger: logger)
             let session = try await startWebSession(
                 connection, accountID: accountID, participantID: participantID, name: validName, role: role,
-                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf)
+                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf, hasSecondFactor: false)
             let context = CallContext(actor: .participant(id: participantID, role: role, tokenID: session.id), requestID: "portal")
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "portal_invitation.accept", objectType: "participant",
@@ -204,7 +211,7 @@ extension Dialogue {
         let given = passphrase ?? ""
         guard name.unicodeScalars.count <= 64, given.unicodeScalars.count <= Passphrase.maximumLength else { throw refusal }
         let keys = [throttleKey("name:" + name.lowercased())] + (client.map { [throttleKey("client:" + $0)] } ?? [])
-        let found = try await database.read { connection -> (throttled: Bool, account: (UUID, UUID, String, String, String, String)?) in
+        let found = try await database.read { connection -> (throttled: Bool, account: (UUID, UUID, String, String, String, String, Bool)?) in
             let window = Int(AccountRules.throttleWindow)
             let failures = try await connection.query("""
                 SELECT count(*)::bigint FROM sign_in_failures
@@ -212,15 +219,15 @@ extension Dialogue {
                 GROUP BY key_hash ORDER BY 1 DESC LIMIT 1
                 """, logger: logger).collect().first?.decode(Int.self) ?? 0
             let account = try await connection.query("""
-                SELECT a.id, a.participant_id, a.sign_in_name, a.passphrase_hash, a.role, a.language
+                SELECT a.id, a.participant_id, a.sign_in_name, a.passphrase_hash, a.role, a.language, a.second_factor IS NOT NULL
                 FROM accounts a JOIN participants p ON p.id = a.participant_id
                 WHERE lower(a.sign_in_name) = lower(\(name)) AND p.status = 'active'
-                """, logger: logger).collect().first?.decode((UUID, UUID, String, String, String, String).self)
+                """, logger: logger).collect().first?.decode((UUID, UUID, String, String, String, String, Bool).self)
             return (failures >= AccountRules.failuresAllowed, account)
         }
         // The passphrase is checked whatever happened above, so every refusal takes as long.
         let matches = try await Passphrase.verifyOffloaded(given, against: found.account?.3 ?? Passphrase.decoy)
-        guard matches, !found.throttled, let (accountID, participantID, storedName, _, rawRole, language) = found.account,
+        guard matches, !found.throttled, let (accountID, participantID, storedName, _, rawRole, language, hasFactor) = found.account,
             let role = Role(rawValue: rawRole)
         else {
             try await database.autocommit { connection in
@@ -236,7 +243,7 @@ extension Dialogue {
         let session = try await database.transaction { connection in
             let session = try await startWebSession(
                 connection, accountID: accountID, participantID: participantID, name: storedName, role: role,
-                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf)
+                language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf, hasSecondFactor: hasFactor)
             try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(keys[0])", logger: logger)
             return session
         }
@@ -256,7 +263,7 @@ extension Dialogue {
             try await connection.query("""
                 WITH live AS (
                     SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
-                           s.expires_at, s.last_seen_at
+                           s.expires_at, s.last_seen_at, s.factor
                     FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
                     WHERE s.secret_hash = \(hash) AND s.ended_at IS NULL AND s.expires_at > now()
                       AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
@@ -264,16 +271,16 @@ extension Dialogue {
                     UPDATE web_sessions SET last_seen_at = now()
                     WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(step) * interval '1 second')
                 )
-                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at FROM live
+                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor FROM live
                 """, logger: logger).collect().first
         }
-        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt) =
-            try row?.decode((UUID, UUID, UUID, String, String, String, String, Date).self),
+        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor) =
+            try row?.decode((UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState).self),
             let role = Role(rawValue: rawRole)
         else { throw refusal }
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
-            language: PortalLanguage(rawValue: language) ?? .en, csrfSecret: csrf, expiresAt: expiresAt)
+            language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor)
     }
 
     /// The language the portal speaks to this account.
@@ -350,24 +357,29 @@ extension Dialogue {
         }
     }
 
+    /// A new web session. One whose account has a second factor waits for a code; one whose
+    /// role requires a factor it lacks waits for its setup, with a new secret sealed on it.
     private func startWebSession(
         _ connection: PostgresConnection, accountID: UUID, participantID: UUID, name: String, role: Role, language: PortalLanguage,
-        secretHash: String, csrf: String
+        secretHash: String, csrf: String, hasSecondFactor: Bool
     ) async throws -> WebSession {
+        let factor: SecondFactorState = hasSecondFactor ? .code : AccountRules.requiresSecondFactor(role) ? .setup : .none
+        let pending = factor == .setup ? try sealSecondFactor(TOTP.newSecret(), participantID: participantID) : nil
         let row = try await connection.query("""
-            INSERT INTO web_sessions (account_id, secret_hash, csrf_secret, expires_at)
-            VALUES (\(accountID), \(secretHash), \(csrf), now() + \(Int(AccountRules.absoluteLifetime)) * interval '1 second')
+            INSERT INTO web_sessions (account_id, secret_hash, csrf_secret, expires_at, factor, pending_second_factor)
+            VALUES (\(accountID), \(secretHash), \(csrf), now() + \(Int(AccountRules.absoluteLifetime)) * interval '1 second',
+                    \(factor), \(pending))
             RETURNING id, expires_at
             """, logger: logger).collect().single(or: .conflict("the web session could not be created"))
         let (id, expiresAt) = try row.decode((UUID, Date).self)
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role, language: language,
-            csrfSecret: csrf, expiresAt: expiresAt)
+            csrfSecret: csrf, expiresAt: expiresAt, factor: factor)
     }
 
     /// Failures are counted under a keyed hash: neither the names people typed (sometimes
     /// their passphrase, by mistake) nor client addresses are kept.
-    private func throttleKey(_ text: String) -> String {
+    func throttleKey(_ text: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(throttleSecret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
     }

@@ -12,6 +12,9 @@ public struct Dialogue: Sendable {
     let throttleSecret: String
     /// scrypt's cost for new passphrases (tests lower it; stored hashes carry their own).
     public let passphraseCost: Passphrase.Cost
+    /// Seals portal accounts' second factors; kept out of the database (`serve` loads it).
+    /// Without it, nobody can set up or use a second factor, so coordinators cannot sign in.
+    public var secondFactorKey: VaultKey?
 
     public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database

@@ -24,6 +24,11 @@ public struct Configuration: Sendable {
     /// How long an export may wait for a client that stopped reading before it gives up and
     /// releases its database connection.
     public var exportStallSeconds: Int = 30
+    /// Seals portal second factors (`DIALOGUE_FACTOR_KEY` or `DIALOGUE_FACTOR_KEY_FILE`); on the
+    /// embedded default, a key file made inside the checkout's `.data/`.
+    public var secondFactorKey: VaultKey?
+    /// Set when this start made that key file, so that `serve` says where it is.
+    public var secondFactorKeyCreated: String?
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -120,6 +125,21 @@ public struct Configuration: Sendable {
             database: database, migrationDatabase: migrationDatabase, usesEmbeddedDatabase: embedded, logLevel: logLevel, sqlDirectory: sqlDirectory,
             publicURL: publicURL, jsonLogs: jsonLogs, trustedProxyHeader: trustedProxyHeader)
         configuration.exportStallSeconds = exportStall
+        do {
+            configuration.secondFactorKey = try VaultKey.fromEnvironment(environment, variable: "DIALOGUE_FACTOR_KEY")
+        } catch VaultError.noKey {
+            if embedded, let root = EmbeddedCluster.checkoutRoot() {
+                let path = root.appendingPathComponent(".data/factor.key").path
+                if !FileManager.default.fileExists(atPath: path) {
+                    try PrivateFile.create(atPath: path, field: "DIALOGUE_FACTOR_KEY_FILE")
+                    try Data(VaultKey.generate().utf8).write(to: URL(fileURLWithPath: path))
+                    configuration.secondFactorKeyCreated = path
+                }
+                configuration.secondFactorKey = try VaultKey.fromFile(path)
+            }
+        } catch {
+            throw ConfigurationError.invalid("DIALOGUE_FACTOR_KEY", "\(error)")
+        }
         return configuration
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import PostgresNIO
+
+/// What a web session still needs before it may act.
+public enum SecondFactorState: String, Sendable, CaseIterable, PostgresCodable {
+    /// Nothing: signed in.
+    case none
+    /// A code from the account's authenticator.
+    case code
+    /// A second factor to be set up (a coordinator without one, or a member who asked).
+    case setup
+}
+
+/// A second factor being set up: the secret as text for typing into an authenticator app, and
+/// the `otpauth://` address that app would take instead.
+public struct SecondFactorSetup: Sendable, Equatable {
+    public var secret: String
+    public var uri: String
+}
+
+extension Dialogue {
+    static let secondFactorPurpose = "dialogue-second-factor"
+    static let secondFactorIssuer = "Dialogue portal"
+
+    func sealSecondFactor(_ secret: Data, participantID: UUID) throws -> String {
+        try factorKey().seal(secret, participantID: participantID, purpose: Self.secondFactorPurpose)
+    }
+
+    func openSecondFactor(_ sealed: String, participantID: UUID) throws -> Data {
+        try factorKey().open(sealed, participantID: participantID, purpose: Self.secondFactorPurpose)
+    }
+
+    private func factorKey() throws -> VaultKey {
+        guard let secondFactorKey else {
+            throw DomainError.unavailable(
+                "this server has no second-factor key (DIALOGUE_FACTOR_KEY_FILE), so second factors cannot be set up or checked")
+        }
+        return secondFactorKey
+    }
+
+    /// The secret of the second factor this session is setting up, to show the person once more.
+    public func secondFactorSetup(_ session: WebSession) async throws -> SecondFactorSetup {
+        let sealed = try await database.read { connection in
+            try await connection.query(
+                "SELECT pending_second_factor FROM web_sessions WHERE id = \(session.id) AND factor = 'setup' AND ended_at IS NULL",
+                logger: logger
+            ).collect().first?.decode(String?.self)
+        }
+        guard let sealed else { throw DomainError.conflict("this session is not setting up a second factor") }
+        let secret = try openSecondFactor(sealed, participantID: session.participantID)
+        return SecondFactorSetup(
+            secret: TOTP.base32(secret), uri: TOTP.uri(secret: secret, account: session.signInName, issuer: Self.secondFactorIssuer))
+    }
+
+    /// A member or observer asks for a second factor: the session goes back to setting one up.
+    public func startSecondFactorSetup(_ session: WebSession) async throws {
+        let sealed = try sealSecondFactor(TOTP.newSecret(), participantID: session.participantID)
+        try await database.autocommit { connection in
+            try await connection.query("""
+                UPDATE web_sessions SET factor = 'setup', pending_second_factor = \(sealed) WHERE id = \(session.id) AND ended_at IS NULL
+                """, logger: logger)
+        }
+    }
+
+    /// A member or observer drops their second factor (coordinators and admins cannot). Audited.
+    public func removeSecondFactor(_ session: WebSession, requestID: String) async throws {
+        guard !AccountRules.requiresSecondFactor(session.role) else {
+            throw DomainError.forbidden("coordinators and admins sign in with a second factor")
+        }
+        try await database.transaction { connection in
+            try await connection.query(
+                "UPDATE accounts SET second_factor = NULL, second_factor_step = NULL, updated_at = now() WHERE id = \(session.accountID)",
+                logger: logger)
+            try await AuditLog.append(
+                connection, logger: logger, context: callContext(for: session, requestID: requestID), action: "account.second_factor.remove",
+                objectType: "participant", objectID: session.participantID.uuidString.lowercased(), diff: [:])
+        }
+    }
+
+    /// The code that completes a sign-in, or confirms a second factor being set up. A code
+    /// works once and only within one step of now; failures are throttled per account like
+    /// passphrases. On success the session gets a new id (returned): what was issued before
+    /// the second factor no longer opens it.
+    public func confirmSecondFactor(_ session: WebSession, code: String?) async throws -> IssuedWebSession {
+        let wrong = DomainError.invalid("code", "the code is not right, or was used already; wait for the next one")
+        let throttle = throttleKey("factor:" + session.accountID.uuidString)
+        let (newSecret, newHash) = TokenSecret.generate()
+        let now = Date()
+        let outcome: Result<WebSession, DomainError> = try await database.transaction { connection in
+            let window = Int(AccountRules.throttleWindow)
+            let failures = try await connection.query("""
+                SELECT count(*)::bigint FROM sign_in_failures WHERE key_hash = \(throttle) AND failed_at > now() - \(window) * interval '1 second'
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let row = try await connection.query("""
+                SELECT s.factor, s.pending_second_factor, a.second_factor, a.second_factor_step
+                FROM web_sessions s JOIN accounts a ON a.id = s.account_id
+                WHERE s.id = \(session.id) AND s.ended_at IS NULL AND s.expires_at > now()
+                FOR UPDATE OF s, a
+                """, logger: logger).collect().first
+            guard let (factor, pending, stored, usedStep) = try row?.decode((SecondFactorState, String?, String?, Int64?).self) else {
+                throw DomainError.unauthenticated("the web session has ended; sign in again")
+            }
+            let sealed = factor == .setup ? pending : stored
+            guard factor != .none, let sealed else { throw DomainError.conflict("this session needs no code") }
+            let secret = try openSecondFactor(sealed, participantID: session.participantID)
+            guard failures < AccountRules.failuresAllowed,
+                let step = TOTP.matchingStep(code ?? "", secret: secret, at: now, after: factor == .setup ? nil : usedStep)
+            else {
+                try await connection.query("INSERT INTO sign_in_failures (key_hash) VALUES (\(throttle))", logger: logger)
+                return .failure(wrong)
+            }
+            try await connection.query("""
+                UPDATE accounts SET second_factor = \(sealed), second_factor_step = \(step), updated_at = now() WHERE id = \(session.accountID)
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE web_sessions SET factor = 'none', pending_second_factor = NULL, secret_hash = \(newHash), last_seen_at = now()
+                WHERE id = \(session.id)
+                """, logger: logger)
+            try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(throttle)", logger: logger)
+            if factor == .setup {
+                try await AuditLog.append(
+                    connection, logger: logger, context: callContext(for: session, requestID: "portal-second-factor"),
+                    action: "account.second_factor.set", objectType: "participant",
+                    objectID: session.participantID.uuidString.lowercased(), diff: [:])
+            }
+            var signedIn = session
+            signedIn.factor = .none
+            return .success(signedIn)
+        }
+        // A refusal is committed (its failure counts) before it is reported.
+        return IssuedWebSession(secret: newSecret, session: try outcome.get())
+    }
+
+    /// Whether the account behind a session has a second factor.
+    public func hasSecondFactor(_ session: WebSession) async throws -> Bool {
+        try await database.read { connection in
+            try await connection.query(
+                "SELECT second_factor IS NOT NULL FROM accounts WHERE id = \(session.accountID)", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+}
