@@ -78,6 +78,10 @@ public enum DialoguePortal {
         router.post("/proposals/{id}/endorsement") { request, context in
             await portal.endorseProposal(request, id: context.parameters.get("id") ?? "")
         }
+        router.get("/console/participants") { request, _ in await portal.directoryPage(request) }
+        router.post("/console/participants/{id}/invitation") { request, context in
+            await portal.invitePortalUser(request, id: context.parameters.get("id") ?? "")
+        }
         router.get("/profile") { request, _ in await portal.profilePage(request) }
         router.post("/profile") { request, _ in await portal.updateProfile(request) }
         router.get("/invitation/{secret}") { request, context in

@@ -46,20 +46,27 @@ struct PortalRenderer: Sendable {
     /// The layout's part of a page; `titleText` is for pages named by what a person wrote.
     func chrome(_ language: PortalLanguage, title key: String, titleText: String? = nil, session: WebSession?, path: String) -> Chrome {
         let t = catalog(language)
-        let section = "/" + (path.split(separator: "/").first.map(String.init) ?? "")
         return Chrome(
             lang: language.rawValue, title: titleText ?? t[key] ?? key, t: t, signedIn: session != nil,
             name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path,
             languages: PortalLanguage.allCases.map {
                 LanguageChoice(code: $0.rawValue, name: Self.languageNames[$0] ?? $0.rawValue, selected: $0 == language)
             },
-            nav: session == nil ? [] : Self.sections.map { NavLink(href: $0.path, label: t[$0.key] ?? $0.key, current: $0.path == section) })
+            nav: session.map { session in
+                Self.sections(for: session.role).map {
+                    NavLink(href: $0.path, label: t[$0.key] ?? $0.key, current: $0.path == path || ($0.path != "/" && path.hasPrefix($0.path + "/")))
+                }
+            } ?? [])
     }
 
-    static let sections: [(path: String, key: String)] = [
-        ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
-        ("/profile", "nav_profile"),
-    ]
+    /// The sections a role finds in the navigation; coordinators also find the console's.
+    static func sections(for role: Role) -> [(path: String, key: String)] {
+        var sections = [
+            ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
+        ]
+        if AccountRules.requiresSecondFactor(role) { sections.append(("/console/participants", "nav_directory")) }
+        return sections + [("/profile", "nav_profile")]
+    }
 
     // MARK: Dates and numbers, in the reader's language's conventions
 

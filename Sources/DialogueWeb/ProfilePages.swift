@@ -44,9 +44,6 @@ extension PortalPages {
                 chrome: renderer.chrome(language, title: "profile_title", session: session, path: "/profile"),
                 notice: notice, name: session.signInName, role: t["account_role_" + session.role.rawValue] ?? session.role.rawValue,
                 zoneValue: zoneValue ?? me.timezone,
-                languages: PortalLanguage.allCases.map {
-                    LanguageChoice(code: $0.rawValue, name: PortalRenderer.languageNames[$0] ?? $0.rawValue, selected: $0 == language)
-                },
                 problems: FormProblems(problems, fields: Self.profileFields, t),
                 sessions: sessions.map {
                     WebSessionView(
@@ -80,7 +77,6 @@ struct ProfilePage: Sendable {
     var name: String
     var role: String
     var zoneValue: String
-    var languages: [LanguageChoice]
     var problems: FormProblems
     var sessions: [WebSessionView]
     var others: Bool

@@ -21,6 +21,6 @@ struct InviteCommand: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data(
             "portal invitation for \(participantID.uuidString.lowercased()) as \(role.rawValue), open until \(CLI.timestamp(invitation.expiresAt)); single use, shown once:\n".utf8))
-        print("\(base ?? "http://127.0.0.1:8080")/invitation/\(invitation.secret)")
+        print(invitation.link(publicBaseURL: base ?? "http://127.0.0.1:8080"))
     }
 }

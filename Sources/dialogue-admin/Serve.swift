@@ -158,7 +158,7 @@ struct Serve: AsyncParsableCommand {
             (72 hours, single use), choose a sign-in name and a passphrase, and type the key it shows
             into an authenticator app (admins and coordinators sign in with a one-time code too):
 
-                \(publicURL)/invitation/\(invitation.secret)
+                \(invitation.link(publicBaseURL: publicURL))
 
             """.utf8))
     }

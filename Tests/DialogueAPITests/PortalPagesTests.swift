@@ -326,6 +326,7 @@ struct PortalPagesTests {
             let second = try #require(try await portal.post("/signin", ["sign_in_name": "reader", "passphrase": "a long enough passphrase"])
                 .headers[.setCookie]).split(separator: ";")[0]
             let profile = try await portal.get("/profile", cookie: String(second))
+            #expect(profile.html.contains(#"<select id="language" name="language"><option value="en""#), "the profile's language choices")
             #expect(profile.html.components(separatedBy: "<li>").count - 1 >= 2)
             let secondCSRF = try #require(Portal.csrf(profile))
             #expect(try await portal.post("/signout", ["csrf": secondCSRF, "others": "1"], cookie: String(second)).status == 303)
@@ -373,6 +374,32 @@ struct PortalPagesTests {
             let overdue = try await portal.get("/action-items?show=overdue", cookie: cookie)
             #expect(overdue.html.contains("Late one") && !overdue.html.contains("Open 1"))
             #expect(try await portal.get("/action-items?show=open&cursor=forged", cookie: cookie).status == 303, "a bad cursor starts over")
+        }
+    }
+
+    @Test("the directory: coordinators see everyone and invite with a role no higher than theirs; members are refused")
+    func directory() async throws {
+        try await Portal.run { portal in
+            let dialogue = portal.dialogue
+            let coordinator = try await dialogue.makeUser(.coordinator, name: "Envoy office")
+            let proxy = try await dialogue.makeUser(.member, name: "Proxy Piatrus", kind: .inCountryProxy)
+            let member = try await dialogue.makeUser(.member, name: "Member Mikalai", kind: .diaspora)
+            let (cookie, csrf) = try await portal.signedIn(coordinator, name: "envoy", role: "coordinator")
+            let page = try await portal.get("/console/participants", cookie: cookie)
+            #expect(page.status == 200 && page.html.contains("Proxy Piatrus") && page.html.contains("in-country participant"))
+            #expect(page.html.contains(#"<option value="coordinator""#) && !page.html.contains(#"<option value="admin""#),
+                    "roles up to the coordinator's own")
+            PortalTests.checkPageRules(page, "directory")
+            let path = "/console/participants/\(member.participantID.uuidString.lowercased())/invitation"
+            #expect(try await portal.post(path, ["role": "member"], cookie: cookie).status == 403, "no CSRF token")
+            #expect(try await portal.post(path, ["csrf": csrf, "role": "admin"], cookie: cookie).status == 403, "higher than own")
+            let issued = try await portal.post(path, ["csrf": csrf, "role": "member"], cookie: cookie)
+            #expect(issued.status == 201 && issued.html.contains("Member Mikalai"))
+            let link = try #require(issued.html.range(of: #"/invitation/dlg_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(issued.html[$0]) })
+            #expect(try await portal.get(link).status == 200, "the link opens the invitation")
+            let (memberCookie, _) = try await portal.signedIn(proxy, name: "piatrus")
+            #expect(try await portal.get("/console/participants", cookie: memberCookie).status == 403)
+            #expect(!(try await portal.get("/", cookie: memberCookie).html.contains("/console/participants")), "no console in a member's navigation")
         }
     }
 }

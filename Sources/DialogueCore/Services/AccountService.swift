@@ -7,6 +7,9 @@ public struct IssuedInvitation: Sendable {
     public var id: UUID
     public var secret: String
     public var expiresAt: Date
+
+    /// The one-time link: the secret is its only credential, shown once.
+    public func link(publicBaseURL: String) -> String { "\(publicBaseURL)/invitation/\(secret)" }
 }
 
 /// A web session as created at sign-in: the secret goes into the cookie and is stored as a hash.
