@@ -30,12 +30,7 @@ extension PortalPages {
                         LanguageChoice(code: $0.rawValue, name: t["actions_show_" + $0.rawValue] ?? $0.rawValue, selected: $0 == show)
                     },
                     actions: items.map { ActionItemView($0, renderer, language) },
-                    next: found.nextCursor.map { cursor in
-                        var components = URLComponents()
-                        components.path = "/action-items"
-                        components.queryItems = [URLQueryItem(name: "show", value: show.rawValue), URLQueryItem(name: "cursor", value: cursor)]
-                        return components.string ?? "/action-items"
-                    }))
+                    next: found.nextCursor.map { Self.link("/action-items", [("show", show.rawValue), ("cursor", $0)]) }))
             } catch DomainError.validation {
                 // A cursor from another list, or tampered with: the list from its start.
                 return redirect("/action-items?show=\(show.rawValue)")

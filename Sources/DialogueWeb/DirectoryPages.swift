@@ -23,13 +23,7 @@ extension PortalPages {
                 } catch DomainError.validation(let errors) {
                     problems = errors
                 }
-                let next = found?.nextCursor.map { cursor in
-                    var components = URLComponents()
-                    components.path = "/console/participants"
-                    components.queryItems = [("kind", kind), ("status", status), ("cursor", cursor)]
-                        .filter { !$0.1.isEmpty }.map { URLQueryItem(name: $0.0, value: $0.1) }
-                    return components.string ?? "/console/participants"
-                }
+                let next = found?.nextCursor.map { Self.link("/console/participants", [("kind", kind), ("status", status), ("cursor", $0)]) }
                 return renderer.page("directory", DirectoryPage(
                     chrome: renderer.chrome(language, title: "directory_title", session: session, path: "/console/participants"),
                     kinds: choices(ParticipantKind.allCases.map(\.rawValue), prefix: "participant_kind_", selected: kind, any: true, t),

@@ -254,6 +254,14 @@ struct PortalPages: Sendable {
         return own.contains(origin.lowercased())
     }
 
+    /// A path on this site with its query, empty values left out (a list's next page).
+    static func link(_ path: String, _ query: [(String, String)]) -> String {
+        var components = URLComponents()
+        components.path = path
+        components.queryItems = query.filter { !$0.1.isEmpty }.map { URLQueryItem(name: $0.0, value: $0.1) }
+        return components.string ?? path
+    }
+
     static func origin(of url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "" }
         return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")".lowercased()

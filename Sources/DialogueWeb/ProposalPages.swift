@@ -299,11 +299,7 @@ struct ProposalSearch: Sendable {
 
     /// The same search, one page on.
     func path(cursor: String) -> String {
-        var components = URLComponents()
-        components.path = "/proposals"
-        components.queryItems = [("q", q), ("group", group), ("status", status), ("kind", kind)]
-            .filter { !$0.1.isEmpty }.map { URLQueryItem(name: $0.0, value: $0.1) } + [URLQueryItem(name: "cursor", value: cursor)]
-        return components.string ?? "/proposals"
+        PortalPages.link("/proposals", [("q", q), ("group", group), ("status", status), ("kind", kind), ("cursor", cursor)])
     }
 }
 
