@@ -116,22 +116,27 @@ public enum ReportQueries {
 
     /// The quarter's decisions: agenda items of its sessions whose latest outcome by quarter end
     /// is `adopted`, with the action items made from them (existing at quarter end) and their
-    /// status then, by direction and session.
+    /// status then, by direction and session. The decisions are found first (a materialized CTE),
+    /// so the action items are looked up for them alone, through their index.
     static let decisions = """
-        SELECT i.id::text AS id, coalesce(g.direction, '') AS direction, i.title, s.title AS session,
+        WITH adopted AS MATERIALIZED (
+            SELECT i.id, coalesce(g.direction, '') AS direction, i.title, s.title AS session, s.starts_at, i.position
+            FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
+            JOIN LATERAL (\(latestOutcome)) h ON true
+            WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome = 'adopted' AND i.corrects_item_id IS NULL
+              AND ($3::text IS NULL OR g.direction = $3::text)
+        )
+        SELECT d.id::text AS id, d.direction, d.title, d.session,
                coalesce(a.titles, '{}'::text[]) AS action_titles, coalesce(a.statuses, '{}'::text[]) AS action_statuses
-        FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-        JOIN LATERAL (\(latestOutcome)) h ON true
+        FROM adopted d
         LEFT JOIN LATERAL (
             SELECT array_agg(x.title ORDER BY x.due_on, x.id) AS titles, array_agg(st.to_status ORDER BY x.due_on, x.id) AS statuses
             FROM action_items x
             JOIN LATERAL (SELECT to_status FROM action_item_updates u WHERE u.action_item_id = x.id AND u.created_at < $2
                           ORDER BY u.created_at DESC, u.id DESC LIMIT 1) st ON true
-            WHERE x.agenda_item_id = i.id AND x.created_at < $2
+            WHERE x.agenda_item_id = d.id AND x.created_at < $2
         ) a ON true
-        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome = 'adopted' AND i.corrects_item_id IS NULL
-          AND ($3::text IS NULL OR g.direction = $3::text)
-        ORDER BY 2, s.starts_at, i.position, i.id
+        ORDER BY d.direction, d.starts_at, d.position, d.id
         """
 
     /// The action items' figures by direction and status, aggregated over the list query: for
