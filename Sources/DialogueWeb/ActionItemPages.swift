@@ -109,8 +109,8 @@ extension PortalPages {
             problems: FormProblems(problems, fields: Self.actionFields, renderer.catalog(language)),
             updates: updates.reversed().map {
                 UpdateView(
-                    at: PortalRenderer.moment($0.at, zone, language), status: renderer.statusLabel($0.toStatus.rawValue, language),
-                    progress: PortalRenderer.number($0.toProgress, language), note: $0.note.nonEmpty)
+                    at: Written.moment($0.at, zone, language), status: renderer.statusLabel($0.toStatus.rawValue, language),
+                    progress: Written.number($0.toProgress, language), note: $0.note.nonEmpty)
             }), status: status)
     }
 }

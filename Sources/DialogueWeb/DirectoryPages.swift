@@ -58,7 +58,7 @@ extension PortalPages {
                     return renderer.page("invitation-issued", InvitationIssuedPage(
                         chrome: renderer.chrome(language, title: "invitation_issued_title", session: session, path: "/console/participants"),
                         invitedName: participant.displayName, link: invitation.link(publicBaseURL: dependencies.publicBaseURL),
-                        expires: PortalRenderer.moment(invitation.expiresAt, zone, language)), status: .created)
+                        expires: Written.moment(invitation.expiresAt, zone, language)), status: .created)
                 } catch {
                     return failure(error, language, session)
                 }

@@ -371,9 +371,9 @@ struct SessionCard: Sendable {
         title = session.title
         self.status = status
         cancelled = session.status == .cancelled
-        localTime = PortalRenderer.moment(session.startsAt, viewerZone, language)
+        localTime = Written.moment(session.startsAt, viewerZone, language)
         self.viewerZone = viewerZone.identifier
-        meetingTime = PortalRenderer.moment(session.startsAt, meetingZone, language)
+        meetingTime = Written.moment(session.startsAt, meetingZone, language)
         self.meetingZone = session.timezone
         location = session.location.nonEmpty
     }
@@ -394,10 +394,10 @@ struct ActionItemView: Sendable {
     init(_ item: ActionItem, _ renderer: PortalRenderer, _ language: PortalLanguage) {
         id = item.id.uuidString.lowercased()
         title = item.title
-        dueOn = PortalRenderer.day(item.dueOn, language)
+        dueOn = Written.day(item.dueOn, language)
         overdue = item.overdue
         status = renderer.statusLabel(item.status.rawValue, language)
-        progress = PortalRenderer.number(item.progress, language)
+        progress = Written.number(item.progress, language)
         version = item.version
     }
 }
@@ -417,7 +417,7 @@ struct ProposalCard: Sendable {
         summary = proposal.summary.nonEmpty
         status = renderer.statusLabel(proposal.status.rawValue, language)
         kind = renderer.catalog(language)["kind_" + proposal.kind.rawValue] ?? proposal.kind.rawValue
-        endorsements = PortalRenderer.number(proposal.endorsementCount, language)
+        endorsements = Written.number(proposal.endorsementCount, language)
     }
 }
 

@@ -67,32 +67,6 @@ struct PortalRenderer: Sendable {
         if AccountRules.requiresSecondFactor(role) { sections.append(("/console/participants", "nav_directory")) }
         return sections + [("/profile", "nav_profile")]
     }
-
-    // MARK: Dates and numbers, in the reader's language's conventions
-
-    /// A moment in a zone, e.g. "Saturday, 28 March 2030 at 10:00" in English.
-    static func moment(_ date: Date, _ zone: TimeZone, _ language: PortalLanguage) -> String {
-        var style = Date.FormatStyle(date: .complete, time: .shortened, locale: Locale(identifier: language.rawValue), timeZone: zone)
-        style.calendar = Calendar(identifier: .gregorian)
-        return date.formatted(style)
-    }
-
-    /// A calendar day given as `YYYY-MM-DD` (a due date), written out; as given when malformed.
-    static func day(_ isoDay: String, _ language: PortalLanguage) -> String {
-        let parts = isoDay.split(separator: "-").compactMap { Int($0) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
-            return isoDay
-        }
-        var style = Date.FormatStyle(date: .long, time: .omitted, locale: Locale(identifier: language.rawValue), timeZone: .gmt)
-        style.calendar = calendar
-        return date.formatted(style)
-    }
-
-    static func number(_ value: Int, _ language: PortalLanguage) -> String {
-        value.formatted(IntegerFormatStyle<Int>(locale: Locale(identifier: language.rawValue)))
-    }
 }
 
 enum PortalError: Error { case missingResources }

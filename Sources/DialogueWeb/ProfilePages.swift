@@ -47,12 +47,12 @@ extension PortalPages {
                 problems: FormProblems(problems, fields: Self.profileFields, t),
                 sessions: sessions.map {
                     WebSessionView(
-                        started: PortalRenderer.moment($0.createdAt, zone, language),
-                        lastSeen: PortalRenderer.moment($0.lastSeenAt, zone, language), current: $0.current)
+                        started: Written.moment($0.createdAt, zone, language),
+                        lastSeen: Written.moment($0.lastSeenAt, zone, language), current: $0.current)
                 },
                 others: sessions.contains { !$0.current },
                 factorOn: hasFactor, factorRequired: AccountRules.requiresSecondFactor(session.role),
-                feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: PortalRenderer.moment($0.createdAt, zone, language)) }),
+                feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: Written.moment($0.createdAt, zone, language)) }),
                 status: problems.isEmpty ? .ok : .unprocessableContent)
         } catch {
             return failure(error, language, session)

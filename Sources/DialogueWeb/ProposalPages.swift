@@ -206,11 +206,11 @@ extension PortalPages {
                 },
                 mayEndorse: choices.mayEndorse, endorsed: choices.endorsed,
                 endorsers: choices.endorsers.map {
-                    EndorserView(name: $0.displayName, at: PortalRenderer.moment($0.at, zone, language))
+                    EndorserView(name: $0.displayName, at: Written.moment($0.at, zone, language))
                 },
                 history: proposal.history.map { step in
                     HistoryView(
-                        at: PortalRenderer.moment(step.at, zone, language), to: renderer.statusLabel(step.to.rawValue, language),
+                        at: Written.moment(step.at, zone, language), to: renderer.statusLabel(step.to.rawValue, language),
                         by: step.automatic ? t["history_by_agenda"] : step.actorID.flatMap { names[$0] },
                         note: step.note.isEmpty ? nil : step.note)
                 }), status: status)

@@ -13,7 +13,7 @@ extension PortalPages {
     func confirmSecondFactor(_ request: Request) async -> Response {
         await action(request, halfway: true) { visit in
             do {
-                let issued = try await dialogue.confirmSecondFactor(visit.session, code: visit.form["code"])
+                let issued = try await dialogue.confirmSecondFactor(visit.session, code: visit.form["code"], requestID: context(visit.session).requestID)
                 return redirect("/", cookie: sessionCookieValue(issued.secret))
             } catch DomainError.validation(let problems) {
                 return await secondFactorResponse(visit, problems: problems, status: .unprocessableContent)

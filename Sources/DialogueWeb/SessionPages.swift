@@ -53,13 +53,13 @@ extension PortalPages {
             return renderer.page("session", SessionPage(
                 chrome: renderer.chrome(language, title: "session_title", titleText: meeting.title, session: session, path: "/sessions/\(card.id)"),
                 session: card, group: group,
-                ends: PortalRenderer.moment(meeting.endsAt, zone, language),
+                ends: Written.moment(meeting.endsAt, zone, language),
                 kind: t["session_kind_" + meeting.kind.rawValue] ?? meeting.kind.rawValue,
-                totalMinutes: PortalRenderer.number(minutes, language),
+                totalMinutes: Written.number(minutes, language),
                 agenda: agenda.items.map { item in
                     AgendaItemView(
-                        position: PortalRenderer.number(item.position, language), title: item.title,
-                        minutes: PortalRenderer.number(item.durationMinutes, language),
+                        position: Written.number(item.position, language), title: item.title,
+                        minutes: Written.number(item.durationMinutes, language),
                         presenter: item.presenterID.flatMap { names[$0] },
                         proposal: item.proposalID.flatMap { proposals[$0] }.map { ProposalCard($0, renderer, language) },
                         outcome: item.outcome.map { t["outcome_" + $0.rawValue] ?? $0.rawValue }, outcomeNote: item.outcomeNote)

@@ -390,6 +390,10 @@ struct PortalPagesTests {
             #expect(page.html.contains(#"<option value="coordinator""#) && !page.html.contains(#"<option value="admin""#),
                     "roles up to the coordinator's own")
             PortalTests.checkPageRules(page, "directory")
+            let bad = try await portal.get("/console/participants?kind=spy", cookie: cookie)
+            #expect(bad.status == 422 && bad.html.contains(#"id="kind-error""#), "a filter nobody has is said beside it")
+            let malformed = try await portal.post("/console/participants/not-an-id/invitation", ["csrf": csrf, "role": "member"], cookie: cookie)
+            #expect(malformed.status == 404)
             let path = "/console/participants/\(member.participantID.uuidString.lowercased())/invitation"
             #expect(try await portal.post(path, ["role": "member"], cookie: cookie).status == 403, "no CSRF token")
             #expect(try await portal.post(path, ["csrf": csrf, "role": "admin"], cookie: cookie).status == 403, "higher than own")

@@ -51,10 +51,10 @@ struct SecondFactorTests {
             #expect(try await dialogue.authenticateWebSession(secret: entered.secret).factor == .setup)
             let setup = try await dialogue.secondFactorSetup(entered.session)
             #expect(setup.uri.hasPrefix("otpauth://totp/Dialogue%20portal:envoy?secret=\(setup.secret)&"), "\(setup.uri)")
-            await #expect(throws: DomainError.self) { _ = try await dialogue.confirmSecondFactor(entered.session, code: "000000") }
+            await #expect(throws: DomainError.self) { _ = try await dialogue.confirmSecondFactor(entered.session, code: "000000", requestID: "t") }
             let secret = try #require(TOTP.secret(base32: setup.secret))
             let now = TOTP.step(at: Date())
-            let confirmed = try await dialogue.confirmSecondFactor(entered.session, code: TOTP.code(secret: secret, step: now))
+            let confirmed = try await dialogue.confirmSecondFactor(entered.session, code: TOTP.code(secret: secret, step: now), requestID: "t")
             #expect(confirmed.session.factor == .none)
             await #expect(throws: DomainError.self, "the id from before the second factor no longer opens the session") {
                 _ = try await dialogue.authenticateWebSession(secret: entered.secret)
@@ -71,9 +71,9 @@ struct SecondFactorTests {
             let again = try await dialogue.signIn(signInName: "envoy", passphrase: Self.passphrase, client: nil)
             #expect(again.session.factor == .code)
             await #expect(throws: DomainError.self, "the code used to set up does not work twice") {
-                _ = try await dialogue.confirmSecondFactor(again.session, code: TOTP.code(secret: secret, step: now))
+                _ = try await dialogue.confirmSecondFactor(again.session, code: TOTP.code(secret: secret, step: now), requestID: "t")
             }
-            let next = try await dialogue.confirmSecondFactor(again.session, code: TOTP.code(secret: secret, step: now + 1))
+            let next = try await dialogue.confirmSecondFactor(again.session, code: TOTP.code(secret: secret, step: now + 1), requestID: "t")
             #expect(next.session.factor == .none)
             await #expect(throws: DomainError.self) { try await dialogue.removeSecondFactor(next.session, requestID: "t") }
 
@@ -92,11 +92,11 @@ struct SecondFactorTests {
             let invitation = try await dialogue.invitePortalUser(.cli(), participantID: user.participantID, role: "admin")
             let entered = try await dialogue.acceptInvitation(secret: invitation.secret, signInName: "root", passphrase: Self.passphrase)
             for _ in 0..<AccountRules.failuresAllowed {
-                await #expect(throws: DomainError.self) { _ = try await dialogue.confirmSecondFactor(entered.session, code: "000000") }
+                await #expect(throws: DomainError.self) { _ = try await dialogue.confirmSecondFactor(entered.session, code: "000000", requestID: "t") }
             }
             let right = try await Self.code(dialogue, entered.session)
             await #expect(throws: DomainError.self, "even the right code waits out the throttle") {
-                _ = try await dialogue.confirmSecondFactor(entered.session, code: right)
+                _ = try await dialogue.confirmSecondFactor(entered.session, code: right, requestID: "t")
             }
 
             let member = try await dialogue.makeUser(.member)
@@ -106,7 +106,7 @@ struct SecondFactorTests {
             try await dialogue.startSecondFactorSetup(plain.session)
             let pending = try await dialogue.authenticateWebSession(secret: plain.secret)
             #expect(pending.factor == .setup)
-            let on = try await dialogue.confirmSecondFactor(pending, code: try await Self.code(dialogue, pending))
+            let on = try await dialogue.confirmSecondFactor(pending, code: try await Self.code(dialogue, pending), requestID: "t")
             #expect(try await dialogue.hasSecondFactor(on.session))
             #expect(try await dialogue.signIn(signInName: "plain", passphrase: Self.passphrase, client: nil).session.factor == .code)
             try await dialogue.removeSecondFactor(on.session, requestID: "t")

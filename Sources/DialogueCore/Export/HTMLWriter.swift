@@ -288,16 +288,9 @@ struct ReportPage {
 
     // MARK: Writing
 
-    func number(_ value: Int) -> String { value.formatted(IntegerFormatStyle<Int>(locale: Locale(identifier: options.language.rawValue))) }
+    func number(_ value: Int) -> String { Written.number(value, options.language) }
     func percent(_ perMille: Int) -> String { String(format: "%.0f%%", Double(perMille) / 10) }
-
-    /// A `YYYY-MM-DD` day in the language's short form.
-    func day(_ text: String) -> String {
-        guard let date = RFC3339.date(from: text + "T00:00:00Z") else { return text }
-        var style = Date.FormatStyle(date: .abbreviated, time: .omitted, locale: Locale(identifier: options.language.rawValue), timeZone: .gmt)
-        style.calendar = Calendar(identifier: .gregorian)
-        return date.formatted(style)
-    }
+    func day(_ text: String) -> String { Written.day(text, options.language, style: .abbreviated) }
 
     func e(_ text: String) -> String { Self.e(text) }
 

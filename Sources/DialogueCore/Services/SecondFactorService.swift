@@ -81,7 +81,7 @@ extension Dialogue {
     /// works once and only within one step of now; failures are throttled per account like
     /// passphrases. On success the session gets a new id (returned): what was issued before
     /// the second factor no longer opens it.
-    public func confirmSecondFactor(_ session: WebSession, code: String?) async throws -> IssuedWebSession {
+    public func confirmSecondFactor(_ session: WebSession, code: String?, requestID: String) async throws -> IssuedWebSession {
         let wrong = DomainError.invalid("code", "the code is not right, or was used already; wait for the next one")
         let throttle = throttleKey("factor:" + session.accountID.uuidString)
         let (newSecret, newHash) = TokenSecret.generate()
@@ -119,7 +119,7 @@ extension Dialogue {
             try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(throttle)", logger: logger)
             if factor == .setup {
                 try await AuditLog.append(
-                    connection, logger: logger, context: callContext(for: session, requestID: "portal-second-factor"),
+                    connection, logger: logger, context: callContext(for: session, requestID: requestID),
                     action: "account.second_factor.set", objectType: "participant",
                     objectID: session.participantID.uuidString.lowercased(), diff: [:])
             }
