@@ -204,7 +204,9 @@ struct ReportPage {
         var html = "<section aria-labelledby=\"decided-heading\"><h2 id=\"decided-heading\">\(e(word("decided_heading")))</h2>"
         let any = !digest.decisions.isEmpty || !digest.closedProposals.isEmpty
         if !any { return html + "<p>\(e(word("decisions_all_none")))</p></section>" }
-        for direction in sections() where digest.decisions[direction.slug] != nil || digest.closedProposals[direction.slug] != nil {
+        // Decisions of plenary and quarterly sessions belong to no direction: they come first.
+        let groups = [(slug: "", name: word("decided_plenary"))] + sections().map { (slug: $0.slug, name: $0.name) }
+        for direction in groups where digest.decisions[direction.slug] != nil || digest.closedProposals[direction.slug] != nil {
             html += "<h3>\(e(direction.name))</h3>"
             if let decisions = digest.decisions[direction.slug] {
                 html += "<ol class=\"decisions\">"

@@ -167,7 +167,7 @@ extension Dialogue {
                 let ids = creates.map(\.id)
                 let rows = try await connection.query("""
                     INSERT INTO participants (id, display_name, kind, organization_id, timezone, languages, email)
-                    SELECT id, name, kind, nullif(org, '')::uuid, tz, string_to_array(nullif(langs, ''), ' '), nullif(email, '')
+                    SELECT id, name, kind, nullif(org, '')::uuid, tz, coalesce(string_to_array(nullif(langs, ''), ' '), '{}'), nullif(email, '')
                     FROM unnest(\(ids), \(creates.map(\.displayName)), \(creates.map(\.kind.rawValue)),
                                 \(creates.map { $0.organizationID?.uuidString ?? "" }), \(creates.map(\.timezone)),
                                 \(creates.map { $0.languages.joined(separator: " ") }), \(creates.map { $0.email ?? "" }))
