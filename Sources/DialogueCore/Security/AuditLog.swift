@@ -211,8 +211,13 @@ public struct AuditFilter: Sendable {
     public var objectID: String?
     public var from: Date?
     public var to: Date?
+    /// The console reads the latest first; the API and the CLI walk the trail in order.
+    public var newestFirst: Bool
 
-    public init(actorID: UUID? = nil, objectType: String? = nil, objectID: String? = nil, from: Date? = nil, to: Date? = nil) {
+    public init(
+        actorID: UUID? = nil, objectType: String? = nil, objectID: String? = nil, from: Date? = nil, to: Date? = nil, newestFirst: Bool = false
+    ) {
+        self.newestFirst = newestFirst
         self.actorID = actorID
         self.objectType = objectType
         self.objectID = objectID
@@ -222,7 +227,13 @@ public struct AuditFilter: Sendable {
 }
 
 extension Dialogue {
-    /// The trail, oldest first, for admins.
+    /// Whether the chain holds, row by row, for an admin (the console's audit page).
+    public func verifyAuditTrail(_ context: CallContext) async throws -> AuditLog.Verification {
+        guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may verify the audit trail") }
+        return try await AuditLog.verify(database)
+    }
+
+    /// The trail, oldest first unless asked otherwise, for admins.
     public func listAudit(_ context: CallContext, page: PageRequest, filter: AuditFilter) async throws -> Page<AuditEntryView> {
         guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may read the audit trail") }
         var validator = Validator()
@@ -230,7 +241,7 @@ extension Dialogue {
         let objectID = validator.text(filter.objectID, "object_id", required: false, max: 64)
         try validator.check()
         let scope = "audit|\(filter.actorID?.uuidString ?? "")|\(objectType ?? "")|\(objectID ?? "")|"
-            + "\(filter.from.map { Rows.micros($0) } ?? 0)|\(filter.to.map { Rows.micros($0) } ?? 0)"
+            + "\(filter.from.map { Rows.micros($0) } ?? 0)|\(filter.to.map { Rows.micros($0) } ?? 0)|\(filter.newestFirst)"
         // The keyset of the trail is its sequence number.
         let afterSeq = try page.cursor.map { try cursors.decode($0, scope: scope).createdAtMicros }
         return try await database.read { connection in
@@ -242,8 +253,8 @@ extension Dialogue {
                   AND (\(objectID)::text IS NULL OR object_id = \(objectID))
                   AND (\(filter.from)::timestamptz IS NULL OR occurred_at >= \(filter.from))
                   AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
-                  AND (\(afterSeq)::bigint IS NULL OR seq > \(afterSeq))
-                ORDER BY seq LIMIT \(page.limit + 1)
+                  AND (\(afterSeq)::bigint IS NULL OR (\(filter.newestFirst) AND seq < \(afterSeq)) OR (NOT \(filter.newestFirst) AND seq > \(afterSeq)))
+                ORDER BY seq \(unescaped: filter.newestFirst ? "DESC" : "ASC") LIMIT \(page.limit + 1)
                 """, logger: logger).collect()
             let items = try rows.map { row in
                 let (seq, at, actor, actorID, action, type, id, diff, requestID, hash) =

@@ -340,6 +340,25 @@ extension Dialogue {
         }
     }
 
+    /// A participant's live portal sessions, for an admin: the overview beside the compromise
+    /// drill, which ends them.
+    public func listWebSessions(_ context: CallContext, participantID: UUID) async throws -> [WebSessionInfo] {
+        guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin sees another participant's sessions") }
+        let idle = Int(AccountRules.idleTimeout)
+        return try await database.read { connection in
+            _ = try await visibleParticipant(connection, context, id: participantID, lock: false)
+            return try await connection.query("""
+                SELECT s.id, s.created_at, s.last_seen_at FROM web_sessions s JOIN accounts a ON a.id = s.account_id
+                WHERE a.participant_id = \(participantID) AND s.ended_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - \(idle) * interval '1 second'
+                ORDER BY s.created_at DESC, s.id
+                """, logger: logger).collect().map { row in
+                let (id, createdAt, lastSeenAt) = try row.decode((UUID, Date, Date).self)
+                return WebSessionInfo(id: id, createdAt: createdAt, lastSeenAt: lastSeenAt, current: id == context.actor.tokenID)
+            }
+        }
+    }
+
     /// The context a portal request acts with: the account's participant and role, the web
     /// session standing where an API request's token stands.
     public func callContext(for session: WebSession, requestID: String) -> CallContext {

@@ -35,11 +35,14 @@ public struct ActionItemFilter: Sendable {
     public var dueBefore: String?
     /// True: only done or dropped items; false: only those still open, in progress or blocked.
     public var closed: Bool?
+    /// The items that follow from one adopted agenda item.
+    public var agendaItemID: UUID?
 
     public init(
         status: String? = nil, ownerID: UUID? = nil, workingGroupID: UUID? = nil, direction: String? = nil,
-        overdue: Bool? = nil, dueBefore: String? = nil, closed: Bool? = nil
+        overdue: Bool? = nil, dueBefore: String? = nil, closed: Bool? = nil, agendaItemID: UUID? = nil
     ) {
+        self.agendaItemID = agendaItemID
         self.status = status
         self.ownerID = ownerID
         self.workingGroupID = workingGroupID
@@ -224,7 +227,7 @@ extension Dialogue {
         _ = validator.direction(filter.direction)
         try validator.check()
         let scope = "actions|\(status?.rawValue ?? "")|\(filter.ownerID?.uuidString ?? "")|\(filter.workingGroupID?.uuidString ?? "")|"
-            + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")|\(filter.closed.map { String($0) } ?? "")"
+            + "\(filter.direction ?? "")|\(filter.overdue.map { String($0) } ?? "")|\(dueBefore ?? "")|\(filter.closed.map { String($0) } ?? "")|\(filter.agendaItemID?.uuidString ?? "")"
         let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
             let viewer = try await viewer(context, connection)
@@ -244,6 +247,7 @@ extension Dialogue {
                        (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped')))
                   AND (\(dueBefore)::date IS NULL OR x.due_on < \(dueBefore)::date)
                   AND (\(filter.closed)::boolean IS NULL OR \(filter.closed) = (x.status IN ('done', 'dropped')))
+                  AND (\(filter.agendaItemID)::uuid IS NULL OR x.agenda_item_id = \(filter.agendaItemID))
                   AND (\(afterMicros)::bigint IS NULL
                        OR (x.created_at, x.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
                 ORDER BY x.created_at, x.id

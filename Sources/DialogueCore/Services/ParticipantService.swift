@@ -32,11 +32,14 @@ public struct ParticipantFilter: Sendable {
     public var kind: String?
     public var organizationID: UUID?
     public var status: String?
+    /// Words in the display name, any case (the console's searchable lists).
+    public var name: String?
 
-    public init(kind: String? = nil, organizationID: UUID? = nil, status: String? = nil) {
+    public init(kind: String? = nil, organizationID: UUID? = nil, status: String? = nil, name: String? = nil) {
         self.kind = kind
         self.organizationID = organizationID
         self.status = status
+        self.name = name
     }
 }
 
@@ -166,8 +169,12 @@ extension Dialogue {
         var validator = Validator()
         let kind = validator.choice(filter.kind, "kind", as: ParticipantKind.self, required: false)
         let status = validator.choice(filter.status, "status", as: ParticipantStatus.self, required: false)
+        let name = validator.text(filter.name, "name", required: false, max: 200, min: 0).flatMap { $0.isEmpty ? nil : $0 }
         try validator.check()
-        let scope = "participants|\(kind?.rawValue ?? "")|\(filter.organizationID?.uuidString ?? "")|\(status?.rawValue ?? "")"
+        // LIKE's own characters in the words are meant literally.
+        let pattern = name.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let scope = "participants|\(kind?.rawValue ?? "")|\(filter.organizationID?.uuidString ?? "")|\(status?.rawValue ?? "")|\(name ?? "")"
         let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
             let viewer = try await viewer(context, connection)
@@ -182,6 +189,7 @@ extension Dialogue {
                   AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
                   AND (\(filter.organizationID)::uuid IS NULL OR p.organization_id = \(filter.organizationID))
                   AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
+                  AND (\(pattern)::text IS NULL OR p.display_name ILIKE \(pattern))
                   AND (\(afterMicros)::bigint IS NULL
                        OR (p.created_at, p.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
                 ORDER BY p.created_at, p.id

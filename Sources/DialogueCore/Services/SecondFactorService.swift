@@ -140,3 +140,59 @@ extension Dialogue {
         }
     }
 }
+
+extension Dialogue {
+    /// A grave step taken from the portal asks the person again (SECURITY.md 5, the compromise
+    /// drill): their passphrase, or a fresh code when the account has a second factor. Wrong
+    /// answers count with the account's code failures, so this cannot be used to guess either.
+    public func confirmPresence(_ session: WebSession, passphrase: String?, code: String?) async throws {
+        let throttle = throttleKey("factor:" + session.accountID.uuidString)
+        let confirmed: Bool = try await database.transaction { connection in
+            let window = Int(AccountRules.throttleWindow)
+            let failures = try await connection.query("""
+                SELECT count(*)::bigint FROM sign_in_failures WHERE key_hash = \(throttle) AND failed_at > now() - \(window) * interval '1 second'
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let row = try await connection.query(
+                "SELECT passphrase_hash, second_factor, second_factor_step FROM accounts WHERE id = \(session.accountID) FOR UPDATE",
+                logger: logger
+            ).collect().first
+            guard let (hash, sealed, usedStep) = try row?.decode((String, String?, Int64?).self) else {
+                throw DomainError.unauthenticated("the account is gone; sign in again")
+            }
+            var confirmed = false
+            if failures < AccountRules.failuresAllowed {
+                if let code = code?.trimmingCharacters(in: .whitespaces), !code.isEmpty, let sealed {
+                    let secret = try openSecondFactor(sealed, participantID: session.participantID)
+                    if let step = TOTP.matchingStep(code, secret: secret, at: Date(), after: usedStep) {
+                        try await connection.query(
+                            "UPDATE accounts SET second_factor_step = \(step) WHERE id = \(session.accountID)", logger: logger)
+                        confirmed = true
+                    }
+                } else if let passphrase, !passphrase.isEmpty, passphrase.unicodeScalars.count <= Passphrase.maximumLength {
+                    confirmed = try await Passphrase.verifyOffloaded(passphrase, against: hash)
+                }
+            }
+            if confirmed {
+                try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(throttle)", logger: logger)
+            } else {
+                try await connection.query("INSERT INTO sign_in_failures (key_hash) VALUES (\(throttle))", logger: logger)
+            }
+            return confirmed
+        }
+        guard confirmed else { throw DomainError.invalid("confirmation", "the passphrase or the code is not right, or there were too many attempts") }
+    }
+
+    /// The compromise drill from the console: a reason is required (it is what the next admin
+    /// reads in the audit trail) and the admin confirms who they are, then `markCompromised`.
+    public func markCompromised(
+        _ session: WebSession, participantID: UUID, reason: String?, passphrase: String?, code: String?, requestID: String
+    ) async throws -> Participant {
+        let context = callContext(for: session, requestID: requestID)
+        guard context.actor.role == .admin else { throw DomainError.forbidden("only an admin may run the compromise drill") }
+        if (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw DomainError.invalid("reason", "is required: say what happened")
+        }
+        try await confirmPresence(session, passphrase: passphrase, code: code)
+        return try await markCompromised(context, participantID: participantID, reason: reason)
+    }
+}

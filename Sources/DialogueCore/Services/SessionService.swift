@@ -154,6 +154,13 @@ extension Dialogue {
         }
     }
 
+    /// The session `createSession` would make of this input, checked by the same rules but not
+    /// saved: the console previews its moment in the participants' zones before saving.
+    public func previewSession(_ context: CallContext, _ input: SessionInput) throws -> Session {
+        try AccessPolicy.requireCoordinator(context.actor, "create sessions")
+        return try Dialogue.validatedSession(input, over: nil)
+    }
+
     public func createSession(_ context: CallContext, _ input: SessionInput, scheduleKey: String? = nil) async throws -> Session {
         try AccessPolicy.requireCoordinator(context.actor, "create sessions")
         let session = try Dialogue.validatedSession(input, over: nil)

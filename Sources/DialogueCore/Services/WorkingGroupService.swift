@@ -88,18 +88,30 @@ extension Dialogue {
     /// without one, officials count as government and everyone else as movement. Shown to
     /// coordinators only: for a member, a warning that is absent could betray a hidden chair.
     func groupWarnings(_ connection: PostgresConnection, _ id: UUID) async throws -> [String] {
+        try await groupWarnings(connection, [id])[id] ?? []
+    }
+
+    /// The warnings of many groups from one statement (the console's lists).
+    func groupWarnings(_ connection: PostgresConnection, _ ids: [UUID]) async throws -> [UUID: [String]] {
         let rows = try await connection.query("""
-            SELECT DISTINCT \(unescaped: Dialogue.sideExpression)
+            SELECT DISTINCT m.working_group_id, \(unescaped: Dialogue.sideExpression)
             FROM memberships m
             JOIN participants p ON p.id = m.participant_id
             LEFT JOIN organizations o ON o.id = p.organization_id
-            WHERE m.working_group_id = \(id) AND m.role = 'chair' AND p.status = 'active'
+            WHERE m.working_group_id = ANY(\(ids)) AND m.role = 'chair' AND p.status = 'active'
             """, logger: logger).collect()
-        let sides = Set(try rows.map { try $0.decode(String.self) })
-        var warnings: [String] = []
-        if !sides.contains("government") { warnings.append("no chair from the government side") }
-        if !sides.contains("movement") { warnings.append("no chair from the movement side") }
-        return warnings
+        var sides: [UUID: Set<String>] = [:]
+        for row in rows {
+            let (group, side) = try row.decode((UUID, String).self)
+            sides[group, default: []].insert(side)
+        }
+        return Dictionary(uniqueKeysWithValues: ids.map { id in
+            let chairs = sides[id] ?? []
+            var warnings: [String] = []
+            if !chairs.contains("government") { warnings.append("no chair from the government side") }
+            if !chairs.contains("movement") { warnings.append("no chair from the movement side") }
+            return (id, warnings)
+        })
     }
 
     public func listWorkingGroups(
@@ -125,7 +137,13 @@ extension Dialogue {
                 ORDER BY created_at, id
                 LIMIT \(page.limit + 1)
                 """, logger: logger).collect()
-            return pageOf(try rows.map(decodeGroup), limit: page.limit, scope: scope) {
+            var found = try rows.map(decodeGroup)
+            // As for one group: coordinators see the warnings, members never learn of them.
+            if viewer.seesEverything {
+                let warnings = try await groupWarnings(connection, found.map(\.id))
+                for index in found.indices { found[index].warnings = warnings[found[index].id] ?? [] }
+            }
+            return pageOf(found, limit: page.limit, scope: scope) {
                 KeysetPosition(createdAt: $0.createdAt, id: $0.id)
             }
         }
