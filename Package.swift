@@ -68,6 +68,8 @@ let package = Package(
             name: "DialogueWeb",
             dependencies: [
                 "DialogueCore",
+                // The console's report downloads are the API's export, one function for both.
+                "DialogueAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

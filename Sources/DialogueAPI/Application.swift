@@ -128,65 +128,8 @@ public enum DialogueHTTP {
         if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {
             throw DomainError.invalid(unknown, "is not a parameter of this export")
         }
-        let format = query["format"].map(String.init) ?? "json"
-        guard ["json", "csv", "html"].contains(format) else { throw DomainError.invalid("format", "must be json, csv or html") }
-        guard let quarter = query["quarter"].map(String.init) else { throw DomainError.invalid("quarter", "is required, e.g. 2026-Q4") }
-        let export = try dialogue.quarterlyExport(
-            context, quarter: quarter, direction: query["direction"].map(String.init),
-            audience: query["audience"].map(String.init))
-        // Every parameter given is checked, whether or not this format uses it.
-        let table = query["table"].map(String.init) ?? "summary"
-        guard ReportCSV.tables.contains(table) else {
-            throw DomainError.invalid("table", "must be one of: \(ReportCSV.tables.joined(separator: ", "))")
-        }
-        let options = try ReportPageOptions(detail: query["detail"].map(String.init), language: query["lang"].map(String.init))
-        var headers: HTTPFields = [.cacheControl: "private, no-store"]
-        let output: @Sendable (@escaping ByteSink) -> ExportOutput
-        switch format {
-        case "csv":
-            headers[.contentType] = "text/csv; charset=utf-8"
-            headers[.contentDisposition] = "attachment; filename=\"\(export.quarter)-\(table).csv\""
-            output = { .csv([table: $0]) }
-        case "html":
-            headers[.contentType] = "text/html; charset=utf-8"
-            headers[.contentLanguage] = options.language.rawValue
-            output = { .html($0, options) }
-        default:
-            headers[.contentType] = "application/json"
-            output = { .json($0) }
-        }
-        headers[.trailer] = exportHashTrailer.rawName
-        let logger = dialogue.database.logger
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            // The export reads in its own task and hands over chunks one at a time: a slow
-            // client slows the reading down instead of filling memory.
-            let chunks = AsyncThrowingChannel<ByteBuffer, any Error>()
-            let sha256 = try await withThrowingTaskGroup(of: String?.self) { group in
-                group.addTask {
-                    do {
-                        let sha256 = try await dialogue.writeQuarterlyExport(
-                            export, to: output({ try await send($0, to: chunks, within: stallLimit) }))
-                        chunks.finish()
-                        return sha256
-                    } catch {
-                        chunks.fail(error)
-                        throw error
-                    }
-                }
-                do {
-                    for try await chunk in chunks { try await writer.write(chunk) }
-                } catch {
-                    // Headers are gone: the client sees a cut body (no trailer, no hash).
-                    logger.error("export stopped mid-stream", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
-                    group.cancelAll()
-                    throw error
-                }
-                return try await group.next() ?? nil
-            }
-            var trailers = HTTPFields()
-            trailers[exportHashTrailer] = sha256
-            try await writer.finish(trailers)
-        })
+        return try await quarterlyExportResponse(
+            { query[Substring($0)].map(String.init) }, context: context, dialogue: dialogue, stallLimit: stallLimit, attachment: false)
     }
 
     /// Hands one chunk to the response writer, or gives up when the client has not taken it
