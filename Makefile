@@ -35,6 +35,7 @@ test: test-tools
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) && \
 	$(MAKE) --no-print-directory test-contract && \
 	python3 scripts/check-portal.py && \
+	python3 scripts/check-console.py && \
 	python3 scripts/check-report.py && \
 	scripts/check-deploy.sh
 

@@ -1,8 +1,16 @@
 """What the browser checks (check-portal.py, check-report.py) share: where things are, the
 tally of checks, the built binary and a throwaway database on the test cluster."""
+import base64
 import contextlib
+import hmac
+import json
 import os
+import socket
+import struct
 import subprocess
+import tempfile
+import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENS = os.path.join(ROOT, "build", "screens")
@@ -37,3 +45,75 @@ def throwaway_database(prefix):
         yield server_url.replace("/dialogue?", f"/{database}?")
     finally:
         subprocess.run(["psql", "-q", server_url, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+
+
+CATALOGS = {
+    language: json.load(open(os.path.join(ROOT, "Sources/DialogueWeb/Catalogs", f"{language}.json"), encoding="utf-8"))
+    for language in ("en", "be", "ru")
+}
+
+
+def totp(key, at=None):
+    """The RFC 6238 code of a base32 key, as an authenticator app computes it."""
+    key = key.replace(" ", "")
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    mac = hmac.new(secret, struct.pack(">Q", int(at if at is not None else time.time()) // 30), "sha1").digest()
+    offset = mac[-1] & 0x0F
+    return str((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000).zfill(6)
+
+
+@contextlib.contextmanager
+def served(prefix):
+    """The server on a throwaway database, with a second-factor key: yields its base URL and a
+    function that runs the CLI against the same database."""
+    binary_path = binary()
+    with throwaway_database(prefix) as database_url:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, DATABASE_URL=database_url, DIALOGUE_PUBLIC_URL=base,
+                   DIALOGUE_FACTOR_KEY=base64.b64encode(os.urandom(32)).decode())
+        log = tempfile.NamedTemporaryFile(prefix=f"{prefix}-", suffix=".log", delete=False)
+        server = subprocess.Popen([binary_path, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log)
+        try:
+            for _ in range(150):
+                try:
+                    if urllib.request.urlopen(base + "/readyz", timeout=2).status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            yield base, lambda *args: subprocess.check_output([binary_path, *args], env=env, text=True, stderr=subprocess.DEVNULL).strip()
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            log.close()
+            os.unlink(log.name)
+
+
+class Pages:
+    """What every browser check does to a page: watch that it asks nothing of another origin,
+    take its screenshots at 390 and 1280 px, and scan it with axe-core."""
+
+    def __init__(self, base):
+        from axe_playwright_python.sync_playwright import Axe
+        self.base = base
+        self.axe = Axe()
+        self.foreign = []
+        os.makedirs(SCREENS, exist_ok=True)
+
+    def watch(self, page):
+        page.on("request", lambda request: None if request.url.startswith(self.base) else self.foreign.append(request.url))
+
+    def shoot(self, page, name):
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=os.path.join(SCREENS, f"{name}-{width}.png"), full_page=True)
+
+    def scanned(self, page, what):
+        result = self.axe.run(page)
+        check(result.violations_count == 0, f"axe finds no violation on {what} ({[v['id'] for v in result.response['violations']]})")
+        page.set_viewport_size({"width": 360, "height": 800})
+        wide = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        check(not wide, f"{what} fits a 360 px phone without sideways scrolling")
+        page.set_viewport_size({"width": 1280, "height": 900})

@@ -44,44 +44,41 @@ public enum DialoguePortal {
         router.post("/language") { request, _ in await portal.chooseLanguage(request) }
         router.get("/action-items") { request, _ in await portal.actionItemsPage(request) }
         router.get("/action-items/{id}") { request, context in
-            await portal.actionItemPage(request, id: context.parameters.get("id") ?? "")
+            await portal.actionItemPage(request, id: context.objectID)
         }
         router.post("/action-items/{id}") { request, context in
-            await portal.updateActionItem(request, id: context.parameters.get("id") ?? "")
+            await portal.updateActionItem(request, id: context.objectID)
         }
         router.get("/groups") { request, _ in await portal.groupsPage(request) }
-        router.get("/groups/{id}") { request, context in await portal.groupPage(request, id: context.parameters.get("id") ?? "") }
-        router.get("/sessions/{id}") { request, context in await portal.sessionPage(request, id: context.parameters.get("id") ?? "") }
+        router.get("/groups/{id}") { request, context in await portal.groupPage(request, id: context.objectID) }
+        router.get("/sessions/{id}") { request, context in await portal.sessionPage(request, id: context.objectID) }
         router.post("/sessions/{id}/rsvp") { request, context in
-            await portal.answerInvitation(request, id: context.parameters.get("id") ?? "")
+            await portal.answerInvitation(request, id: context.objectID)
         }
         router.get("/sessions/{id}/session.ics") { request, context in
-            await portal.sessionCalendar(request, id: context.parameters.get("id") ?? "")
+            await portal.sessionCalendar(request, id: context.objectID)
         }
         router.post("/calendar-feeds") { request, _ in await portal.issueCalendarFeed(request) }
         router.post("/calendar-feeds/{id}/revoke") { request, context in
-            await portal.revokeCalendarFeed(request, id: context.parameters.get("id") ?? "")
+            await portal.revokeCalendarFeed(request, id: context.objectID)
         }
         router.get("/proposals") { request, _ in await portal.proposalsPage(request) }
         router.post("/proposals") { request, _ in await portal.createProposal(request) }
         router.get("/proposals/new") { request, _ in await portal.newProposalPage(request) }
-        router.get("/proposals/{id}") { request, context in await portal.proposalPage(request, id: context.parameters.get("id") ?? "") }
+        router.get("/proposals/{id}") { request, context in await portal.proposalPage(request, id: context.objectID) }
         router.get("/proposals/{id}/edit") { request, context in
-            await portal.editProposalPage(request, id: context.parameters.get("id") ?? "")
+            await portal.editProposalPage(request, id: context.objectID)
         }
         router.post("/proposals/{id}/edit") { request, context in
-            await portal.updateProposal(request, id: context.parameters.get("id") ?? "")
+            await portal.updateProposal(request, id: context.objectID)
         }
         router.post("/proposals/{id}/move") { request, context in
-            await portal.moveProposal(request, id: context.parameters.get("id") ?? "")
+            await portal.moveProposal(request, id: context.objectID)
         }
         router.post("/proposals/{id}/endorsement") { request, context in
-            await portal.endorseProposal(request, id: context.parameters.get("id") ?? "")
+            await portal.endorseProposal(request, id: context.objectID)
         }
-        router.get("/console/participants") { request, _ in await portal.directoryPage(request) }
-        router.post("/console/participants/{id}/invitation") { request, context in
-            await portal.invitePortalUser(request, id: context.parameters.get("id") ?? "")
-        }
+        addConsoleRoutes(to: router, portal)
         router.get("/profile") { request, _ in await portal.profilePage(request) }
         router.post("/profile") { request, _ in await portal.updateProfile(request) }
         router.get("/invitation/{secret}") { request, context in
@@ -91,4 +88,60 @@ public enum DialoguePortal {
             await portal.acceptInvitation(request, secret: context.parameters.get("secret") ?? "")
         }
     }
+
+    /// The coordinators' console (issue 17).
+    static func addConsoleRoutes(to router: Router<BasicRequestContext>, _ portal: PortalPages) {
+        router.get("/console") { request, _ in await portal.consoleHome(request) }
+        router.get("/console/organizations") { request, _ in await portal.organizationsPage(request) }
+        router.post("/console/organizations") { request, _ in await portal.createOrganization(request) }
+        router.get("/console/organizations/{id}") { request, context in await portal.organizationPage(request, id: context.objectID) }
+        router.post("/console/organizations/{id}") { request, context in await portal.updateOrganization(request, id: context.objectID) }
+        router.get("/console/participants") { request, _ in await portal.directoryPage(request) }
+        router.post("/console/participants") { request, _ in await portal.createParticipant(request) }
+        router.get("/console/participants/new") { request, _ in await portal.newParticipantPage(request) }
+        router.get("/console/participants/import") { request, _ in await portal.importPage(request) }
+        router.post("/console/participants/import") { request, _ in await portal.importParticipants(request) }
+        router.get("/console/participants/{id}") { request, context in await portal.participantPage(request, id: context.objectID) }
+        router.post("/console/participants/{id}") { request, context in await portal.updateParticipant(request, id: context.objectID) }
+        router.post("/console/participants/{id}/invitation") { request, context in await portal.invitePortalUser(request, id: context.objectID) }
+        router.post("/console/participants/{id}/compromise") { request, context in
+            await portal.compromiseParticipant(request, id: context.objectID)
+        }
+        router.get("/console/groups") { request, _ in await portal.consoleGroupsPage(request) }
+        router.post("/console/groups") { request, _ in await portal.createGroup(request) }
+        router.get("/console/groups/{id}") { request, context in await portal.consoleGroupPage(request, id: context.objectID) }
+        router.post("/console/groups/{id}") { request, context in await portal.updateGroup(request, id: context.objectID) }
+        router.post("/console/groups/{id}/members") { request, context in await portal.putGroupMember(request, id: context.objectID) }
+        router.post("/console/groups/{id}/members/remove") { request, context in await portal.removeGroupMember(request, id: context.objectID) }
+        router.get("/console/sessions") { request, _ in await portal.consoleSessionsPage(request) }
+        router.post("/console/sessions") { request, _ in await portal.createSession(request) }
+        router.get("/console/sessions/new") { request, _ in await portal.newSessionPage(request) }
+        router.get("/console/sessions/quarterly") { request, _ in await portal.quarterlyPage(request) }
+        router.post("/console/sessions/quarterly") { request, _ in await portal.scheduleQuarterly(request) }
+        router.get("/console/sessions/{id}") { request, context in await portal.consoleSessionPage(request, id: context.objectID) }
+        router.post("/console/sessions/{id}") { request, context in await portal.updateSession(request, id: context.objectID) }
+        router.post("/console/sessions/{id}/move") { request, context in await portal.moveSession(request, id: context.objectID) }
+        router.post("/console/sessions/{id}/invitations") { request, context in await portal.inviteToSession(request, id: context.objectID) }
+        router.post("/console/sessions/{id}/agenda") { request, context in await portal.addAgendaItem(request, id: context.objectID) }
+        router.get("/console/agenda-items/{id}") { request, context in await portal.agendaItemPage(request, id: context.objectID) }
+        router.post("/console/agenda-items/{id}") { request, context in await portal.updateAgendaItem(request, id: context.objectID) }
+        router.post("/console/agenda-items/{id}/move") { request, context in await portal.moveAgendaItem(request, id: context.objectID) }
+        router.post("/console/agenda-items/{id}/remove") { request, context in await portal.removeAgendaItem(request, id: context.objectID) }
+        router.post("/console/agenda-items/{id}/action-items") { request, context in
+            await portal.createActionFromAgenda(request, id: context.objectID)
+        }
+        router.get("/console/review") { request, _ in await portal.reviewPage(request) }
+        router.post("/console/review/place") { request, _ in await portal.placeProposal(request) }
+        router.get("/console/action-items") { request, _ in await portal.consoleActionItemsPage(request) }
+        router.get("/console/report") { request, _ in await portal.consoleReportPage(request) }
+        router.get("/console/report/view") { request, _ in await portal.reportDocument(request, attachment: false) }
+        router.get("/console/report/download") { request, _ in await portal.reportDocument(request, attachment: true) }
+        router.post("/console/report/freeze") { request, _ in await portal.freezeReport(request) }
+        router.get("/console/audit") { request, _ in await portal.auditPage(request) }
+    }
+}
+
+extension BasicRequestContext {
+    /// The `{id}` of the path; empty when absent (the page then answers as for an unknown one).
+    var objectID: String { parameters.get("id") ?? "" }
 }

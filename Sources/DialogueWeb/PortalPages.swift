@@ -343,6 +343,8 @@ struct SignInPage: Sendable {
 struct FieldMessage: Sendable {
     var field: String
     var message: String
+    /// The id of the field's input, which the list of problems links to.
+    var anchor: String
 }
 
 struct InvitationPage: Sendable {
@@ -445,15 +447,20 @@ struct FormProblems: Sendable {
 
     /// `fields` is the form's order; a problem with a field the form does not have is shown at
     /// the last one, so nothing goes unsaid.
-    init(_ problems: [FieldError], fields: [String], _ t: [String: String]) {
+    /// `prefix` is the ids' prefix of a second form's fields on a page; `scope` names the form
+    /// where one field name means something of its own (`error_<scope>_<field>` comes first).
+    init(_ problems: [FieldError], fields: [String], _ t: [String: String], prefix: String = "", scope: String? = nil) {
         var byField: [String: String] = [:]
         for problem in problems {
             let name = fields.contains(problem.field) ? problem.field : fields.last ?? problem.field
             // `error_<field>_<message>` says a particular problem (a taken name) its own way.
-            byField[name] = byField[name] ?? t["error_\(name)_\(problem.message)"] ?? t["error_" + name] ?? problem.message
+            byField[name] = byField[name] ?? t["error_\(name)_\(problem.message)"] ?? scope.flatMap { t["error_\($0)_\(name)"] }
+                ?? t["error_" + name] ?? problem.message
         }
         field = byField
-        errors = fields.compactMap { name in byField[name].map { FieldMessage(field: name, message: $0) } }
+        errors = fields.compactMap { name in
+            byField[name].map { FieldMessage(field: name, message: $0, anchor: prefix.isEmpty ? name : "\(prefix)-\(name)") }
+        }
         hasErrors = !errors.isEmpty
     }
 }

@@ -48,7 +48,7 @@ struct PortalRenderer: Sendable {
         let t = catalog(language)
         return Chrome(
             lang: language.rawValue, title: titleText ?? t[key] ?? key, t: t, signedIn: session != nil,
-            name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path,
+            name: session?.signInName ?? "", csrf: session?.csrfToken ?? "", path: path, viewerRole: session?.role ?? .observer,
             languages: PortalLanguage.allCases.map {
                 LanguageChoice(code: $0.rawValue, name: Self.languageNames[$0] ?? $0.rawValue, selected: $0 == language)
             },
@@ -64,7 +64,7 @@ struct PortalRenderer: Sendable {
         var sections = [
             ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
         ]
-        if AccountRules.requiresSecondFactor(role) { sections.append(("/console/participants", "nav_directory")) }
+        if role >= .coordinator { sections.append(("/console", "nav_console")) }
         return sections + [("/profile", "nav_profile")]
     }
 }
@@ -80,6 +80,8 @@ struct Chrome: Sendable {
     var name: String
     var csrf: String
     var path: String
+    /// Not `role`: pages list people with roles, and the layout's fields are found first.
+    var viewerRole: Role
     var languages: [LanguageChoice]
     var nav: [NavLink]
 }
