@@ -55,6 +55,7 @@ public enum DialoguePortal {
         router.post("/sessions/{id}/rsvp") { request, context in
             await portal.answerInvitation(request, id: context.objectID)
         }
+        router.post("/sessions/{id}/sign-off") { request, context in await portal.signOffSession(request, id: context.objectID) }
         router.get("/sessions/{id}/session.ics") { request, context in
             await portal.sessionCalendar(request, id: context.objectID)
         }

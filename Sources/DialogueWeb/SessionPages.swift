@@ -10,7 +10,8 @@ extension PortalPages {
     func sessionPage(_ request: Request, id rawID: String) async -> Response {
         await visit(request) { visit in
             await object(rawID, visit) { id in
-                let notice = request.uri.queryParameters["saved"] != nil ? renderer.catalog(visit.language)["rsvp_saved"] : nil
+                let saved = request.uri.queryParameters["saved"]
+                let notice = saved.map { renderer.catalog(visit.language)[$0 == "signed" ? "sign_off_done" : "rsvp_saved"] ?? "" }
                 return await sessionResponse(visit.session, id: id, language: visit.language, notice: notice, rsvpError: nil)
             }
         }
@@ -27,6 +28,13 @@ extension PortalPages {
             let agenda = try await dialogue.getAgenda(context, sessionID: id)
             let attendance = try await dialogue.myAttendance(context, sessionID: id)
             let zone = try await viewerZone(context, session)
+            var signOff: SignOffView?
+            if meeting.status == .held {
+                let (side, signed) = try await dialogue.signOffChoice(context, sessionID: id)
+                signOff = SignOffView(
+                    signed: signed.map { "\(t["side_" + $0.side] ?? $0.side): \(Written.moment($0.signedAt, zone, language))" },
+                    none: signed.isEmpty, offer: side.map { Self.filled(t["sign_off_for"], t["side_" + $0] ?? $0) })
+            }
             var names: [UUID: String] = [:]
             var proposals: [UUID: Proposal] = [:]
             for item in agenda.items {
@@ -69,7 +77,7 @@ extension PortalPages {
                 answers: [RSVP.yes, .maybe, .no].map {
                     LanguageChoice(code: $0.rawValue, name: t["rsvp_" + $0.rawValue] ?? $0.rawValue, selected: attendance?.rsvp == $0)
                 },
-                rsvpError: rsvpError), status: status)
+                rsvpError: rsvpError, signOff: signOff), status: status)
         } catch {
             return failure(error, language, session)
         }
@@ -93,6 +101,20 @@ extension PortalPages {
                         status: .conflict)
                 } catch {
                     return failure(error, language, session)
+                }
+            }
+        }
+    }
+
+    /// A chair signs the held session's outcomes for their side (Core decides who may).
+    func signOffSession(_ request: Request, id rawID: String) async -> Response {
+        await action(request) { visit in
+            await object(rawID, visit) { id in
+                do {
+                    _ = try await dialogue.signOff(context(visit.session), sessionID: id)
+                    return redirect("/sessions/\(id.uuidString.lowercased())?saved=signed")
+                } catch {
+                    return failure(error, visit.language, visit.session)
                 }
             }
         }
@@ -172,6 +194,15 @@ struct SessionPage: Sendable {
     var answer: String?
     var answers: [LanguageChoice]
     var rsvpError: String?
+    /// Once the session is held: which sides signed its outcomes, and the reader's own button.
+    var signOff: SignOffView?
+}
+
+struct SignOffView: Sendable {
+    var signed: [String]
+    var none: Bool
+    /// The button's words when the reader is a chair whose side has not signed yet.
+    var offer: String?
 }
 
 struct FeedPage: Sendable {

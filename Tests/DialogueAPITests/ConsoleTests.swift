@@ -242,4 +242,33 @@ struct ConsoleTests {
             #expect(trail.html.contains("participant.compromise") && trail.html.contains("Intact"))
         }
     }
+
+    @Test("a held session's outcomes are signed by a chair of each side from the session's page; nobody else is offered it")
+    func twoSidedSignOff() async throws {
+        try await Portal.run { portal in
+            let dialogue = portal.dialogue
+            let f = try await Self.fixture(dialogue)
+            let government = try await dialogue.makeUser(.member, name: "Chair Official", kind: .official)
+            let movement = try await dialogue.makeUser(.member, name: "Chair Diaspora", kind: .diaspora)
+            let member = try await dialogue.makeUser(.member, name: "Plain Member", kind: .diaspora)
+            for (user, role) in [(government, "chair"), (movement, "chair"), (member, "member")] {
+                _ = try await dialogue.putMember(.cli(), groupID: f.group, participantID: user.participantID, role: role)
+            }
+            for status in ["confirmed", "held"] {
+                _ = try await dialogue.transitionSession(.cli(), id: f.session, to: status, note: nil, ifMatch: nil)
+            }
+            let path = "/sessions/\(Self.id(f.session))"
+            let (plain, plainCSRF) = try await portal.signedIn(member, name: "plain")
+            #expect(!(try await portal.get(path, cookie: plain)).html.contains("Sign off the outcomes"), "a member who is no chair is not offered it")
+            #expect(try await portal.post(path + "/sign-off", ["csrf": plainCSRF], cookie: plain).status == 403)
+            let (chair, chairCSRF) = try await portal.signedIn(government, name: "official")
+            #expect(try await portal.get(path, cookie: chair).html.contains("Sign off the outcomes for the government side"))
+            #expect(try await portal.post(path + "/sign-off", ["csrf": chairCSRF], cookie: chair).status == 303)
+            let signed = try await portal.get(path + "?saved=signed", cookie: chair)
+            #expect(signed.html.contains("government: ") && !signed.html.contains("Sign off the outcomes for"), "signed once, not offered again")
+            let (other, otherCSRF) = try await portal.signedIn(movement, name: "diaspora")
+            #expect(try await portal.post(path + "/sign-off", ["csrf": otherCSRF], cookie: other).status == 303)
+            #expect(try await dialogue.signOffs(.cli(), sessionID: f.session).map(\.side).sorted() == ["government", "movement"])
+        }
+    }
 }

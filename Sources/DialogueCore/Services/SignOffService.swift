@@ -17,16 +17,7 @@ extension Dialogue {
             guard session.status == .held else {
                 throw DomainError.conflict("outcomes are signed off once the session is held; it is \(session.status.rawValue)")
             }
-            let chair = try await connection.query("""
-                SELECT \(unescaped: Dialogue.sideExpression)
-                FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
-                WHERE p.id = \(participantID)
-                  AND EXISTS (SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.role = 'chair'
-                              AND (m.working_group_id = \(session.workingGroupID)
-                                   OR (\(session.workingGroupID)::uuid IS NULL AND EXISTS (
-                                       SELECT 1 FROM attendances a WHERE a.session_id = \(sessionID) AND a.participant_id = p.id))))
-                """, logger: logger).collect().first?.decode(String.self)
-            guard let side = chair else {
+            guard let side = try await chairSide(connection, participantID: participantID, session: session) else {
                 throw DomainError.forbidden(
                     session.workingGroupID == nil
                         ? "only a working-group chair invited to this session may sign off its outcomes"
@@ -44,6 +35,34 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "session.signoff", objectType: "session",
                 objectID: sessionID.uuidString.lowercased(), diff: ["side": side])
             return try await signedSides(connection, sessionID: sessionID)
+        }
+    }
+
+    /// The side a participant would sign for: a chair of the session's group (of any group,
+    /// and invited, for a plenary), with their side; nil for anyone else.
+    func chairSide(_ connection: PostgresConnection, participantID: UUID, session: Session) async throws -> String? {
+        try await connection.query("""
+            SELECT \(unescaped: Dialogue.sideExpression)
+            FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
+            WHERE p.id = \(participantID)
+              AND EXISTS (SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.role = 'chair'
+                          AND (m.working_group_id = \(session.workingGroupID)
+                               OR (\(session.workingGroupID)::uuid IS NULL AND EXISTS (
+                                   SELECT 1 FROM attendances a WHERE a.session_id = \(session.id) AND a.participant_id = p.id))))
+            """, logger: logger).collect().first?.decode(String.self)
+    }
+
+    /// Whether the caller may sign off this session's outcomes now, and for which side: what
+    /// the portal offers is what `signOff` would accept.
+    public func signOffChoice(_ context: CallContext, sessionID: UUID) async throws -> (side: String?, signed: [SignOff]) {
+        try await database.read { connection in
+            let (session, _) = try await authorizedSession(connection, context, id: sessionID, .read, lock: false)
+            let signed = try await signedSides(connection, sessionID: sessionID)
+            guard session.status == .held, let participantID = context.actor.participantID, context.actor.isAtLeast(.member),
+                let side = try await chairSide(connection, participantID: participantID, session: session),
+                side == "government" || side == "movement", !signed.contains(where: { $0.side == side })
+            else { return (nil, signed) }
+            return (side, signed)
         }
     }
 
