@@ -9,7 +9,7 @@ extension PortalPages {
 
     func consoleGroupsPage(_ request: Request) async -> Response {
         await console(request) { visit in
-            try await consoleGroups(visit, state: nil)
+            try await consoleGroups(visit, state: nil, cursor: request.uri.queryParameters["cursor"].map(String.init))
         }
     }
 
@@ -19,14 +19,14 @@ extension PortalPages {
                 context(visit.session), WorkingGroupInput(direction: visit.form["direction"], name: visit.form["name"], mandate: visit.form["mandate"]))
             return redirect("/console/groups/\(Self.id(created.id))?saved=1")
         } redraw: { visit, state in
-            try await consoleGroups(visit, state: state)
+            try await consoleGroups(visit, state: state, cursor: nil)
         }
     }
 
-    private func consoleGroups(_ visit: Visit, state: FormState?) async throws -> Response {
+    private func consoleGroups(_ visit: Visit, state: FormState?, cursor: String?) async throws -> Response {
         let t = renderer.catalog(visit.language)
         let context = context(visit.session)
-        async let listed = dialogue.listWorkingGroups(context, page: try PageRequest(limit: 100, cursor: nil))
+        async let listed = dialogue.listWorkingGroups(context, page: try PageRequest(limit: 100, cursor: cursor))
         async let listedDirections = dialogue.listDirections(context)
         let (groups, directions) = try await (listed, listedDirections)
         let directionNames = Dictionary(uniqueKeysWithValues: directions.map { ($0.slug, $0.name) })
@@ -50,7 +50,8 @@ extension PortalPages {
                                     columns[3], group.status == .archived ? "—" : group.warnings.map { Self.groupWarning($0, t) }.joined(separator: "; ").nonEmpty ?? "—",
                                     flag: group.status == .active && !group.warnings.isEmpty),
                             ])
-                        }, none: t["console_none"] ?? "")),
+                        }, none: t["console_none"] ?? ""),
+                    next: groups.nextCursor.map { Self.link("/console/groups", [("cursor", $0)]) }),
                 ConsoleSection(
                     "new", heading: t["console_group_new"],
                     forms: [ConsoleForm(

@@ -41,7 +41,7 @@ extension PortalPages {
 
     func organizationsPage(_ request: Request) async -> Response {
         await console(request) { visit in
-            try await organizations(visit, state: nil)
+            try await organizations(visit, state: nil, cursor: request.uri.queryParameters["cursor"].map(String.init))
         }
     }
 
@@ -50,13 +50,13 @@ extension PortalPages {
             let created = try await dialogue.createOrganization(context(visit.session), Self.organizationInput(visit.form))
             return redirect("/console/organizations/\(Self.id(created.id))?saved=1")
         } redraw: { visit, state in
-            try await organizations(visit, state: state)
+            try await organizations(visit, state: state, cursor: nil)
         }
     }
 
-    private func organizations(_ visit: Visit, state: FormState?) async throws -> Response {
+    private func organizations(_ visit: Visit, state: FormState?, cursor: String?) async throws -> Response {
         let t = renderer.catalog(visit.language)
-        let found = try await dialogue.listOrganizations(context(visit.session), page: try PageRequest(limit: 100, cursor: nil))
+        let found = try await dialogue.listOrganizations(context(visit.session), page: try PageRequest(limit: 100, cursor: cursor))
         let problems = FormProblems(state?.problems ?? [], fields: Self.organizationFields, t)
         let fields = FieldBuilder(t, values: state?.values ?? ["side": "movement"], problems: problems)
         return consolePage(ConsolePage(
@@ -73,7 +73,8 @@ extension PortalPages {
                                 ConsoleCell(t["field_side"] ?? "", t["side_" + organization.side.rawValue] ?? organization.side.rawValue),
                                 ConsoleCell(t["field_country"] ?? "", organization.country ?? "—"),
                             ])
-                        }, none: t["console_none"] ?? "")),
+                        }, none: t["console_none"] ?? ""),
+                    next: found.nextCursor.map { Self.link("/console/organizations", [("cursor", $0)]) }),
                 ConsoleSection(
                     "new", heading: t["console_organization_new"],
                     forms: [ConsoleForm("/console/organizations", submit: t["console_create"] ?? "", fields: organizationFields(fields))]),

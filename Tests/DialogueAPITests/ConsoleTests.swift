@@ -32,6 +32,22 @@ struct ConsoleTests {
 
     static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
+    /// Every form the console posts to, for the objects of a fixture.
+    static func forms(_ f: Fixture) -> [String] {
+        [
+            "/console/organizations", "/console/organizations/\(Self.id(f.organization))", "/console/participants",
+            "/console/participants/\(Self.id(f.participant))", "/console/participants/\(Self.id(f.participant))/invitation",
+            "/console/participants/\(Self.id(f.participant))/compromise", "/console/participants/import", "/console/groups",
+            "/console/groups/\(Self.id(f.group))", "/console/groups/\(Self.id(f.group))/members", "/console/groups/\(Self.id(f.group))/members/remove",
+            "/console/sessions", "/console/sessions/quarterly", "/console/sessions/\(Self.id(f.session))",
+            "/console/sessions/\(Self.id(f.session))/move", "/console/sessions/\(Self.id(f.session))/invitations",
+            "/console/sessions/\(Self.id(f.session))/agenda", "/console/agenda-items/\(Self.id(f.item))",
+            "/console/agenda-items/\(Self.id(f.item))/move", "/console/agenda-items/\(Self.id(f.item))/remove",
+            "/console/agenda-items/\(Self.id(f.item))/action-items", "/console/review/place", "/console/report/freeze",
+        ]
+    }
+
+
     @Test("every console page and form: coordinators in, members and missing tokens out (403), as the API answers")
     func accessMatrix() async throws {
         try await Portal.run { portal in
@@ -66,17 +82,7 @@ struct ConsoleTests {
             #expect(try await portal.get("/console/organizations/\(UUID())", cookie: coordinator).status == 404)
             #expect(try await portal.get("/console/sessions/not-an-id", cookie: coordinator).status == 404)
 
-            let forms = [
-                "/console/organizations", "/console/organizations/\(Self.id(f.organization))", "/console/participants",
-                "/console/participants/\(Self.id(f.participant))", "/console/participants/\(Self.id(f.participant))/invitation",
-                "/console/participants/\(Self.id(f.participant))/compromise", "/console/participants/import", "/console/groups",
-                "/console/groups/\(Self.id(f.group))", "/console/groups/\(Self.id(f.group))/members", "/console/groups/\(Self.id(f.group))/members/remove",
-                "/console/sessions", "/console/sessions/quarterly", "/console/sessions/\(Self.id(f.session))",
-                "/console/sessions/\(Self.id(f.session))/move", "/console/sessions/\(Self.id(f.session))/invitations",
-                "/console/sessions/\(Self.id(f.session))/agenda", "/console/agenda-items/\(Self.id(f.item))",
-                "/console/agenda-items/\(Self.id(f.item))/move", "/console/agenda-items/\(Self.id(f.item))/remove",
-                "/console/agenda-items/\(Self.id(f.item))/action-items", "/console/review/place", "/console/report/freeze",
-            ]
+            let forms = Self.forms(f)
             let filled = [
                 "name": "Changed", "side": "government", "display_name": "Changed", "kind": "official", "timezone": "UTC", "title": "Changed",
                 "version": "1", "participant_id": Self.id(f.participant), "role": "chair", "to": "cancelled", "position": "1",
@@ -269,6 +275,56 @@ struct ConsoleTests {
             let (other, otherCSRF) = try await portal.signedIn(movement, name: "diaspora")
             #expect(try await portal.post(path + "/sign-off", ["csrf": otherCSRF], cookie: other).status == 303)
             #expect(try await dialogue.signOffs(.cli(), sessionID: f.session).map(\.side).sorted() == ["government", "movement"])
+        }
+    }
+
+    @Test("hostile input to every console form and list gets a page that says what happened, never a 5xx")
+    func hostileInput() async throws {
+        try await Portal.run { portal in
+            let dialogue = portal.dialogue
+            let f = try await Self.fixture(dialogue)
+            let (cookie, csrf) = try await portal.signedIn(try await dialogue.makeUser(.admin), name: "admin", role: "admin")
+            let long = String(repeating: "ж", count: 2_000)  // 46 fields of it stay under the 1 MiB a form may be
+            let keys = [
+                "name", "side", "country", "display_name", "kind", "organization_id", "timezone", "languages", "email", "represents", "status",
+                "direction", "mandate", "participant_id", "role", "title", "level", "local_start", "duration_minutes", "location", "to", "note",
+                "on_behalf_of", "presenter_id", "proposal_id", "outcome", "outcome_note", "owner_id", "due_on", "working_group_id", "position",
+                "version", "reason", "passphrase", "code", "csv", "confirmed", "confirm", "held", "session_id", "quarter", "audience", "year",
+                "month_in_quarter", "day", "local_time",
+            ]
+            let hostile: [[String: String]] = [
+                [:],
+                Dictionary(uniqueKeysWithValues: keys.map { ($0, long) }),
+                Dictionary(uniqueKeysWithValues: keys.map { ($0, "\u{0}\u{1b}[31m<script>alert(1)</script>'; DROP TABLE participants; --") }),
+                Dictionary(uniqueKeysWithValues: keys.map { ($0, "-99999999999999999999") }),
+                [
+                    "version": "1", "position": "0", "duration_minutes": "-5", "local_start": "2030-02-30T25:61", "timezone": "Mars/Olympus",
+                    "participant_id": UUID().uuidString, "presenter_id": UUID().uuidString, "proposal_id": UUID().uuidString,
+                    "owner_id": UUID().uuidString, "session_id": UUID().uuidString, "working_group_id": UUID().uuidString,
+                    "organization_id": UUID().uuidString, "confirmed": "%%%not base64", "confirm": "1", "held": "1", "to": "held",
+                    "status": "compromised", "kind": "🙂", "quarter": "2030-Q5", "csv": "\"unterminated,quote\n", "year": "1999",
+                ],
+            ]
+            var answers: Set<Int> = []
+            for path in Self.forms(f) {
+                for form in hostile {
+                    let page = try await portal.post(path, form.merging(["csrf": csrf]) { $1 }, cookie: cookie)
+                    answers.insert(page.status)
+                    #expect(page.status < 500, "\(path) answered \(page.status)")
+                    #expect(!page.html.contains("<script>alert"), "\(path): what was typed is escaped")
+                }
+            }
+            #expect(answers.contains(422) && answers.contains(404), "the forms were read and refused on their merits (\(answers))")
+            for query in [
+                "/console/participants?kind=x&status=y&q=\(long)&cursor=forged", "/console/sessions?show=x&cursor=forged",
+                "/console/action-items?group=x&owner=y&show=z&cursor=forged", "/console/audit?cursor=forged",
+                "/console/report?quarter=x&direction=y&audience=z&detail=w", "/console/report/view?quarter=2030-Q1&lang=xx",
+                "/console/report/download?quarter=2030-Q1&format=exe", "/console/report/download?quarter=2030-Q1&frozen=1",
+                "/console/groups/\(Self.id(f.group))?q=%25%5F%5C", "/console/sessions/\(Self.id(f.session))?q=\(long)",
+            ] {
+                let page = try await portal.get(query, cookie: cookie)
+                #expect(page.status < 500, "\(query.prefix(80)) answered \(page.status)")
+            }
         }
     }
 }
