@@ -86,6 +86,8 @@ def run(base, cli):
             page.get_by_label(t["field_side"], exact=True).select_option(side)
             page.get_by_role("button", name=t["console_create"]).click()
             check(page.get_by_role("heading", name=name).is_visible(), f"organization created: {name}")
+            if side == "government":
+                look("console-organization", "an organization's page")
             console("console_organizations")
         look("console-organizations", "the organizations")
 
@@ -112,6 +114,9 @@ def run(base, cli):
         page.get_by_role("button", name=t["console_create"]).click()
         check(page.get_by_role("heading", name="Zubr").is_visible(), "without it, the in-country participant is created")
         zubr_id = page.url.split("/console/participants/")[1].split("?")[0]
+        look("console-participant", "a participant's page")
+        console("console_participants")
+        look("console-participants", "the directory")
 
         console("console_participants")
         page.get_by_role("link", name=t["console_import"]).click()
@@ -148,6 +153,15 @@ def run(base, cli):
 
         # Workflow 2: a quarterly meeting in Vilnius time, seen in Washington time; a double booking.
         console("console_sessions")
+        page.get_by_role("link", name=t["console_quarterly"]).click()
+        page.get_by_label(t["field_year"], exact=True).fill("2031")
+        page.get_by_role("button", name=t["console_quarterly_run"]).click()
+        check(page.locator("#scheduled tbody tr").count() == 4, "the wizard schedules the four quarterly meetings of 2031")
+        look("console-quarterly", "the quarterly wizard")
+        page.get_by_role("button", name=t["console_quarterly_run"]).click()
+        check(page.locator("#scheduled tbody tr", has_text=t["console_quarterly_existed"]).count() == 4, "run again, it creates nothing twice")
+        console("console_sessions")
+        look("console-sessions", "the sessions")
         page.get_by_role("link", name=t["console_session_new"]).click()
         page.get_by_label(t["field_kind"], exact=True).select_option("quarterly")
         page.get_by_label(t["field_title"], exact=True).fill("Quarterly strategic dialogue")
@@ -246,6 +260,15 @@ def run(base, cli):
         page.locator("nav.console").get_by_role("link", name=t["console_participants"], exact=True).click()
         page.get_by_role("link", name="Zubr", exact=True).click()
         check(page.locator("#web-sessions tbody tr").count() == 1, "the admin sees the participant's one open portal session")
+        # The admin's pages scanned by axe too, in a context with script (axe is one) and the same sign-in.
+        scan = browser.new_context(storage_state=page.context.storage_state(), viewport={"width": 1280, "height": 900})
+        scan_page = scan.new_page()
+        pages.watch(scan_page)
+        scan_page.goto(page.url)
+        pages.scanned(scan_page, "a participant's page with the admin's credentials and drill")
+        scan_page.goto(base + "/console/audit")
+        pages.scanned(scan_page, "the audit trail")
+        scan.close()
         run_drill = page.get_by_role("button", name=t["console_drill_run"])
         run_drill.click()
         check(page.get_by_label(t["field_reason"], exact=True).get_attribute("aria-invalid") == "true", "the drill asks for a reason")
