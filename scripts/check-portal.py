@@ -13,6 +13,7 @@ violation. Screenshots at 390 and 1280 px go to build/screens/. Every request th
 must be to the portal itself. Prints 'N passed, N failed'.
 """
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -155,6 +156,18 @@ def run(base, cli):
             check(page.get_by_role("status").inner_text().strip() == t["action_saved"]
                   and "Letter drafted, meeting asked for" in page.content(), f"[{language}] the owner updates the action item")
             shoot(page, f"action-item-{language}")
+            # Invited to the session and given the action item by the operator: two notifications.
+            page.get_by_role("link", name=re.compile("^" + re.escape(t["nav_notifications"]) + r" \(2\)$")).click()
+            check(page.get_by_text(t["notify_session_invited"]).is_visible() and page.get_by_text(t["notify_action_assigned"]).is_visible(),
+                  f"[{language}] the header counts two notifications, and the list says what they are")
+            page.get_by_role("link", name="Q1 media working group").click()
+            check(page.get_by_role("heading", name="Q1 media working group").is_visible(), f"[{language}] a notification leads to its object")
+            check(page.get_by_role("link", name=re.compile("^" + re.escape(t["nav_notifications"]) + r" \(1\)$")).is_visible(),
+                  f"[{language}] and is read once followed")
+            page.get_by_role("link", name=re.compile("^" + re.escape(t["nav_notifications"]))).click()
+            shoot(page, f"notifications-{language}")
+            page.get_by_role("button", name=t["notifications_read_all"]).click()
+            check(page.get_by_role("link", name=t["nav_notifications"], exact=True).is_visible(), f"[{language}] all read, no count")
             page.get_by_role("button", name=t["sign_out"], exact=True).click()
             check(page.get_by_role("heading", name=t["sign_in_title"]).is_visible(), f"[{language}] signing out leads to sign-in")
             context.close()
@@ -224,6 +237,8 @@ def run(base, cli):
         scanned(page, "the action item page")
         page.get_by_role("link", name="Action items", exact=True).click()
         scanned(page, "the action items list")
+        page.get_by_role("link", name=re.compile("^Notifications")).click()
+        scanned(page, "the notifications")
         shoot(page, "actions")
         page.get_by_role("link", name="Working groups", exact=True).click()
         scanned(page, "the working groups page")

@@ -105,14 +105,18 @@ struct ConsoleCell: Sendable {
     var column: String
     var text: String
     var href: String?
+    /// Something wrong (a warning sign, in red).
     var flag: Bool = false
+    /// Something new (bold).
+    var strong: Bool = false
     var forms: [ConsoleForm] = []
 
-    init(_ column: String, _ text: String, href: String? = nil, flag: Bool = false, forms: [ConsoleForm] = []) {
+    init(_ column: String, _ text: String, href: String? = nil, flag: Bool = false, strong: Bool = false, forms: [ConsoleForm] = []) {
         self.column = column
         self.text = text
         self.href = href
         self.flag = flag
+        self.strong = strong
         self.forms = forms
     }
 }

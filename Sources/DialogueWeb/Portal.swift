@@ -80,6 +80,9 @@ public enum DialoguePortal {
             await portal.endorseProposal(request, id: context.objectID)
         }
         addConsoleRoutes(to: router, portal)
+        router.get("/notifications") { request, _ in await portal.notificationsPage(request) }
+        router.post("/notifications/read") { request, _ in await portal.markNotificationsRead(request) }
+        router.get("/notifications/{id}") { request, context in await portal.openNotification(request, id: context.objectID) }
         router.get("/profile") { request, _ in await portal.profilePage(request) }
         router.post("/profile") { request, _ in await portal.updateProfile(request) }
         router.get("/invitation/{secret}") { request, context in

@@ -54,7 +54,12 @@ struct PortalRenderer: Sendable {
             },
             nav: session.map { session in
                 Self.sections(for: session.role).map {
-                    NavLink(href: $0.path, label: t[$0.key] ?? $0.key, current: $0.path == path || ($0.path != "/" && path.hasPrefix($0.path + "/")))
+                    var label = t[$0.key] ?? $0.key
+                    // The unread count came with the session, from the statement that found it.
+                    if $0.path == "/notifications", session.unreadNotifications > 0 {
+                        label += " (\(Written.number(session.unreadNotifications, language)))"
+                    }
+                    return NavLink(href: $0.path, label: label, current: $0.path == path || ($0.path != "/" && path.hasPrefix($0.path + "/")))
                 }
             } ?? [])
     }
@@ -65,7 +70,7 @@ struct PortalRenderer: Sendable {
             ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
         ]
         if role >= .coordinator { sections.append(("/console", "nav_console")) }
-        return sections + [("/profile", "nav_profile")]
+        return sections + [("/notifications", "nav_notifications"), ("/profile", "nav_profile")]
     }
 }
 

@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
                         return dependencies
                     }(),
                     host: host, port: port, extending: { router in try DialoguePortal.addRoutes(to: router, portal) })
-                let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), logger: logger)]
+                let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger)]
                 let group = ServiceGroup(
                     configuration: .init(
                         services: services.map { .init(service: $0) },
@@ -167,6 +167,7 @@ struct Serve: AsyncParsableCommand {
 /// Periodic housekeeping on a running server: purges idempotency keys past their retention.
 struct MaintenanceService: Service {
     let store: IdempotencyStore
+    let dialogue: Dialogue
     let logger: Logger
 
     func run() async throws {
@@ -176,6 +177,13 @@ struct MaintenanceService: Service {
                 if purged > 0 { logger.info("purged idempotency keys", metadata: ["count": "\(purged)"]) }
             } catch {
                 logger.warning("idempotency purge failed; will retry", metadata: ["error": "\(error)"])
+            }
+            do {
+                // Action items coming due or overdue remind their owners, once per due date.
+                let reminded = try await dialogue.sweepReminders()
+                if reminded > 0 { logger.info("action item reminders written", metadata: ["count": "\(reminded)"]) }
+            } catch {
+                logger.warning("action item reminders failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(900)) }
         }

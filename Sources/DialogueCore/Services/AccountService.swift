@@ -31,6 +31,9 @@ public struct WebSession: Sendable, Equatable {
     public var expiresAt: Date
     /// What the session still needs before it may act: nothing, a code, or a second factor set up.
     public var factor: SecondFactorState = .none
+    /// Unread notifications, counted by the same statement that found the session (the
+    /// portal's header shows it on every page).
+    public var unreadNotifications: Int = 0
 
     /// The token every form of this session carries (SECURITY.md 21).
     public var csrfToken: String {
@@ -130,6 +133,7 @@ extension Dialogue {
                 RETURNING id, expires_at
                 """, logger: logger).collect().single(or: .conflict("the invitation could not be created"))
             let (id, expiresAt) = try row.decode((UUID, Date).self)
+            try await notify(connection, context, .portalInvited, objectID: participantID, recipients: [participantID], occasion: id.uuidString.lowercased())
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "portal_invitation.issue", objectType: "participant",
                 objectID: participantID.uuidString.lowercased(), diff: ["role": role.rawValue, "invitation_id": id.uuidString.lowercased()])
@@ -192,6 +196,11 @@ extension Dialogue {
             try await connection.query(
                 "UPDATE web_sessions SET ended_at = now() WHERE account_id = \(accountID) AND ended_at IS NULL", logger: logger)
             try await connection.query("UPDATE portal_invitations SET used_at = now() WHERE id = \(invitationID)", logger: logger)
+            // Opening the invitation is the news itself: its notification is read.
+            try await connection.query("""
+                UPDATE notifications SET read_at = now()
+                WHERE recipient_id = \(participantID) AND event = 'portal_invited' AND read_at IS NULL
+                """, logger: logger)
             let session = try await startWebSession(
                 connection, accountID: accountID, participantID: participantID, name: validName, role: role,
                 language: PortalLanguage(rawValue: language) ?? .en, secretHash: sessionHash, csrf: csrf, hasSecondFactor: false)
@@ -274,16 +283,18 @@ extension Dialogue {
                     UPDATE web_sessions SET last_seen_at = now()
                     WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(step) * interval '1 second')
                 )
-                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor FROM live
+                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor,
+                       (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8
+                FROM live
                 """, logger: logger).collect().first
         }
-        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor) =
-            try row?.decode((UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState).self),
+        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread) =
+            try row?.decode((UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int).self),
             let role = Role(rawValue: rawRole)
         else { throw refusal }
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
-            language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor)
+            language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread)
     }
 
     /// The language the portal speaks to this account.

@@ -131,6 +131,7 @@ extension Dialogue {
                 INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
                 VALUES (\(id), \(context.actor.participantID), 'open', 0, \(note))
                 """, logger: logger)
+            try await notify(connection, context, .actionAssigned, objectID: id, recipients: [owner.id], occasion: owner.id.uuidString.lowercased())
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
                 objectID: id.uuidString.lowercased(),
@@ -174,6 +175,7 @@ extension Dialogue {
             if let ownerID = input.ownerID {
                 let owner = try await lockedParticipant(connection, id: ownerID, lock: false)
                 guard owner.status == .active else { throw DomainError.invalid("owner_id", "the owner must be an active participant") }
+                try await notify(connection, context, .actionAssigned, objectID: id, recipients: [ownerID], occasion: ownerID.uuidString.lowercased())
             }
             let next = try ActionRules.apply(
                 status: status, progress: input.progress, note: note, to: (current.status, current.progress))

@@ -59,6 +59,7 @@ extension Dialogue {
                 RETURNING (xmax = 0)
                 """, logger: logger).collect()
             let created = try inserted.first?.decode(Bool.self) ?? true
+            if created { try await notify(connection, context, .sessionInvited, objectID: sessionID, recipients: [participantID]) }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: created ? "attendance.invite" : "attendance.update",
                 objectType: "session", objectID: sessionID.uuidString.lowercased(),

@@ -277,9 +277,11 @@ extension Dialogue {
         _ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, from: ProposalStatus,
         to: ProposalStatus, note: String, automatic: Bool
     ) async throws {
-        try await connection.query(
-            "UPDATE proposals SET status = \(to.rawValue), version = version + 1, updated_at = now() WHERE id = \(proposalID)",
-            logger: logger)
+        let author = try await connection.query(
+            "UPDATE proposals SET status = \(to.rawValue), version = version + 1, updated_at = now() WHERE id = \(proposalID) RETURNING author_id",
+            logger: logger
+        ).collect().first?.decode(UUID.self)
+        try await notify(connection, context, .proposalMoved, objectID: proposalID, recipients: author.map { [$0] } ?? [], occasion: to.rawValue)
         try await connection.query("""
             INSERT INTO proposal_transitions (proposal_id, actor_id, automatic, from_status, to_status, note)
             VALUES (\(proposalID), \(context.actor.participantID), \(automatic), \(from.rawValue), \(to.rawValue), \(note))
@@ -359,6 +361,9 @@ extension Dialogue {
                     INSERT INTO endorsements (proposal_id, participant_id) VALUES (\(proposalID), \(participantID))
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
+                try await notify(
+                    connection, context, .proposalEndorsed, objectID: proposalID, recipients: [authorID],
+                    occasion: participantID.uuidString.lowercased())
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: withdraw ? "proposal.unendorse" : "proposal.endorse",

@@ -166,7 +166,9 @@ extension Dialogue {
                               WHERE account_id IN (SELECT id FROM accounts WHERE participant_id = \(participantID))
                                 AND ended_at IS NULL RETURNING 1),
                  invitations AS (UPDATE portal_invitations SET revoked_at = now()
-                                 WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL RETURNING 1)
+                                 WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL RETURNING 1),
+                 -- Pending notifications go with the credentials: nothing more is sent to them.
+                 notices AS (DELETE FROM notifications WHERE recipient_id = \(participantID) RETURNING 1)
             SELECT (SELECT count(*) FROM tokens)::bigint, (SELECT count(*) FROM feeds)::bigint,
                    (SELECT count(*) FROM sessions)::bigint, (SELECT count(*) FROM invitations)::bigint
             """, logger: logger).collect()

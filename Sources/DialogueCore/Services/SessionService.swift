@@ -282,6 +282,12 @@ extension Dialogue {
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.sessionColumns)
                 """, logger: logger).collect()
             let updated = try decodeSession(rows.single(or: .notFound("session not found")))
+            if moved {
+                // Each move bumps the calendar sequence: one notice per move, to everyone invited.
+                try await notify(
+                    connection, context, .sessionChanged, objectID: id, recipients: try await attendeeIDs(connection, sessionID: id),
+                    occasion: String(updated.sequence))
+            }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.update", objectType: "session",
                 objectID: id.uuidString.lowercased(),
@@ -316,6 +322,9 @@ extension Dialogue {
                     updated_at = now()
                 WHERE id = \(id) RETURNING \(unescaped: Dialogue.sessionColumns)
                 """, logger: logger).collect()
+            if target == .cancelled {
+                try await notify(connection, context, .sessionCancelled, objectID: id, recipients: try await attendeeIDs(connection, sessionID: id))
+            }
             try await connection.query("""
                 INSERT INTO session_transitions (session_id, from_status, to_status)
                 VALUES (\(id), \(current.status.rawValue), \(target.rawValue))

@@ -1,0 +1,89 @@
+import DialogueCore
+import Foundation
+import Hummingbird
+
+/// Notifications in the portal (issue 22): unread first, each a link that marks it read and
+/// leads to its object; only those whose object the reader may still see (Core checks, as the
+/// reader, when the list is read). The header's count comes with the session.
+extension PortalPages {
+    func notificationsPage(_ request: Request) async -> Response {
+        await visit(request) { visit in
+            let t = renderer.catalog(visit.language)
+            do {
+                let context = context(visit.session)
+                let notifications = try await dialogue.listNotifications(context)
+                let zone = try await viewerZone(context, visit.session)
+                let columns = [t["notifications_what"] ?? "", t["notifications_about"] ?? "", t["notifications_when"] ?? "", t["notifications_read"] ?? ""]
+                let unread = notifications.filter { !$0.read }.count
+                // The count in the header was read before this page dropped any it may not show.
+                var chrome = chrome(visit, "notifications_title", "/notifications")
+                chrome.nav = chrome.nav.map { link in
+                    guard link.href == "/notifications" else { return link }
+                    var updated = link
+                    updated.label = (t["nav_notifications"] ?? "") + (unread > 0 ? " (\(Written.number(unread, visit.language)))" : "")
+                    return updated
+                }
+                return consolePage(ConsolePage(
+                    chrome, heading: t["notifications_title"] ?? "", intro: t["notifications_intro"],
+                    notice: request.uri.queryParameters["read"] != nil ? t["notifications_marked"] : nil,
+                    sections: [
+                        ConsoleSection(
+                            "list",
+                            table: ConsoleTable(
+                                caption: t["notifications_title"] ?? "", columns: columns,
+                                rows: notifications.map { notification in
+                                    let event = t["notify_" + notification.event.rawValue] ?? notification.event.rawValue
+                                    return ConsoleRow(cells: [
+                                        ConsoleCell(columns[0], notification.read ? event : "\(event) · \(t["notifications_new"] ?? "")", strong: !notification.read),
+                                        ConsoleCell(
+                                            columns[1], notification.title.nonEmpty ?? (t["notifications_portal"] ?? ""),
+                                            href: "/notifications/\(notification.id)"),
+                                        ConsoleCell(columns[2], Written.moment(notification.createdAt, zone, visit.language)),
+                                        ConsoleCell(columns[3], "", forms: notification.read ? [] : [.button(
+                                            "/notifications/read", t["notifications_read"] ?? "", [("id", String(notification.id))],
+                                            name: "\(t["notifications_read"] ?? ""): \(notification.title)", secondary: true)]),
+                                    ])
+                                }, none: t["notifications_none"] ?? ""),
+                            forms: unread == 0 ? [] : [.button("/notifications/read", t["notifications_read_all"] ?? "")]),
+                    ]))
+            } catch {
+                return failure(error, visit.language, visit.session)
+            }
+        }
+    }
+
+    /// Marks one notification read (`id`), or all of them.
+    func markNotificationsRead(_ request: Request) async -> Response {
+        await action(request) { visit in
+            do {
+                let id = visit.form["id"].flatMap { Int64($0) }
+                if visit.form["id"] != nil, id == nil { throw DomainError.notFound("") }
+                try await dialogue.markNotificationsRead(context(visit.session), ids: id.map { [$0] })
+                return redirect("/notifications?read=1")
+            } catch {
+                return failure(error, visit.language, visit.session)
+            }
+        }
+    }
+
+    /// A notification's link: marked read, then on to its object (a 404 page when it is not
+    /// the reader's, or gone).
+    func openNotification(_ request: Request, id rawID: String) async -> Response {
+        await visit(request) { visit in
+            do {
+                guard let id = Int64(rawID), let (event, objectID) = try await dialogue.openNotification(context(visit.session), id: id) else {
+                    throw DomainError.notFound("")
+                }
+                let object = Self.id(objectID)
+                switch event.object {
+                case .session: return redirect("/sessions/\(object)")
+                case .proposal: return redirect("/proposals/\(object)")
+                case .actionItem: return redirect("/action-items/\(object)")
+                case .account: return redirect("/profile")
+                }
+            } catch {
+                return failure(error, visit.language, visit.session)
+            }
+        }
+    }
+}
