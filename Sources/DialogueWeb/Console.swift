@@ -226,8 +226,8 @@ struct FieldBuilder {
         select(key, values.map { ($0, t[prefix + $0] ?? $0) }, any: any, required: required)
     }
 
-    func checkbox(_ key: String) -> FormField {
-        var field = field(key, type: "checkbox", required: false)
+    func checkbox(_ key: String, label: String? = nil) -> FormField {
+        var field = field(key, type: "checkbox", required: false, label: label)
         field.checkbox = true
         field.checked = values[key] == "1"
         return field
@@ -263,9 +263,10 @@ extension PortalPages {
     /// A console page: coordinators (and admins) only; anyone else gets what the API gives
     /// them — 403 — before anything is read. A refusal from a service becomes the page that
     /// says so.
-    func console(_ request: Request, admin: Bool = false, _ body: (Visit) async throws -> Response) async -> Response {
+    /// `least` opens a page of the same shape to lower roles (a member's own preferences).
+    func console(_ request: Request, admin: Bool = false, least: Role? = nil, _ body: (Visit) async throws -> Response) async -> Response {
         await visit(request) { visit in
-            guard visit.session.role >= (admin ? Role.admin : .coordinator) else {
+            guard visit.session.role >= least ?? (admin ? Role.admin : .coordinator) else {
                 return failure(DomainError.forbidden(""), visit.language, visit.session)
             }
             do { return try await body(visit) } catch { return failure(error, visit.language, visit.session) }
@@ -286,11 +287,11 @@ extension PortalPages {
     /// A console form posted: same site, the session's token, the role; then `save`. A refusal
     /// that the form can answer (problems, a lost race) draws it again through `redraw`.
     func consoleAction(
-        _ request: Request, admin: Bool = false, _ save: (Visit) async throws -> Response,
+        _ request: Request, admin: Bool = false, least: Role? = nil, _ save: (Visit) async throws -> Response,
         redraw: ((Visit, FormState) async throws -> Response)? = nil
     ) async -> Response {
         await action(request) { visit in
-            guard visit.session.role >= (admin ? Role.admin : .coordinator) else {
+            guard visit.session.role >= least ?? (admin ? Role.admin : .coordinator) else {
                 return failure(DomainError.forbidden(""), visit.language, visit.session)
             }
             do {

@@ -87,3 +87,57 @@ extension PortalPages {
         }
     }
 }
+
+/// What reaches me by e-mail (issue 22): nothing unless I ask; a daily or immediate note that
+/// says only how many new items wait, or, if I opt in, their titles too. Never for an
+/// in-country participant, whom the page tells why.
+extension PortalPages {
+    func notificationPreferencesPage(_ request: Request) async -> Response {
+        await console(request, least: .observer) { visit in
+            try await preferencesPage(visit, state: nil, saved: request.uri.queryParameters["saved"] != nil)
+        }
+    }
+
+    func updateNotificationPreferences(_ request: Request) async -> Response {
+        await consoleAction(request, least: .observer) { visit in
+            let form = visit.form
+            _ = try await dialogue.updateNotificationPreferences(
+                context(visit.session),
+                PreferencesInput(
+                    email: form["email_mode"], events: NotificationEvent.allCases.map(\.rawValue).filter { form["event_" + $0] == "1" },
+                    fullText: form["full_text"] == "1", quiet: form["quiet"] == "1"),
+                ifMatch: try Self.version(form))
+            return redirect("/profile/notifications?saved=1")
+        } redraw: { visit, state in
+            try await preferencesPage(visit, state: state, saved: false)
+        }
+    }
+
+    private func preferencesPage(_ visit: Visit, state: FormState?, saved: Bool) async throws -> Response {
+        let t = renderer.catalog(visit.language)
+        let preferences = try await dialogue.notificationPreferences(context(visit.session))
+        var now = [
+            "email_mode": preferences.email.rawValue, "full_text": preferences.fullText ? "1" : "", "quiet": preferences.quiet ? "1" : "",
+            "version": String(preferences.version),
+        ]
+        for event in NotificationEvent.allCases { now["event_" + event.rawValue] = preferences.events.contains(event) ? "1" : "" }
+        // Core names the choice `email`, as the API does; here it is `email_mode`, beside the address's own field.
+        let problems = FormProblems(
+            (state?.problems ?? []).map { $0.field == "email" ? FieldError("email_mode", $0.message) : $0 }, fields: ["email_mode", "events"], t)
+        let fields = FieldBuilder(t, values: state?.values ?? now, problems: problems)
+        var section = ConsoleSection("email", links: [ConsoleLink(href: "/notifications", label: t["notifications_title"] ?? "")])
+        if preferences.emailPossible {
+            section.forms = [ConsoleForm(
+                "/profile/notifications", submit: t["preferences_save"] ?? "", hidden: [Hidden(key: "version", value: versionValue(state, now))],
+                fields: [fields.select("email_mode", values: EmailMode.allCases.map(\.rawValue), prefix: "email_mode_")]
+                    + NotificationEvent.allCases.map { fields.checkbox("event_" + $0.rawValue, label: t["notify_" + $0.rawValue]) }
+                    + [fields.checkbox("full_text"), fields.checkbox("quiet")])]
+        } else {
+            section.sectionIntro = t["preferences_no_email"]
+        }
+        return consolePage(ConsolePage(
+            chrome(visit, "preferences_title", "/profile/notifications"), heading: t["preferences_title"] ?? "", intro: t["preferences_intro"],
+            notice: saved ? t["console_saved"] : nil, conflict: state?.conflict ?? false, problems: problems, sections: [section]),
+            status: state == nil ? .ok : .unprocessableContent)
+    }
+}

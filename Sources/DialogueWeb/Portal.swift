@@ -85,6 +85,8 @@ public enum DialoguePortal {
         router.get("/notifications/{id}") { request, context in await portal.openNotification(request, id: context.objectID) }
         router.get("/profile") { request, _ in await portal.profilePage(request) }
         router.post("/profile") { request, _ in await portal.updateProfile(request) }
+        router.get("/profile/notifications") { request, _ in await portal.notificationPreferencesPage(request) }
+        router.post("/profile/notifications") { request, _ in await portal.updateNotificationPreferences(request) }
         router.get("/invitation/{secret}") { request, context in
             await portal.invitationPage(request, secret: context.parameters.get("secret") ?? "")
         }

@@ -72,7 +72,15 @@ struct Serve: AsyncParsableCommand {
                         return dependencies
                     }(),
                     host: host, port: port, extending: { router in try DialoguePortal.addRoutes(to: router, portal) })
-                let services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger)]
+                var services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger)]
+                if let relay = configuration.smtp {
+                    logger.info("e-mail about notifications goes through the relay", metadata: ["relay": "\(relay.host):\(relay.port)"])
+                    services.append(EmailOutboxService(
+                        worker: EmailWorker(dialogue: dialogue, relay: relay, publicBaseURL: publicURL, logger: logger),
+                        interval: .seconds(configuration.emailIntervalSeconds)))
+                } else {
+                    logger.info("no DIALOGUE_SMTP_HOST: no e-mail is sent; the portal lists every notification")
+                }
                 let group = ServiceGroup(
                     configuration: .init(
                         services: services.map { .init(service: $0) },
@@ -186,6 +194,24 @@ struct MaintenanceService: Service {
                 logger.warning("action item reminders failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(900)) }
+        }
+    }
+}
+
+/// Works the e-mail outbox every `interval` while the server runs.
+struct EmailOutboxService: Service {
+    let worker: EmailWorker
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let (sent, failed) = try await worker.runOnce()
+                if sent + failed > 0 { worker.logger.info("e-mail outbox worked", metadata: ["sent": "\(sent)", "failed": "\(failed)"]) }
+            } catch {
+                worker.logger.warning("e-mail outbox failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -168,7 +168,8 @@ extension Dialogue {
                  invitations AS (UPDATE portal_invitations SET revoked_at = now()
                                  WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL RETURNING 1),
                  -- Pending notifications go with the credentials: nothing more is sent to them.
-                 notices AS (DELETE FROM notifications WHERE recipient_id = \(participantID) RETURNING 1)
+                 notices AS (DELETE FROM notifications WHERE recipient_id = \(participantID) RETURNING 1),
+                 mails AS (DELETE FROM email_deliveries WHERE recipient_id = \(participantID) AND sent_at IS NULL RETURNING 1)
             SELECT (SELECT count(*) FROM tokens)::bigint, (SELECT count(*) FROM feeds)::bigint,
                    (SELECT count(*) FROM sessions)::bigint, (SELECT count(*) FROM invitations)::bigint
             """, logger: logger).collect()

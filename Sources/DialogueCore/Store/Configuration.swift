@@ -29,6 +29,11 @@ public struct Configuration: Sendable {
     public var secondFactorKey: VaultKey?
     /// Set when this start made that key file, so that `serve` says where it is.
     public var secondFactorKeyCreated: String?
+    /// The relay e-mail about notifications goes through (`DIALOGUE_SMTP_HOST` and friends);
+    /// without one, no e-mail is sent and the portal still lists every notification.
+    public var smtp: SMTPConfiguration?
+    /// How often the e-mail outbox is worked (`DIALOGUE_EMAIL_INTERVAL_SECONDS`, default 60).
+    public var emailIntervalSeconds: Int = 60
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -140,6 +145,37 @@ public struct Configuration: Sendable {
         } catch {
             throw ConfigurationError.invalid("DIALOGUE_FACTOR_KEY", "\(error)")
         }
+        configuration.smtp = try Self.smtp(environment)
+        if let interval = environment["DIALOGUE_EMAIL_INTERVAL_SECONDS"] {
+            guard let seconds = Int(interval), (1...86_400).contains(seconds) else {
+                throw ConfigurationError.invalid("DIALOGUE_EMAIL_INTERVAL_SECONDS", "must be a number of seconds from 1 to 86400")
+            }
+            configuration.emailIntervalSeconds = seconds
+        }
         return configuration
+    }
+
+    /// The relay, when `DIALOGUE_SMTP_HOST` names one: a port (587 by default), the sender, and
+    /// optionally a user with a password read from a file (never from the environment itself).
+    static func smtp(_ environment: [String: String]) throws -> SMTPConfiguration? {
+        guard let host = environment["DIALOGUE_SMTP_HOST"], !host.isEmpty else { return nil }
+        let port = Int(environment["DIALOGUE_SMTP_PORT"] ?? "587") ?? 0
+        guard (1...65535).contains(port) else { throw ConfigurationError.invalid("DIALOGUE_SMTP_PORT", "must be a port number") }
+        guard let from = environment["DIALOGUE_SMTP_FROM"], from.contains("@"), !from.contains(where: { "<>\r\n ".contains($0) }) else {
+            throw ConfigurationError.invalid("DIALOGUE_SMTP_FROM", "must be the sender's address, e.g. portal@dialogue.example")
+        }
+        var password: String?
+        if let file = environment["DIALOGUE_SMTP_PASSWORD_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError.invalid("DIALOGUE_SMTP_PASSWORD_FILE", "cannot be read")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        if let caFile = environment["DIALOGUE_SMTP_CA_FILE"], !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigurationError.invalid("DIALOGUE_SMTP_CA_FILE", "cannot be read")
+        }
+        return SMTPConfiguration(
+            host: host, port: port, from: from, username: environment["DIALOGUE_SMTP_USER"], password: password,
+            caFile: environment["DIALOGUE_SMTP_CA_FILE"])
     }
 }
