@@ -268,6 +268,8 @@ def run(base, cli):
         pages.scanned(scan_page, "a participant's page with the admin's credentials and drill")
         scan_page.goto(base + "/console/audit")
         pages.scanned(scan_page, "the audit trail")
+        scan_page.goto(base + "/console/webhooks")
+        pages.scanned(scan_page, "the webhooks")
         scan.close()
         run_drill = page.get_by_role("button", name=t["console_drill_run"])
         run_drill.click()
@@ -289,6 +291,16 @@ def run(base, cli):
         check(page.get_by_text(t["console_audit_intact"].split("{1}")[0]).first.is_visible(), "the audit chain is intact")
         check(page.locator("#trail tbody tr", has_text="participant.compromise").count() == 1, "and it records the drill")
         pages.shoot(page, "console-audit")
+        page.locator("nav.console").get_by_role("link", name=t["console_webhooks"], exact=True).click()
+        page.get_by_label(t["field_url"], exact=True).fill("https://hooks.example.org/chat")
+        page.get_by_role("button", name=t["console_create"]).click()
+        secret = page.locator("#secret dd").last.inner_text()
+        check(secret.startswith("whsec_") and page.locator("#list tbody tr").count() == 1,
+              "the admin subscribes a webhook; its secret is shown once")
+        pages.shoot(page, "console-webhooks")
+        page.get_by_label(t["field_url"], exact=True).fill("http://127.0.0.1:9/hook")
+        page.get_by_role("button", name=t["console_create"]).click()
+        check(page.get_by_label(t["field_url"], exact=True).get_attribute("aria-invalid") == "true", "an address on this machine is refused")
 
         # Two tabs, one group: the later save comes back with the earlier one's values.
         page.locator("nav.console").get_by_role("link", name=t["console_groups"], exact=True).click()

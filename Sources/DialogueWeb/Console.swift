@@ -43,11 +43,11 @@ struct ConsolePage: Sendable {
 
 /// The console's rooms, in its own navigation.
 enum ConsoleArea: String, CaseIterable, Sendable {
-    case participants, organizations, groups, sessions, review, actionItems = "action-items", report, audit
+    case participants, organizations, groups, sessions, review, actionItems = "action-items", report, audit, webhooks
 
     var path: String { "/console/" + rawValue }
     var label: String { "console_" + rawValue.replacingOccurrences(of: "-", with: "_") }
-    func isOpen(to role: Role) -> Bool { self == .audit ? role == .admin : role >= .coordinator }
+    func isOpen(to role: Role) -> Bool { self == .audit || self == .webhooks ? role == .admin : role >= .coordinator }
 }
 
 /// Its optional texts are not named `heading` or `intro`: a nil value is looked for further

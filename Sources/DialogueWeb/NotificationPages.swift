@@ -141,3 +141,71 @@ extension PortalPages {
             status: state == nil ? .ok : .unprocessableContent)
     }
 }
+
+/// Webhook subscriptions in the console (admins): the list with each one's failures, a new one
+/// (its secret shown once, on the page that answers), and ending one.
+extension PortalPages {
+    func webhooksPage(_ request: Request) async -> Response {
+        await console(request, admin: true) { visit in try await webhooks(visit, state: nil, created: nil) }
+    }
+
+    func createWebhook(_ request: Request) async -> Response {
+        await consoleAction(request, admin: true) { visit in
+            let events = NotificationEvent.allCases.map(\.rawValue).filter { visit.form["event_" + $0] == "1" }
+            let (subscription, secret) = try await dialogue.createWebhook(context(visit.session), url: visit.form["url"], events: events)
+            return try await webhooks(visit, state: nil, created: (subscription, secret)).withStatus(.created)
+        } redraw: { visit, state in
+            try await webhooks(visit, state: state, created: nil)
+        }
+    }
+
+    func deleteWebhook(_ request: Request, id rawID: String) async -> Response {
+        await consoleAction(request, admin: true) { visit in
+            try await dialogue.deleteWebhook(context(visit.session), id: try Self.objectID(rawID))
+            return redirect("/console/webhooks?ended=1")
+        }
+    }
+
+    private func webhooks(_ visit: Visit, state: FormState?, created: (WebhookSubscription, String)?) async throws -> Response {
+        let t = renderer.catalog(visit.language)
+        let zone = try await viewerZone(context(visit.session), visit.session)
+        let subscriptions = try await dialogue.listWebhooks(context(visit.session))
+        let problems = FormProblems(state?.problems ?? [], fields: ["url", "events"], t)
+        var defaults = ["url": ""]
+        for event in NotificationEvent.allCases { defaults["event_" + event.rawValue] = "1" }
+        let fields = FieldBuilder(t, values: state?.values ?? defaults, problems: problems)
+        let columns = [t["field_url"] ?? "", t["label_status"] ?? "", t["console_created"] ?? "", t["console_remove"] ?? ""]
+        var sections: [ConsoleSection] = []
+        if let (subscription, secret) = created {
+            sections.append(ConsoleSection(
+                "secret", heading: t["webhook_secret_heading"], intro: t["webhook_secret_once"],
+                facts: [Fact(label: t["field_url"] ?? "", value: subscription.url), Fact(label: t["webhook_secret"] ?? "", value: secret)]))
+        }
+        sections.append(ConsoleSection(
+            "list",
+            table: ConsoleTable(
+                caption: t["console_webhooks"] ?? "", columns: columns,
+                rows: subscriptions.map { subscription in
+                    let status = subscription.disabledAt != nil ? t["webhook_disabled"] ?? ""
+                        : subscription.failures > 0 ? Self.filled(t["webhook_failing"], Written.number(subscription.failures, visit.language))
+                        : t["webhook_live"] ?? ""
+                    return ConsoleRow(cells: [
+                        ConsoleCell(columns[0], subscription.url),
+                        ConsoleCell(columns[1], status, flag: subscription.disabledAt != nil || subscription.failures > 0),
+                        ConsoleCell(columns[2], Written.moment(subscription.createdAt, zone, visit.language)),
+                        ConsoleCell(columns[3], "", forms: [.button(
+                            "/console/webhooks/\(Self.id(subscription.id))/remove", t["console_remove"] ?? "",
+                            name: "\(t["console_remove"] ?? ""): \(subscription.url)", secondary: true)]),
+                    ])
+                }, none: t["console_none"] ?? "")))
+        sections.append(ConsoleSection(
+            "new", heading: t["webhook_new"],
+            forms: [ConsoleForm(
+                "/console/webhooks", submit: t["console_create"] ?? "",
+                fields: [fields.text("url", type: "url", required: true)]
+                    + NotificationEvent.allCases.map { fields.checkbox("event_" + $0.rawValue, label: t["notify_" + $0.rawValue]) })]))
+        return consolePage(ConsolePage(
+            chrome(visit, "console_webhooks", "/console/webhooks"), heading: t["console_webhooks"] ?? "", intro: t["console_webhooks_intro"],
+            problems: problems, sections: sections), status: state == nil ? .ok : .unprocessableContent)
+    }
+}

@@ -144,6 +144,9 @@ public enum DialoguePortal {
         router.get("/console/report/download") { request, _ in await portal.reportDocument(request, attachment: true) }
         router.post("/console/report/freeze") { request, _ in await portal.freezeReport(request) }
         router.get("/console/audit") { request, _ in await portal.auditPage(request) }
+        router.get("/console/webhooks") { request, _ in await portal.webhooksPage(request) }
+        router.post("/console/webhooks") { request, _ in await portal.createWebhook(request) }
+        router.post("/console/webhooks/{id}/remove") { request, context in await portal.deleteWebhook(request, id: context.objectID) }
     }
 }
 

@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
                 try await Self.waitForDatabase(database, logger: logger)
                 var dialogue = try await Dialogue.load(database: database)
                 dialogue.secondFactorKey = configuration.secondFactorKey
+                dialogue.webhooksMayTargetLoopback = configuration.webhooksMayTargetLoopback
                 if let created = configuration.secondFactorKeyCreated {
                     logger.info(
                         "made a key for portal second factors inside the checkout; outside development keep it elsewhere and set DIALOGUE_FACTOR_KEY_FILE",
@@ -72,15 +73,18 @@ struct Serve: AsyncParsableCommand {
                         return dependencies
                     }(),
                     host: host, port: port, extending: { router in try DialoguePortal.addRoutes(to: router, portal) })
-                var services: [any Service] = [app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger)]
+                var email: EmailWorker?
                 if let relay = configuration.smtp {
                     logger.info("e-mail about notifications goes through the relay", metadata: ["relay": "\(relay.host):\(relay.port)"])
-                    services.append(EmailOutboxService(
-                        worker: EmailWorker(dialogue: dialogue, relay: relay, publicBaseURL: publicURL, logger: logger),
-                        interval: .seconds(configuration.emailIntervalSeconds)))
+                    email = EmailWorker(dialogue: dialogue, relay: relay, publicBaseURL: publicURL, logger: logger)
                 } else {
                     logger.info("no DIALOGUE_SMTP_HOST: no e-mail is sent; the portal lists every notification")
                 }
+                let services: [any Service] = [
+                    app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger),
+                    OutboxService(email: email, webhooks: WebhookWorker(dialogue: dialogue, logger: logger),
+                                  interval: .seconds(configuration.emailIntervalSeconds), logger: logger),
+                ]
                 let group = ServiceGroup(
                     configuration: .init(
                         services: services.map { .init(service: $0) },
@@ -198,18 +202,24 @@ struct MaintenanceService: Service {
     }
 }
 
-/// Works the e-mail outbox every `interval` while the server runs.
-struct EmailOutboxService: Service {
-    let worker: EmailWorker
+/// Works the outboxes every `interval` while the server runs: e-mail (with a relay) and webhooks.
+struct OutboxService: Service {
+    let email: EmailWorker?
+    let webhooks: WebhookWorker
     let interval: Duration
+    let logger: Logger
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let (sent, failed) = try await worker.runOnce()
-                if sent + failed > 0 { worker.logger.info("e-mail outbox worked", metadata: ["sent": "\(sent)", "failed": "\(failed)"]) }
+                if let email {
+                    let (sent, failed) = try await email.runOnce()
+                    if sent + failed > 0 { logger.info("e-mail outbox worked", metadata: ["sent": "\(sent)", "failed": "\(failed)"]) }
+                }
+                let (delivered, failed) = try await webhooks.runOnce()
+                if delivered + failed > 0 { logger.info("webhook outbox worked", metadata: ["delivered": "\(delivered)", "failed": "\(failed)"]) }
             } catch {
-                worker.logger.warning("e-mail outbox failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
+                logger.warning("an outbox failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

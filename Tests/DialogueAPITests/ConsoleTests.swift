@@ -44,6 +44,7 @@ struct ConsoleTests {
             "/console/sessions/\(Self.id(f.session))/agenda", "/console/agenda-items/\(Self.id(f.item))",
             "/console/agenda-items/\(Self.id(f.item))/move", "/console/agenda-items/\(Self.id(f.item))/remove",
             "/console/agenda-items/\(Self.id(f.item))/action-items", "/console/review/place", "/console/report/freeze",
+            "/console/webhooks", "/console/webhooks/\(Self.id(UUID()))/remove",
         ]
     }
 
@@ -77,6 +78,10 @@ struct ConsoleTests {
             #expect(try await portal.get("/console/report/download?quarter=2030-Q2&format=json", cookie: member).status == 403)
             #expect(try await portal.get("/console/report/download?quarter=2030-Q9&format=json", cookie: coordinator).status == 422)
             #expect(try await portal.get("/console/audit", cookie: coordinator).status == 403, "the audit trail is for admins")
+            #expect(try await portal.get("/console/webhooks", cookie: coordinator).status == 403, "webhooks are for admins")
+            let hooks = try await portal.get("/console/webhooks", cookie: admin)
+            #expect(hooks.status == 200)
+            PortalTests.checkPageRules(hooks, "webhooks")
             let audit = try await portal.get("/console/audit", cookie: admin)
             #expect(audit.status == 200 && audit.html.contains("Intact"))
             #expect(try await portal.get("/console/organizations/\(UUID())", cookie: coordinator).status == 404)

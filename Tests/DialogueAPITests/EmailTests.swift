@@ -115,3 +115,63 @@ struct EmailTests {
         }
     }
 }
+
+/// Webhooks (issue 22): admin-only, never at this machine outside development, signed as
+/// Standard Webhooks, counting notifications by kind and naming nothing.
+@Suite("Notifications by webhook: subscriptions, payloads, signatures")
+struct WebhookTests {
+    @Test("signatures follow Standard Webhooks (the specification's own example)")
+    func signature() {
+        #expect(WebhookRules.signature(
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
+            body: #"{"test": 2432232314}"#) == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(WebhookRules.signature(secret: "not a secret", id: "msg_1", timestamp: 1, body: "{}") == nil)
+    }
+
+    @Test("admins subscribe; this machine is refused outside development; a delivery counts by kind and names nothing")
+    func subscriptions() async throws {
+        try await withDialogue { dialogue in
+            let cli = CallContext.cli()
+            let coordinator = try await dialogue.makeUser(.coordinator)
+            await #expect(throws: DomainError.self, "a coordinator may not") {
+                _ = try await dialogue.createWebhook(coordinator.context, url: "https://hooks.example.org/x", events: nil)
+            }
+            for url in ["http://127.0.0.1:9000/hook", "http://localhost/hook", "https://[::1]/x", "http://169.254.169.254/latest", "ftp://x.org/", "https://user:pw@x.org/"] {
+                await #expect(throws: DomainError.self, "\(url) is refused") { _ = try await dialogue.createWebhook(cli, url: url, events: nil) }
+            }
+            var development = dialogue
+            development.webhooksMayTargetLoopback = true
+            _ = try await development.createWebhook(cli, url: "http://127.0.0.1:9000/hook", events: ["session_invited"])
+            let (chat, secret) = try await dialogue.createWebhook(cli, url: "https://hooks.example.org/chat", events: nil)
+            #expect(secret.hasPrefix("whsec_"))
+            #expect(try await dialogue.queueWebhooks() == 0, "nothing happened since it was made")
+
+            let member = try await dialogue.makeUser(.member, name: "Zubr", kind: .inCountryProxy)
+            let session = try await dialogue.createSession(cli, SessionInput(
+                kind: "plenary", title: "Closed-door briefing", localStart: "2030-05-14T10:00", durationMinutes: 60, timezone: "Europe/Vilnius"))
+            _ = try await dialogue.invite(cli, sessionID: session.id, participantID: member.participantID, onBehalfOf: nil)
+            _ = try await dialogue.transitionSession(cli, id: session.id, to: "cancelled", note: nil, ifMatch: nil)
+            #expect(try await dialogue.queueWebhooks() == 2, "one delivery per subscription")
+            #expect(try await dialogue.queueWebhooks() == 0, "each notification counted once")
+            let due = try await dialogue.dueWebhooks()
+            let toChat = try #require(due.first { $0.subscriptionID == chat.id })
+            let payload = try #require(try JSONSerialization.jsonObject(with: Data(toChat.payload.utf8)) as? [String: Any])
+            let data = try #require(payload["data"] as? [String: Any])
+            #expect(payload["type"] as? String == "dialogue.notifications" && data["count"] as? Int == 2)
+            #expect((data["events"] as? [String: Int]) == ["session_invited": 1, "session_cancelled": 1])
+            for secretWord in ["Zubr", "briefing", session.id.uuidString.lowercased(), member.participantID.uuidString.lowercased()] {
+                #expect(!toChat.payload.contains(secretWord), "the payload names nothing (\(secretWord))")
+            }
+
+            // Failures in a row disable the subscription; its deliveries stop.
+            var failing = toChat
+            for _ in 0..<WebhookRules.failuresAllowed {
+                try await dialogue.markWebhookFailed(failing, status: 500)
+                failing.attempts += 1
+            }
+            #expect(try await dialogue.listWebhooks(cli).first { $0.id == chat.id }?.disabledAt != nil)
+            try await dialogue.deleteWebhook(cli, id: chat.id)
+            #expect(try await dialogue.listWebhooks(cli).allSatisfy { $0.id != chat.id })
+        }
+    }
+}

@@ -37,6 +37,7 @@ struct FieldValidationTests {
                     "due_on": "2027-02-01"]
         case "compromiseParticipant": return ["reason": "device seized"]
         case "issueParticipantToken": return ["role": "observer"]
+        case "createWebhook": return ["url": "https://hooks.example.org/dialogue"]
         default: return [:]
         }
     }

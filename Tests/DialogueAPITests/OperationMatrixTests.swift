@@ -30,7 +30,7 @@ struct OperationMatrixTests {
     /// The objects one caller's row acts on, all in group A.
     struct World: Sendable {
         var organization: UUID, group: UUID, otherGroup: UUID, session: UUID, agendaItem: UUID, proposal: UUID
-        var draft: UUID, actionItem: UUID, memberToken: UUID, feed: UUID, feedSecret: String, extra: UUID, users: Users
+        var draft: UUID, actionItem: UUID, memberToken: UUID, feed: UUID, feedSecret: String, extra: UUID, webhook: UUID, users: Users
 
         static func make(_ api: API, _ users: Users, tag: String) async throws -> World {
             let cli = CallContext.cli()
@@ -61,10 +61,11 @@ struct OperationMatrixTests {
             let token = try await dialogue.issueToken(
                 cli, participantID: users.member.participantID, role: "observer", label: tag, expiresInDays: 5)
             let (feed, secret) = try await dialogue.createCalendarFeed(member)
+            let (webhook, _) = try await dialogue.createWebhook(cli, url: "https://hooks.example.org/\(tag)", events: nil)
             return World(
                 organization: organization.id, group: group.id, otherGroup: otherGroup.id, session: session.id, agendaItem: item.id,
                 proposal: proposal.id, draft: draft.id, actionItem: action.id, memberToken: token.info.id, feed: feed,
-                feedSecret: secret, extra: extra.id, users: users)
+                feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users)
         }
     }
 
@@ -86,6 +87,12 @@ struct OperationMatrixTests {
             self.body = body
             expected = [.admin: admin, .coordinator: coordinator, .member: member, .outsider: outsider, .observer: observer,
                         .noToken: anonymous, .revokedToken: anonymous]
+        }
+
+        func with(body: @escaping @Sendable (World, String) -> String?) -> Row {
+            var row = self
+            row.body = body
+            return row
         }
 
         /// One answer for everyone with a token.
@@ -216,6 +223,13 @@ struct OperationMatrixTests {
                                        admin: 201, coordinator: 201, member: 201, outsider: 404, observer: 404),
 
             "listAudit": Row(.get, { _ in "/v1/audit" }, admin: 200, coordinator: 403, member: 403, outsider: 403, observer: 403),
+            // Everyone's own notifications; webhooks are an admin's.
+            "listNotifications": .all(.get, { _ in "/v1/notifications" }, 200),
+            "markNotificationsRead": .all(.post, { _ in "/v1/notifications/read" }, 204).with(body: { _, _ in "{}" }),
+            "listWebhooks": Row(.get, { _ in "/v1/webhooks" }, admin: 200, coordinator: 403, member: 403, outsider: 403, observer: 403),
+            "createWebhook": Row(.post, { _ in "/v1/webhooks" }, body: { _, t in #"{"url":"https://hooks.example.org/\#(t)"}"# },
+                                 admin: 201, coordinator: 403, member: 403, outsider: 403, observer: 403),
+            "deleteWebhook": Row(.delete, { "/v1/webhooks/\(id($0.webhook))" }, admin: 204, coordinator: 403, member: 403, outsider: 403, observer: 403),
             "exportQuarterly": Row(.get, { _ in "/v1/exports/quarterly?quarter=2027-Q1" }, admin: 200, coordinator: 200, member: 403, outsider: 403, observer: 403),
         ]
     }()

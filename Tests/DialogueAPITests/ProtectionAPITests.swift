@@ -86,6 +86,10 @@ struct ProtectionAPITests {
             for user in [proxy, member] {
                 _ = try await dialogue.putMember(cli, groupID: workingGroup.id, participantID: user.participantID, role: "member")
             }
+            // Notifications go out by e-mail (full text, opted into) and webhook too: both are walked.
+            _ = try await dialogue.createWebhook(cli, url: "https://hooks.example.org/canary", events: nil)
+            _ = try await dialogue.updateParticipant(cli, id: member.participantID, ParticipantInput(email: .some("hanna@example.org")), ifMatch: nil)
+            _ = try await dialogue.updateNotificationPreferences(member.context, PreferencesInput(email: "immediate", fullText: true), ifMatch: nil)
 
             // Sealed by the operator's command, with the key from the environment.
             let key = VaultKey.generate()
@@ -175,6 +179,18 @@ struct ProtectionAPITests {
                 }
                 return (seen, minted)
             }
+            _ = try await dialogue.createActionItem(cli, ActionItemInput(
+                workingGroupID: workingGroup.id, title: "For Hanna", ownerID: member.participantID, dueOn: "2027-03-01"))
+            let (mails, hooks) = (try await dialogue.queueEmails(), try await dialogue.queueWebhooks())
+            #expect(mails == 1 && hooks == 1)
+            var outside = ""
+            for delivery in try await dialogue.dueEmails() {
+                let message = try await dialogue.composeEmail(delivery, from: "portal@dialogue.example", publicBaseURL: "https://portal.example")
+                outside += message.subject + message.body
+            }
+            outside += try await dialogue.dueWebhooks().map(\.payload).joined()
+            #expect(outside.contains("For Hanna"), "the walk did reach an e-mail with full text")
+            #expect(!outside.contains(canary) && !outside.contains("Zubr"), "an e-mail or webhook carried the canary or the proxy")
             #expect(seen.contains("Zubr"), "the walk did reach the proxy's records (by pseudonym)")
             #expect(!seen.contains(canary), "a response carried the sealed canary")
             #expect(capture.text.contains("services:") || capture.text.contains("router:"))

@@ -15,6 +15,10 @@ public struct Dialogue: Sendable {
     /// Seals portal accounts' second factors; kept out of the database (`serve` loads it).
     /// Without it, nobody can set up or use a second factor, so coordinators cannot sign in.
     public var secondFactorKey: VaultKey?
+    /// Webhooks may target this machine only in development (the embedded database, or
+    /// `DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK=1`): elsewhere a loopback URL would reach the
+    /// service's own neighbours.
+    public var webhooksMayTargetLoopback = false
 
     public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database

@@ -34,6 +34,9 @@ public struct Configuration: Sendable {
     public var smtp: SMTPConfiguration?
     /// How often the e-mail outbox is worked (`DIALOGUE_EMAIL_INTERVAL_SECONDS`, default 60).
     public var emailIntervalSeconds: Int = 60
+    /// Development (the embedded database) or `DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK=1`: webhooks may
+    /// target this machine.
+    public var webhooksMayTargetLoopback = false
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -146,6 +149,7 @@ public struct Configuration: Sendable {
             throw ConfigurationError.invalid("DIALOGUE_FACTOR_KEY", "\(error)")
         }
         configuration.smtp = try Self.smtp(environment)
+        configuration.webhooksMayTargetLoopback = embedded || environment["DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK"] == "1"
         if let interval = environment["DIALOGUE_EMAIL_INTERVAL_SECONDS"] {
             guard let seconds = Int(interval), (1...86_400).contains(seconds) else {
                 throw ConfigurationError.invalid("DIALOGUE_EMAIL_INTERVAL_SECONDS", "must be a number of seconds from 1 to 86400")

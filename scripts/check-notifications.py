@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""E-mail about notifications against a real SMTP server (make test).
+"""E-mail and webhooks about notifications, against a real SMTP server and a real receiver (make test).
 
 Starts aiosmtpd on loopback with a throwaway certificate, requiring STARTTLS, and the server
 on a throwaway database with that relay (its certificate authority trusted by file). A
@@ -8,8 +8,19 @@ an in-country participant cannot ask. Both are invited to a session: exactly one
 arrives, for the participant with the address, over TLS, saying only that one new item waits
 (no session, no name), with a Message-ID from the delivery. Then the relay kills the server
 the moment it receives the next message, before the server can mark it sent: restarted, the
-server sends it again, with the same Message-ID, and no more. Prints 'N passed, N failed'.
+server sends it again, with the same Message-ID, and no more.
+
+An admin subscribes a webhook receiver on loopback (allowed here as in development) through the
+API; the receiver checks every delivery's Standard Webhooks signature with the secret the API
+showed once, and finds a count of notifications by kind that names nothing. A second
+subscription whose receiver answers 500 counts its failures. Prints 'N passed, N failed'.
 """
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import threading
 import email
 import email.policy
 import http.cookiejar
@@ -28,6 +39,29 @@ import urllib.request
 from browserchecks import binary, check, summary, throwaway_database
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver: keeps each delivery with its headers; /failing answers 500."""
+    deliveries = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
+        Receiver.deliveries.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.send_response(500 if self.path == "/failing" else 204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def verified(delivery, secret):
+    """Standard Webhooks: v1, base64 HMAC-SHA256 of id.timestamp.body under the secret's bytes."""
+    headers = {name.lower(): value for name, value in delivery["headers"].items()}
+    signed = f"{headers.get('webhook-id')}.{headers.get('webhook-timestamp')}.{delivery['body']}".encode()
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return expected in headers.get("webhook-signature", "").split(" ") and abs(time.time() - int(headers.get("webhook-timestamp", "0"))) < 300
+
+
 class Inbox:
     """What the relay received; optionally kills the server on the next message."""
 
@@ -43,6 +77,12 @@ class Inbox:
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=15)
         return "250 Message accepted"
+
+
+def urllib_get_webhooks(base, token):
+    request = urllib.request.Request(base + "/v1/webhooks", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["items"]
 
 
 def free_port():
@@ -78,7 +118,10 @@ def run(database_url, relay_port, cert, inbox):
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, DATABASE_URL=database_url, DIALOGUE_PUBLIC_URL=base, DIALOGUE_SMTP_HOST="127.0.0.1",
                DIALOGUE_SMTP_PORT=str(relay_port), DIALOGUE_SMTP_FROM="portal@dialogue.example", DIALOGUE_SMTP_CA_FILE=cert,
-               DIALOGUE_EMAIL_INTERVAL_SECONDS="1")
+               DIALOGUE_EMAIL_INTERVAL_SECONDS="1", DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK="1")
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}"
     log = tempfile.NamedTemporaryFile(prefix="email-", suffix=".log", delete=False)
 
     def start():
@@ -125,6 +168,17 @@ def run(database_url, relay_port, cert, inbox):
             except urllib.error.HTTPError as error:
                 return error.code
 
+        admin = cli("participant", "add", "--name", "Admin Office", "--kind", "official")
+        token = cli("token", "issue", "--participant", admin, "--role", "admin")
+
+        def api(method, path, body):
+            request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode(),
+                                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read())
+
+        secret = api("POST", "/v1/webhooks", {"url": f"{hook}/chat"})["secret"]
+        api("POST", "/v1/webhooks", {"url": f"{hook}/failing", "events": ["session_invited"]})
         check(preferences(signed_in(proxy, "zubr"), "immediate") == 422, "an in-country participant cannot ask for e-mail")
         check(preferences(signed_in(reader, "hanna"), "immediate") == 200, "a participant with an address asks for e-mail when something happens")
 
@@ -144,6 +198,16 @@ def run(database_url, relay_port, cert, inbox):
         check("briefing" not in body.lower() and "briefing" not in str(message["Subject"]).lower() and "Zubr" not in body,
               "and names no session, no person")
         identifier = str(message["Message-ID"])
+        chat = [d for d in Receiver.deliveries if d["path"] == "/chat"]
+        check(len(chat) >= 1 and all(verified(d, secret) for d in chat), f"the webhook receiver verifies every signature ({len(chat)})")
+        counted = sum(json.loads(d["body"])["data"]["count"] for d in chat)
+        kinds = set().union(*(json.loads(d["body"])["data"]["events"].keys() for d in chat)) if chat else set()
+        check(counted >= 2 and "session_invited" in kinds, f"and finds the invitations counted by kind ({counted}, {sorted(kinds)})")
+        bodies = " ".join(d["body"] for d in chat)
+        check(not any(word in bodies for word in ("briefing", "Zubr", "Hanna", reader, proxy, session)),
+              "a webhook names no session, person or id")
+        failing = [w for w in urllib_get_webhooks(base, token) if w["url"].endswith("/failing")]
+        check(failing and failing[0]["failures"] >= 1, "a receiver that answers 500 counts as a failure")
         check(re.fullmatch(r"<delivery-\d+@127\.0\.0\.1>", identifier) is not None, f"its Message-ID comes from the delivery ({identifier})")
 
         # The server dies between handing the next message over and marking it sent.
@@ -159,6 +223,7 @@ def run(database_url, relay_port, cert, inbox):
         check(len(inbox.messages) == 3 and ids[0] == ids[1] and ids[0] != identifier,
               f"exactly one duplicate, with the same Message-ID ({ids})")
     finally:
+        receiver.shutdown()
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=15)
