@@ -156,9 +156,14 @@ extension Dialogue {
                     FROM action_items x JOIN participants o ON o.id = x.owner_id AND o.status = 'active'
                     WHERE x.status NOT IN ('done', 'dropped')
                       AND x.due_on <= (now() AT TIME ZONE 'UTC')::date + \(NotificationRules.dueSoonDays)::int
+                ), news AS (
+                    -- An item just given, whose assignment is still unread, needs no "due soon" beside it.
+                    SELECT * FROM due d WHERE d.event = 'action_overdue' OR NOT EXISTS (
+                        SELECT 1 FROM notifications a WHERE a.recipient_id = d.owner_id AND a.object_id = d.id
+                          AND a.event = 'action_assigned' AND a.read_at IS NULL)
                 ), written AS (
                     INSERT INTO notifications (recipient_id, event, object_id, occasion)
-                    SELECT owner_id, event, id, due_on FROM due
+                    SELECT owner_id, event, id, due_on FROM news
                     ON CONFLICT DO NOTHING RETURNING 1
                 )
                 SELECT count(*)::bigint FROM written
