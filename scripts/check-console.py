@@ -52,6 +52,7 @@ def run(base, cli):
     ru, en = CATALOGS["ru"], CATALOGS["en"]
     admin = cli("participant", "add", "--name", "Admin Office", "--kind", "official")
     coordinator = cli("participant", "add", "--name", "Secretariat Vilnius", "--kind", "diaspora")
+    cli("participant", "update", coordinator, "--email", "secretariat@example.org")
     # Somewhere else the envoy is already expected at an overlapping time: the console must say so.
     other = cli("session", "add", "--kind", "plenary", "--title", "Transatlantic plenary", "--start", "2030-03-28T14:30",
                 "--timezone", "Europe/Vilnius", "--duration", "120").split()[0]
@@ -76,6 +77,18 @@ def run(base, cli):
             select = page.get_by_label(label, exact=True)
             value = select.locator("option", has_text=text).first.get_attribute("value")
             select.select_option(value)
+
+        # What reaches the coordinator by e-mail: a daily note, chosen on the profile.
+        page.get_by_role("link", name=t["nav_profile"], exact=True).click()
+        page.get_by_role("link", name=t["preferences_link"]).click()
+        page.get_by_label(t["field_email_mode"], exact=True).select_option("daily")
+        page.get_by_label(t["notify_action_overdue"], exact=True).uncheck()
+        page.get_by_role("button", name=t["preferences_save"]).click()
+        check(page.get_by_text(t["console_saved"]).is_visible()
+              and page.get_by_label(t["field_email_mode"], exact=True).input_value() == "daily"
+              and not page.get_by_label(t["notify_action_overdue"], exact=True).is_checked(),
+              "the coordinator chooses a daily e-mail without overdue reminders")
+        look("preferences", "the e-mail preferences")
 
         # Workflow 1: organizations, participants, groups of the six directions, members with roles.
         page.get_by_role("link", name=t["nav_console"], exact=True).click()
