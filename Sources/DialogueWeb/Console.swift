@@ -310,6 +310,29 @@ extension PortalPages {
         }
     }
 
+    /// Finding a person in a long list: a search by name (a GET form back to `page`), then the
+    /// matching people, less those already there, to choose from (adding a member, inviting).
+    func personPicker(
+        page: String, search: String, action: String, submit: String, _ t: [String: String], fields: FieldBuilder, people: [Participant],
+        except: Set<UUID>, showZone: Bool = false, more: [FormField] = []
+    ) -> [ConsoleForm] {
+        [
+            ConsoleForm(
+                page, submit: t["directory_search"] ?? "", get: true,
+                fields: [FieldBuilder(t, values: ["q": search], prefix: "find").text("q", type: "search")], inline: true),
+            ConsoleForm(
+                action, submit: submit,
+                fields: [
+                    fields.select(
+                        "participant_id",
+                        people.filter { !except.contains($0.id) }.map { person in
+                            let kind = t["participant_kind_" + person.kind.rawValue] ?? ""
+                            return (Self.id(person.id), "\(person.displayName) (\(kind)\(showZone ? ", " + person.timezone : ""))")
+                        }, required: true),
+                ] + more),
+        ]
+    }
+
     func consolePage(_ page: ConsolePage, status: HTTPResponse.Status = .ok) -> Response {
         renderer.page("console", page, status: status)
     }

@@ -160,21 +160,9 @@ extension PortalPages {
                         }, none: t["group_members_none"] ?? "")),
                 ConsoleSection(
                     "add", heading: t["console_member_add"],
-                    forms: [
-                        ConsoleForm(
-                            path, submit: t["directory_search"] ?? "", get: true,
-                            fields: [FieldBuilder(t, values: ["q": search], prefix: "find").text("q", type: "search")], inline: true),
-                        ConsoleForm(
-                            "\(path)/members", submit: t["console_member_add"] ?? "",
-                            fields: [
-                                memberFields.select(
-                                    "participant_id",
-                                    people.items.filter { !memberIDs.contains($0.id) }.map {
-                                        (Self.id($0.id), "\($0.displayName) (\(t["participant_kind_" + $0.kind.rawValue] ?? ""))")
-                                    }, required: true),
-                                memberFields.select("role", roles),
-                            ]),
-                    ]),
+                    forms: personPicker(
+                        page: path, search: search, action: "\(path)/members", submit: t["console_member_add"] ?? "", t, fields: memberFields,
+                        people: people.items, except: memberIDs, more: [memberFields.select("role", roles)])),
             ]), status: state == nil && memberState == nil ? .ok : .unprocessableContent)
     }
 }

@@ -262,7 +262,7 @@ extension PortalPages {
         async let agendaRead = dialogue.getAgenda(context, sessionID: id)
         async let attendeesRead = dialogue.listAttendees(context, sessionID: id)
         async let conflictsRead = dialogue.sessionConflicts(context, sessionID: id)
-        async let signOffsRead = dialogue.signOffs(context, sessionID: id)
+        async let signOffsRead = dialogue.signOffChoice(context, sessionID: id)
         async let peopleRead = dialogue.listParticipants(
             context, page: try PageRequest(limit: 100, cursor: nil), filter: ParticipantFilter(status: "active", name: search.nonEmpty))
         async let acceptedRead = dialogue.listProposals(
@@ -333,29 +333,20 @@ extension PortalPages {
                 }, none: t["console_attendees_none"] ?? ""))
         if open {
             let inviteFields = FieldBuilder(t, values: inviteState?.values ?? [:], problems: inviteState == nil ? .none : problems)
-            attendeeSection.forms = [
-                ConsoleForm(
-                    path, submit: t["directory_search"] ?? "", get: true,
-                    fields: [FieldBuilder(t, values: ["q": search], prefix: "find").text("q", type: "search")], inline: true),
-                ConsoleForm(
-                    "\(path)/invitations", submit: t["console_invite"] ?? "",
-                    fields: [
-                        inviteFields.select(
-                            "participant_id",
-                            people.items.filter { !invited.contains($0.id) }.map {
-                                (Self.id($0.id), "\($0.displayName) (\(t["participant_kind_" + $0.kind.rawValue] ?? ""), \($0.timezone))")
-                            }, required: true),
-                        inviteFields.text("on_behalf_of"),
-                    ]),
-            ]
+            attendeeSection.forms = personPicker(
+                page: path, search: search, action: "\(path)/invitations", submit: t["console_invite"] ?? "", t, fields: inviteFields,
+                people: people.items, except: invited, showZone: true, more: [inviteFields.text("on_behalf_of")])
         }
         sections.append(attendeeSection)
         if session.status == .held {
+            // A coordinator who chairs the group signs here too; the button is Core's answer.
+            let (side, signed) = signOffs
             sections.append(ConsoleSection(
                 "sign-off", heading: t["console_sign_off"],
-                intro: signOffs.isEmpty ? t["console_sign_off_none"] : signOffs.map {
+                intro: signed.isEmpty ? t["console_sign_off_none"] : signed.map {
                     "\(t["side_" + $0.side] ?? $0.side): \(Written.moment($0.signedAt, zone, visit.language))"
-                }.joined(separator: " · ")))
+                }.joined(separator: " · "),
+                forms: side.map { [.button("/sessions/\(Self.id(id))/sign-off", Self.filled(t["sign_off_for"], t["side_" + $0] ?? $0))] } ?? []))
         }
         let warnings = conflicts.map { conflict in
             Self.filled(t["console_double_booked"], conflict.displayName, conflict.otherTitle,

@@ -332,4 +332,24 @@ struct ConsoleTests {
             }
         }
     }
+
+    @Test("a coordinator who chairs the group signs the outcomes from the console's session page")
+    func coordinatorChairSignsOff() async throws {
+        try await Portal.run { portal in
+            let dialogue = portal.dialogue
+            let f = try await Self.fixture(dialogue)
+            let chair = try await dialogue.makeUser(.coordinator, name: "Envoy", kind: .official)
+            _ = try await dialogue.putMember(.cli(), groupID: f.group, participantID: chair.participantID, role: "chair")
+            let (cookie, csrf) = try await portal.signedIn(chair, name: "envoy", role: "coordinator")
+            let path = "/console/sessions/\(Self.id(f.session))"
+            #expect(!(try await portal.get(path, cookie: cookie)).html.contains("Sign off the outcomes"), "not before the session is held")
+            for status in ["confirmed", "held"] {
+                _ = try await dialogue.transitionSession(.cli(), id: f.session, to: status, note: nil, ifMatch: nil)
+            }
+            #expect(try await portal.get(path, cookie: cookie).html.contains("Sign off the outcomes for the government side"))
+            #expect(try await portal.post("/sessions/\(Self.id(f.session))/sign-off", ["csrf": csrf], cookie: cookie).status == 303)
+            let after = try await portal.get(path, cookie: cookie)
+            #expect(after.html.contains("government: ") && !after.html.contains("Sign off the outcomes for"))
+        }
+    }
 }
