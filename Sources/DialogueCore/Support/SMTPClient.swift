@@ -91,8 +91,12 @@ public enum SMTPClient {
             var tls = TLSConfiguration.makeClientConfiguration()
             if let caFile = configuration.caFile { tls.additionalTrustRoots = [.file(caFile)] }
             let isAddress = configuration.host.contains(":") || configuration.host.allSatisfy { $0.isNumber || $0 == "." }
-            let handler = try NIOSSLClientHandler(context: try NIOSSLContext(configuration: tls), serverHostname: isAddress ? nil : configuration.host)
-            try await channel.pipeline.addHandler(handler, position: .first).get()
+            let context = try NIOSSLContext(configuration: tls)
+            let hostname = isAddress ? nil : configuration.host
+            // The TLS handler is made and added on the channel's own event loop (it is not Sendable).
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+            }.get()
             try await say("EHLO \(helo)")
             features = try await expect(250...250, "EHLO after STARTTLS")
             secured = true
