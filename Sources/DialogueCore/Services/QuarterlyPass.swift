@@ -135,10 +135,13 @@ struct QuarterlyPass {
         func sections(_ figures: [String: QuarterlyReport.Figures]) -> [QuarterlyReport.DirectionSection] {
             slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) }
         }
-        var trend: [QuarterlyReport.QuarterFigures] = []
-        for earlier in quarter.preceding(3) {
-            let book = try await aggregateFigures(earlier, actions: true).completed()
-            trend.append(.init(quarter: earlier.description, total: book[""] ?? .init(), directions: sections(book)))
+        let earlier = quarter.preceding(3)
+        var books: [String: FigureBook] = [:]
+        for previous in earlier { books[previous.description] = try await aggregateFigures(previous, actions: false) }
+        try await tallyEarlierActions(earlier, into: &books)
+        let trend = earlier.map { previous in
+            let book = (books[previous.description] ?? FigureBook()).completed()
+            return QuarterlyReport.QuarterFigures(quarter: previous.description, total: book[""] ?? .init(), directions: sections(book))
         }
         return QuarterlyReport(
             quarter: quarter.description, periodStart: ReportQueries.timestampText(quarter.start),
@@ -187,6 +190,38 @@ struct QuarterlyPass {
             }
         }
         return figures
+    }
+
+    /// The earlier quarters' action figures, as `ReportQueries.actionFigures` counts them, from
+    /// one read of the items and their histories (`ReportQueries.earlierActions`).
+    private func tallyEarlierActions(_ quarters: [Quarter], into books: inout [String: FigureBook]) async throws {
+        guard let latest = quarters.max(by: { $0.end < $1.end }) else { return }
+        let bounds = quarters.map { (key: $0.description, start: $0.start, end: $0.end,
+                                     startDay: ReportQueries.dateText($0.start), endDay: ReportQueries.dateText($0.end)) }
+        let closedStates: Set<String> = ["done", "dropped"]
+        for try await row in try await query(ReportQueries.earlierActions, latest) {
+            let (slug, createdAt, dueOn, ats, sts, froms) = try row.decode((String, Date, String, [Date], [String], [String]).self)
+            guard ats.count == sts.count, sts.count == froms.count else { continue }
+            // The first time it was closed: a move into done or dropped from anything else.
+            let firstClosing = ats.indices.first { closedStates.contains(sts[$0]) && !closedStates.contains(froms[$0]) }
+                .map { ats[$0] }
+            for bound in bounds where createdAt < bound.end {
+                // Its status at the quarter's end: the latest update before it.
+                guard let last = ats.lastIndex(where: { $0 < bound.end }), sts.indices.contains(last) else { continue }
+                let status = sts[last]
+                let due = dueOn >= bound.startDay && dueOn < bound.endDay
+                books[bound.key, default: FigureBook()].bump(slug) { f in
+                    f.actionsByStatus[status, default: 0] += 1
+                    if createdAt >= bound.start { f.actionsOpened += 1 }
+                    if let firstClosing, firstClosing >= bound.start, firstClosing < bound.end { f.actionsClosed += 1 }
+                    if !closedStates.contains(status), dueOn < bound.endDay { f.actionsOverdueAtEnd += 1 }
+                    if due {
+                        f.actionsDueInQuarter += 1
+                        if status == "done" { f.actionsDoneOfDue += 1 }
+                    }
+                }
+            }
+        }
     }
 
     private func label(_ name: String, _ kind: String, _ organization: String) -> String {
