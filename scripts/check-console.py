@@ -80,6 +80,10 @@ def run(base, cli):
 
         # What reaches the coordinator by e-mail: a daily note, chosen on the profile.
         page.get_by_role("link", name=t["nav_profile"], exact=True).click()
+        page.get_by_role("button", name=t["factor_replace"]).click()
+        check(page.get_by_label(t["field_passphrase"], exact=True).get_attribute("aria-invalid") == "true",
+              "moving to a new authenticator asks for the passphrase first, beside the field")
+        look("profile-coordinator", "the profile with a second factor")
         page.get_by_role("link", name=t["preferences_link"]).click()
         page.get_by_label(t["field_email_mode"], exact=True).select_option("daily")
         page.get_by_label(t["notify_action_overdue"], exact=True).uncheck()

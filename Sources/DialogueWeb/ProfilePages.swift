@@ -30,7 +30,15 @@ extension PortalPages {
         }
     }
 
-    private func profileResponse(_ visit: Visit, notice: String?, zoneValue: String?, problems: [FieldError]) async -> Response {
+    /// The profile again, the second factor's passphrase refused beside it.
+    func profileFactorRefused(_ visit: Visit) async -> Response {
+        await profileResponse(
+            visit, notice: nil, zoneValue: nil, problems: [], factorProblem: renderer.catalog(visit.language)["error_drill_passphrase"])
+    }
+
+    private func profileResponse(
+        _ visit: Visit, notice: String?, zoneValue: String?, problems: [FieldError], factorProblem: String? = nil
+    ) async -> Response {
         let (session, language) = (visit.session, visit.language)
         let context = context(session)
         let t = renderer.catalog(language)
@@ -52,8 +60,9 @@ extension PortalPages {
                 },
                 others: sessions.contains { !$0.current },
                 factorOn: hasFactor, factorRequired: AccountRules.requiresSecondFactor(session.role),
-                feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: Written.moment($0.createdAt, zone, language)) }),
-                status: problems.isEmpty ? .ok : .unprocessableContent)
+                feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: Written.moment($0.createdAt, zone, language)) },
+                factorProblem: factorProblem),
+                status: problems.isEmpty && factorProblem == nil ? .ok : .unprocessableContent)
         } catch {
             return failure(error, language, session)
         }
@@ -83,4 +92,6 @@ struct ProfilePage: Sendable {
     var factorOn: Bool
     var factorRequired: Bool
     var feeds: [FeedView]
+    /// The passphrase or code that moving or dropping the second factor asked for was wrong.
+    var factorProblem: String?
 }

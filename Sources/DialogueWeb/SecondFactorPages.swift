@@ -25,12 +25,15 @@ extension PortalPages {
         }
     }
 
-    /// A member or observer turns the second factor on from the profile.
+    /// A member or observer turns the second factor on from the profile; anyone moves to a new
+    /// authenticator, after their passphrase or a current code (Core asks).
     func startSecondFactor(_ request: Request) async -> Response {
         await action(request) { visit in
             do {
-                try await dialogue.startSecondFactorSetup(visit.session)
+                try await dialogue.startSecondFactorSetup(visit.session, passphrase: visit.form["passphrase"], code: visit.form["code"])
                 return redirect("/second-factor")
+            } catch DomainError.validation {
+                return await profileFactorRefused(visit)
             } catch {
                 return failure(error, visit.language, visit.session)
             }
@@ -40,8 +43,11 @@ extension PortalPages {
     func removeSecondFactor(_ request: Request) async -> Response {
         await action(request) { visit in
             do {
-                try await dialogue.removeSecondFactor(visit.session, requestID: context(visit.session).requestID)
+                try await dialogue.removeSecondFactor(
+                    visit.session, requestID: context(visit.session).requestID, passphrase: visit.form["passphrase"], code: visit.form["code"])
                 return redirect("/profile?notice=factor_removed")
+            } catch DomainError.validation {
+                return await profileFactorRefused(visit)
             } catch {
                 return failure(error, visit.language, visit.session)
             }

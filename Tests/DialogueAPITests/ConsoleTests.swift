@@ -352,4 +352,19 @@ struct ConsoleTests {
             #expect(after.html.contains("government: ") && !after.html.contains("Sign off the outcomes for"))
         }
     }
+
+    @Test("moving to a new authenticator asks for the passphrase or a current code, beside the field")
+    func replacingTheSecondFactor() async throws {
+        try await Portal.run { portal in
+            let (cookie, csrf) = try await portal.signedIn(try await portal.dialogue.makeUser(.coordinator), name: "envoy", role: "coordinator")
+            let profile = try await portal.get("/profile", cookie: cookie)
+            #expect(profile.html.contains(#"id="factor-passphrase""#) && !profile.html.contains("/second-factor/remove"))
+            let refused = try await portal.post("/second-factor/start", ["csrf": csrf], cookie: cookie)
+            #expect(refused.status == 422 && refused.html.contains(#"id="factor-error""#))
+            let wrong = try await portal.post("/second-factor/start", ["csrf": csrf, "passphrase": "somebody else's"], cookie: cookie)
+            #expect(wrong.status == 422)
+            let moved = try await portal.post("/second-factor/start", ["csrf": csrf, "passphrase": "a long enough passphrase"], cookie: cookie)
+            #expect(moved.status == 303 && moved.headers[.location] == "/second-factor")
+        }
+    }
 }

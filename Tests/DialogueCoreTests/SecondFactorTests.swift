@@ -109,7 +109,12 @@ struct SecondFactorTests {
             let on = try await dialogue.confirmSecondFactor(pending, code: try await Self.code(dialogue, pending), requestID: "t")
             #expect(try await dialogue.hasSecondFactor(on.session))
             #expect(try await dialogue.signIn(signInName: "plain", passphrase: Self.passphrase, client: nil).session.factor == .code)
-            try await dialogue.removeSecondFactor(on.session, requestID: "t")
+            // Moving to another authenticator, or dropping it, needs the passphrase or a current
+            // code: a session cookie alone does neither.
+            await #expect(throws: DomainError.self) { try await dialogue.startSecondFactorSetup(on.session) }
+            await #expect(throws: DomainError.self) { try await dialogue.removeSecondFactor(on.session, requestID: "t", passphrase: "not it at all") }
+            #expect(try await dialogue.hasSecondFactor(on.session))
+            try await dialogue.removeSecondFactor(on.session, requestID: "t", passphrase: Self.passphrase)
             #expect(try await dialogue.signIn(signInName: "plain", passphrase: Self.passphrase, client: nil).session.factor == .none)
         }
     }

@@ -52,8 +52,11 @@ extension Dialogue {
             secret: TOTP.base32(secret), uri: TOTP.uri(secret: secret, account: session.signInName, issuer: Self.secondFactorIssuer))
     }
 
-    /// A member or observer asks for a second factor: the session goes back to setting one up.
-    public func startSecondFactorSetup(_ session: WebSession) async throws {
+    /// Someone asks for a second factor, or to move to a new authenticator: the session goes
+    /// back to setting one up. Replacing one asks for the passphrase or a current code first,
+    /// so a stolen session cookie alone cannot bind another authenticator to the account.
+    public func startSecondFactorSetup(_ session: WebSession, passphrase: String? = nil, code: String? = nil) async throws {
+        if try await hasSecondFactor(session) { try await confirmPresence(session, passphrase: passphrase, code: code) }
         let sealed = try sealSecondFactor(TOTP.newSecret(), participantID: session.participantID)
         try await database.autocommit { connection in
             try await connection.query("""
@@ -62,11 +65,13 @@ extension Dialogue {
         }
     }
 
-    /// A member or observer drops their second factor (coordinators and admins cannot). Audited.
-    public func removeSecondFactor(_ session: WebSession, requestID: String) async throws {
+    /// A member or observer drops their second factor (coordinators and admins cannot), after
+    /// giving their passphrase or a current code. Audited.
+    public func removeSecondFactor(_ session: WebSession, requestID: String, passphrase: String? = nil, code: String? = nil) async throws {
         guard !AccountRules.requiresSecondFactor(session.role) else {
             throw DomainError.forbidden("coordinators and admins sign in with a second factor")
         }
+        try await confirmPresence(session, passphrase: passphrase, code: code)
         try await database.transaction { connection in
             try await connection.query(
                 "UPDATE accounts SET second_factor = NULL, second_factor_step = NULL, updated_at = now() WHERE id = \(session.accountID)",
