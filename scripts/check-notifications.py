@@ -70,12 +70,14 @@ class Inbox:
         self.kill_on_next = None
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append({"to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
-                              "message": email.message_from_bytes(envelope.content, policy=email.policy.default)})
+        received = {"to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
+                    "message": email.message_from_bytes(envelope.content, policy=email.policy.default)}
         if self.kill_on_next:
+            # Dead before the message counts as arrived: the server never hears the 250.
             victim, self.kill_on_next = self.kill_on_next, None
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=15)
+        self.messages.append(received)
         return "250 Message accepted"
 
 
