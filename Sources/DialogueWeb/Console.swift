@@ -327,7 +327,7 @@ extension PortalPages {
                         "participant_id",
                         people.filter { !except.contains($0.id) }.map { person in
                             let kind = t["participant_kind_" + person.kind.rawValue] ?? ""
-                            return (Self.id(person.id), "\(person.displayName) (\(kind)\(showZone ? ", " + person.timezone : ""))")
+                            return (person.id.lowercasedString, "\(person.displayName) (\(kind)\(showZone ? ", " + person.timezone : ""))")
                         }, required: true),
                 ] + more),
         ]
@@ -356,8 +356,6 @@ extension PortalPages {
         guard let value = Int(text) else { throw DomainError.invalid(key, "is not a whole number") }
         return value
     }
-
-    static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
     /// A catalog's sentence with its `{1}`, `{2}`… filled in order.
     static func filled(_ sentence: String?, _ values: String...) -> String {

@@ -29,7 +29,7 @@ extension PortalPages {
             table: ConsoleTable(
                 caption: t["agenda"] ?? "", columns: columns,
                 rows: agenda.items.enumerated().map { index, item in
-                    let id = Self.id(item.id)
+                    let id = item.id.lowercasedString
                     var moves: [ConsoleForm] = []
                     if editable {
                         if index > 0 {
@@ -56,11 +56,11 @@ extension PortalPages {
         if editable {
             let fields = FieldBuilder(t, values: state?.values ?? ["duration_minutes": "15"], problems: problems, prefix: Self.agendaPrefix)
             section.forms = [ConsoleForm(
-                "/console/sessions/\(Self.id(session.id))/agenda", submit: t["console_agenda_add"] ?? "", legend: t["console_agenda_add"],
+                "/console/sessions/\(session.id.lowercasedString)/agenda", submit: t["console_agenda_add"] ?? "", legend: t["console_agenda_add"],
                 fields: [
                     fields.text("title", required: true), fields.text("duration_minutes", type: "number", required: true),
-                    fields.select("presenter_id", attendees.map { (Self.id($0.participantID), $0.displayName) }, any: "—"),
-                    fields.select("proposal_id", accepted.map { (Self.id($0.id), $0.title) }, any: "—"),
+                    fields.select("presenter_id", attendees.map { ($0.participantID.lowercasedString, $0.displayName) }, any: "—"),
+                    fields.select("proposal_id", accepted.map { ($0.id.lowercasedString, $0.title) }, any: "—"),
                 ])]
         }
         return [section]
@@ -77,7 +77,7 @@ extension PortalPages {
                     title: form["title"], durationMinutes: try Self.number(form, "duration_minutes"),
                     presenterID: .some(try Self.uuid(form, "presenter_id")), proposalID: .some(try Self.uuid(form, "proposal_id"))),
                 ifMatch: nil)
-            return redirect("/console/sessions/\(Self.id(id))?saved=1#agenda")
+            return redirect("/console/sessions/\(id.lowercasedString)?saved=1#agenda")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleSessionAgenda(visit, sessionID: id, state: state)
@@ -89,7 +89,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             guard let position = try Self.number(visit.form, "position") else { throw DomainError.invalid("position", "is required") }
             let agenda = try await dialogue.moveAgendaItem(context(visit.session), itemID: id, to: position)
-            return redirect("/console/sessions/\(Self.id(agenda.sessionID))?saved=1#agenda")
+            return redirect("/console/sessions/\(agenda.sessionID.lowercasedString)?saved=1#agenda")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             let item = try await dialogue.getAgendaItem(context(visit.session), id: id)
@@ -102,7 +102,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             let item = try await dialogue.getAgendaItem(context(visit.session), id: id)
             try await dialogue.deleteAgendaItem(context(visit.session), id: id, ifMatch: try Self.version(visit.form))
-            return redirect("/console/sessions/\(Self.id(item.sessionID))?saved=1#agenda")
+            return redirect("/console/sessions/\(item.sessionID.lowercasedString)?saved=1#agenda")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             let item = try await dialogue.getAgendaItem(context(visit.session), id: id)
@@ -135,7 +135,7 @@ extension PortalPages {
                         title: form["title"], durationMinutes: try Self.number(form, "duration_minutes"),
                         presenterID: .some(try Self.uuid(form, "presenter_id")), proposalID: .some(try Self.uuid(form, "proposal_id"))),
                 ifMatch: try Self.version(form))
-            return redirect("/console/agenda-items/\(Self.id(id))?saved=1")
+            return redirect("/console/agenda-items/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await agendaItem(visit, id: id, state: state, actionState: nil, saved: false)
@@ -151,7 +151,7 @@ extension PortalPages {
                 ActionItemInput(
                     workingGroupID: try Self.uuid(form, "working_group_id"), agendaItemID: id, title: form["title"],
                     ownerID: try Self.uuid(form, "owner_id"), dueOn: form["due_on"]?.nonEmpty))
-            return redirect("/console/agenda-items/\(Self.id(id))?saved=\(Self.id(created.id))#actions")
+            return redirect("/console/agenda-items/\(id.lowercasedString)?saved=\(created.id.lowercasedString)#actions")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await agendaItem(visit, id: id, state: nil, actionState: state, saved: false)
@@ -173,26 +173,26 @@ extension PortalPages {
         let (attendees, accepted, actions, groups) = try await (attendeesRead, acceptedRead, actionsRead, groupsRead)
         let held = session.status == .held
         let now = [
-            "title": item.title, "duration_minutes": String(item.durationMinutes), "presenter_id": item.presenterID.map(Self.id) ?? "",
-            "proposal_id": item.proposalID.map(Self.id) ?? "", "outcome": item.outcome?.rawValue ?? "", "outcome_note": item.outcomeNote ?? "",
+            "title": item.title, "duration_minutes": String(item.durationMinutes), "presenter_id": item.presenterID.map(\.lowercasedString) ?? "",
+            "proposal_id": item.proposalID.map(\.lowercasedString) ?? "", "outcome": item.outcome?.rawValue ?? "", "outcome_note": item.outcomeNote ?? "",
             "version": String(item.version),
         ]
         let problems = FormProblems(state?.problems ?? [], fields: Self.agendaFields, t)
         let fields = FieldBuilder(t, values: state?.values ?? now, problems: problems, current: state?.conflict == true ? now : nil)
-        let sessionPath = "/console/sessions/\(Self.id(session.id))"
+        let sessionPath = "/console/sessions/\(session.id.lowercasedString)"
         var sections = [ConsoleSection("back", links: [ConsoleLink(href: sessionPath + "#agenda", label: session.title)])]
         // An accepted proposal may be placed on the agenda; the one already linked stays a choice.
-        var proposals = accepted.items.map { (Self.id($0.id), $0.title) }
+        var proposals = accepted.items.map { ($0.id.lowercasedString, $0.title) }
         if let linked = item.proposalID, !accepted.items.contains(where: { $0.id == linked }),
             let proposal = try? await dialogue.getProposal(context, id: linked)
         {
-            proposals.insert((Self.id(linked), proposal.title), at: 0)
+            proposals.insert((linked.lowercasedString, proposal.title), at: 0)
         }
         if held {
             sections.append(ConsoleSection(
                 "decision", heading: t["console_outcome"],
                 forms: [ConsoleForm(
-                    "/console/agenda-items/\(Self.id(id))", submit: t["console_save"] ?? "",
+                    "/console/agenda-items/\(id.lowercasedString)", submit: t["console_save"] ?? "",
                     hidden: [Hidden(key: "version", value: versionValue(state, now)), Hidden(key: "held", value: "1")],
                     fields: [
                         fields.select("outcome", values: AgendaOutcome.allCases.map(\.rawValue), prefix: "outcome_", any: "—"),
@@ -202,11 +202,11 @@ extension PortalPages {
             sections.append(ConsoleSection(
                 "edit", heading: t["console_edit"],
                 forms: [ConsoleForm(
-                    "/console/agenda-items/\(Self.id(id))", submit: t["console_save"] ?? "",
+                    "/console/agenda-items/\(id.lowercasedString)", submit: t["console_save"] ?? "",
                     hidden: [Hidden(key: "version", value: versionValue(state, now))],
                     fields: [
                         fields.text("title", required: true), fields.text("duration_minutes", type: "number", required: true),
-                        fields.select("presenter_id", attendees.map { (Self.id($0.participantID), $0.displayName) }, any: "—"),
+                        fields.select("presenter_id", attendees.map { ($0.participantID.lowercasedString, $0.displayName) }, any: "—"),
                         fields.select("proposal_id", proposals, any: "—"),
                     ])]))
         }
@@ -221,30 +221,30 @@ extension PortalPages {
                     caption: t["console_actions_from_item"] ?? "", columns: columns,
                     rows: actions.items.map { action in
                         ConsoleRow(cells: [
-                            ConsoleCell(columns[0], action.title, href: "/action-items/\(Self.id(action.id))"),
+                            ConsoleCell(columns[0], action.title, href: "/action-items/\(action.id.lowercasedString)"),
                             ConsoleCell(columns[1], action.ownerID.flatMap { owners[$0] } ?? "—"),
                             ConsoleCell(columns[2], Written.day(action.dueOn, visit.language), flag: action.overdue),
                             ConsoleCell(columns[3], renderer.statusLabel(action.status.rawValue, visit.language)),
                         ])
                     }, none: t["console_none"] ?? ""),
                 forms: [ConsoleForm(
-                    "/console/agenda-items/\(Self.id(id))/action-items", submit: t["console_action_create"] ?? "", legend: t["console_action_create"],
+                    "/console/agenda-items/\(id.lowercasedString)/action-items", submit: t["console_action_create"] ?? "", legend: t["console_action_create"],
                     fields: [
                         actionFields.text("title", required: true),
-                        actionFields.select("owner_id", attendees.map { (Self.id($0.participantID), $0.displayName) }, required: true),
+                        actionFields.select("owner_id", attendees.map { ($0.participantID.lowercasedString, $0.displayName) }, required: true),
                         actionFields.text("due_on", type: "date", required: true),
                     ]
                         // A plenary or quarterly session belongs to no group: the item's group is asked for.
                         + (session.workingGroupID == nil && item.proposalID == nil
-                            ? [actionFields.select("working_group_id", groups.items.map { (Self.id($0.id), $0.name) }, required: true)] : []))]))
+                            ? [actionFields.select("working_group_id", groups.items.map { ($0.id.lowercasedString, $0.name) }, required: true)] : []))]))
             if let actionState {
                 return consolePage(ConsolePage(
-                    chrome(visit, "console_sessions", "/console/agenda-items/\(Self.id(id))", titleText: item.title), heading: item.title,
+                    chrome(visit, "console_sessions", "/console/agenda-items/\(id.lowercasedString)", titleText: item.title), heading: item.title,
                     problems: actionProblems, sections: sections), status: actionState.problems.isEmpty ? .conflict : .unprocessableContent)
             }
         }
         return consolePage(ConsolePage(
-            chrome(visit, "console_sessions", "/console/agenda-items/\(Self.id(id))", titleText: item.title), heading: item.title,
+            chrome(visit, "console_sessions", "/console/agenda-items/\(id.lowercasedString)", titleText: item.title), heading: item.title,
             intro: session.title, notice: saved ? t["console_saved"] : nil, conflict: state?.conflict ?? false, problems: problems,
             sections: sections))
     }

@@ -17,7 +17,7 @@ extension PortalPages {
         await consoleAction(request) { visit in
             let created = try await dialogue.createWorkingGroup(
                 context(visit.session), WorkingGroupInput(direction: visit.form["direction"], name: visit.form["name"], mandate: visit.form["mandate"]))
-            return redirect("/console/groups/\(Self.id(created.id))?saved=1")
+            return redirect("/console/groups/\(created.id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             try await consoleGroups(visit, state: state, cursor: nil)
         }
@@ -43,7 +43,7 @@ extension PortalPages {
                         caption: t["console_groups"] ?? "", columns: columns,
                         rows: groups.items.map { group in
                             ConsoleRow(cells: [
-                                ConsoleCell(columns[0], group.name, href: "/console/groups/\(Self.id(group.id))"),
+                                ConsoleCell(columns[0], group.name, href: "/console/groups/\(group.id.lowercasedString)"),
                                 ConsoleCell(columns[1], directionNames[group.direction] ?? group.direction),
                                 ConsoleCell(columns[2], t["status_group_" + group.status.rawValue] ?? group.status.rawValue),
                                 ConsoleCell(
@@ -78,7 +78,7 @@ extension PortalPages {
                 context(visit.session), id: id,
                 WorkingGroupInput(name: visit.form["name"], mandate: visit.form["mandate"], status: visit.form["status"]),
                 ifMatch: try Self.version(visit.form))
-            return redirect("/console/groups/\(Self.id(id))?saved=1")
+            return redirect("/console/groups/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleGroup(visit, id: id, state: state, notice: nil, search: "")
@@ -91,7 +91,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             guard let participant = try Self.uuid(visit.form, "participant_id") else { throw DomainError.invalid("participant_id", "is required") }
             _ = try await dialogue.putMember(context(visit.session), groupID: id, participantID: participant, role: visit.form["role"])
-            return redirect("/console/groups/\(Self.id(id))?saved=1#members")
+            return redirect("/console/groups/\(id.lowercasedString)?saved=1#members")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleGroup(visit, id: id, state: nil, notice: nil, search: "", memberState: state)
@@ -103,7 +103,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             guard let participant = try Self.uuid(visit.form, "participant_id") else { throw DomainError.notFound("") }
             try await dialogue.removeMember(context(visit.session), groupID: id, participantID: participant)
-            return redirect("/console/groups/\(Self.id(id))?saved=1#members")
+            return redirect("/console/groups/\(id.lowercasedString)?saved=1#members")
         }
     }
 
@@ -123,7 +123,7 @@ extension PortalPages {
         let roles = MembershipRole.allCases.map { ($0.rawValue, t["role_" + $0.rawValue] ?? $0.rawValue) }
         let memberIDs = Set(members.items.map(\.participantID))
         let columns = [t["field_display_name"] ?? "", t["field_kind"] ?? "", t["field_role"] ?? "", t["console_remove"] ?? ""]
-        let path = "/console/groups/\(Self.id(id))"
+        let path = "/console/groups/\(id.lowercasedString)"
         let memberFields = FieldBuilder(t, values: memberState?.values ?? ["role": "member"], problems: problems)
         return consolePage(ConsolePage(
             chrome(visit, "console_groups", path, titleText: group.name), heading: group.name,
@@ -138,13 +138,13 @@ extension PortalPages {
                             fields.text("name", required: true), fields.area("mandate"),
                             fields.select("status", values: WorkingGroupStatus.allCases.map(\.rawValue), prefix: "status_group_"),
                         ])],
-                    links: [ConsoleLink(href: "/groups/\(Self.id(id))", label: t["console_as_members_see"] ?? "")]),
+                    links: [ConsoleLink(href: "/groups/\(id.lowercasedString)", label: t["console_as_members_see"] ?? "")]),
                 ConsoleSection(
                     "members", heading: t["group_people"],
                     table: ConsoleTable(
                         caption: t["group_people"] ?? "", columns: columns,
                         rows: members.items.map { member in
-                            let who = Self.id(member.participantID)
+                            let who = member.participantID.lowercasedString
                             return ConsoleRow(cells: [
                                 ConsoleCell(columns[0], member.displayName, href: "/console/participants/\(who)"),
                                 ConsoleCell(columns[1], t["participant_kind_" + member.kind.rawValue] ?? member.kind.rawValue),

@@ -43,7 +43,7 @@ extension PortalPages {
                                 rows: found.items.map { session in
                                     let meeting = TimeZone(identifier: session.timezone) ?? .gmt
                                     return ConsoleRow(cells: [
-                                        ConsoleCell(columns[0], session.title, href: "/console/sessions/\(Self.id(session.id))"),
+                                        ConsoleCell(columns[0], session.title, href: "/console/sessions/\(session.id.lowercasedString)"),
                                         ConsoleCell(
                                             columns[1],
                                             "\(Written.moment(session.startsAt, meeting, visit.language)) (\(session.timezone)) · "
@@ -82,7 +82,7 @@ extension PortalPages {
                 return try await sessionForm(visit, values: form, problems: [], preview: planned.startsAt)
             }
             let created = try await dialogue.createSession(context(visit.session), input)
-            return redirect("/console/sessions/\(Self.id(created.id))?saved=1")
+            return redirect("/console/sessions/\(created.id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             try await sessionForm(visit, values: state.values, problems: state.problems, preview: nil)
         }
@@ -107,7 +107,7 @@ extension PortalPages {
                 "/console/sessions", submit: t["console_session_preview"] ?? "",
                 fields: [
                     fields.select("kind", values: SessionKind.allCases.map(\.rawValue), prefix: "session_kind_", required: true),
-                    fields.select("working_group_id", groups.items.map { (Self.id($0.id), $0.name) }, any: t["console_no_group"] ?? ""),
+                    fields.select("working_group_id", groups.items.map { ($0.id.lowercasedString, $0.name) }, any: t["console_no_group"] ?? ""),
                     fields.text("title", required: true), fields.text("level"),
                     fields.text("local_start", type: "datetime-local", required: true), fields.text("timezone", required: true),
                     fields.text("duration_minutes", type: "number", required: true), fields.text("location"),
@@ -195,7 +195,7 @@ extension PortalPages {
                     caption: t["console_quarterly_done"] ?? "", columns: columns,
                     rows: scheduled.map { entry in
                         ConsoleRow(cells: [
-                            ConsoleCell(columns[0], entry.session.title, href: "/console/sessions/\(Self.id(entry.session.id))"),
+                            ConsoleCell(columns[0], entry.session.title, href: "/console/sessions/\(entry.session.id.lowercasedString)"),
                             ConsoleCell(columns[1], Written.moment(entry.session.startsAt, TimeZone(identifier: entry.session.timezone) ?? .gmt, visit.language)),
                             ConsoleCell(columns[2], entry.created ? t["console_quarterly_created"] ?? "" : t["console_quarterly_existed"] ?? ""),
                         ])
@@ -221,7 +221,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             _ = try await dialogue.updateSession(
                 context(visit.session), id: id, try Self.sessionInput(visit.form, new: false), ifMatch: try Self.version(visit.form))
-            return redirect("/console/sessions/\(Self.id(id))?saved=1")
+            return redirect("/console/sessions/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleSession(visit, id: id, notice: nil, search: "", state: state)
@@ -233,7 +233,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             _ = try await dialogue.transitionSession(
                 context(visit.session), id: id, to: visit.form["to"], note: visit.form["note"], ifMatch: try Self.version(visit.form))
-            return redirect("/console/sessions/\(Self.id(id))?saved=1")
+            return redirect("/console/sessions/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleSession(visit, id: id, notice: nil, search: "", state: FormState(values: [:], problems: state.problems, conflict: state.conflict))
@@ -245,7 +245,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             guard let participant = try Self.uuid(visit.form, "participant_id") else { throw DomainError.invalid("participant_id", "is required") }
             _ = try await dialogue.invite(context(visit.session), sessionID: id, participantID: participant, onBehalfOf: visit.form["on_behalf_of"]?.nonEmpty)
-            return redirect("/console/sessions/\(Self.id(id))?saved=1#attendees")
+            return redirect("/console/sessions/\(id.lowercasedString)?saved=1#attendees")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await consoleSession(visit, id: id, notice: nil, search: "", inviteState: state)
@@ -271,7 +271,7 @@ extension PortalPages {
             agendaRead, attendeesRead, conflictsRead, signOffsRead, peopleRead, acceptedRead)
         let zone = try await viewerZone(context, visit.session)
         let meetingZone = TimeZone(identifier: session.timezone) ?? .gmt
-        let path = "/console/sessions/\(Self.id(id))"
+        let path = "/console/sessions/\(id.lowercasedString)"
         let now = [
             "title": session.title, "level": session.level, "local_start": Self.localStart(session.startsAt, meetingZone),
             "duration_minutes": String(Int(session.endsAt.timeIntervalSince(session.startsAt) / 60)), "timezone": session.timezone,
@@ -293,7 +293,7 @@ extension PortalPages {
                 Fact(label: t["label_status"] ?? "", value: renderer.statusLabel("session_" + session.status.rawValue, visit.language)),
                 Fact(label: t["field_kind"] ?? "", value: t["session_kind_" + session.kind.rawValue] ?? session.kind.rawValue),
             ] + (session.location.isEmpty ? [] : [Fact(label: t["session_where"] ?? "", value: session.location)]),
-            links: [ConsoleLink(href: "/sessions/\(Self.id(id))", label: t["console_as_members_see"] ?? "")])]
+            links: [ConsoleLink(href: "/sessions/\(id.lowercasedString)", label: t["console_as_members_see"] ?? "")])]
         // Confirm, hold, cancel: the moves the session's state allows, each a button.
         let moves = SessionRules.allowedTransitions(from: session.status)
         if !moves.isEmpty {
@@ -326,7 +326,7 @@ extension PortalPages {
                 caption: t["console_attendees"] ?? "", columns: attendeeColumns,
                 rows: attendees.map { attendee in
                     ConsoleRow(cells: [
-                        ConsoleCell(attendeeColumns[0], attendee.displayName, href: "/console/participants/\(Self.id(attendee.participantID))"),
+                        ConsoleCell(attendeeColumns[0], attendee.displayName, href: "/console/participants/\(attendee.participantID.lowercasedString)"),
                         ConsoleCell(attendeeColumns[1], t["participant_kind_" + attendee.kind.rawValue] ?? attendee.kind.rawValue),
                         ConsoleCell(attendeeColumns[2], t["rsvp_" + attendee.rsvp.rawValue] ?? attendee.rsvp.rawValue),
                     ])
@@ -346,7 +346,7 @@ extension PortalPages {
                 intro: signed.isEmpty ? t["console_sign_off_none"] : signed.map {
                     "\(t["side_" + $0.side] ?? $0.side): \(Written.moment($0.signedAt, zone, visit.language))"
                 }.joined(separator: " · "),
-                forms: side.map { [.button("/sessions/\(Self.id(id))/sign-off", Self.filled(t["sign_off_for"], t["side_" + $0] ?? $0))] } ?? []))
+                forms: side.map { [.button("/sessions/\(id.lowercasedString)/sign-off", Self.filled(t["sign_off_for"], t["side_" + $0] ?? $0))] } ?? []))
         }
         let warnings = conflicts.map { conflict in
             Self.filled(t["console_double_booked"], conflict.displayName, conflict.otherTitle,

@@ -31,14 +31,14 @@ extension PortalPages {
                 caption: caption, columns: columns,
                 rows: proposals.map { proposal in
                     ConsoleRow(cells: [
-                        ConsoleCell(columns[0], proposal.title, href: "/proposals/\(Self.id(proposal.id))"),
+                        ConsoleCell(columns[0], proposal.title, href: "/proposals/\(proposal.id.lowercasedString)"),
                         ConsoleCell(columns[1], t["kind_" + proposal.kind.rawValue] ?? proposal.kind.rawValue),
                         ConsoleCell(columns[2], Written.number(proposal.endorsementCount, visit.language)),
                     ])
                 }, none: t["console_none"] ?? "")
         }
         let open = sessions.items.filter { $0.status == .planned || $0.status == .confirmed }
-        let choices = open.map { (Self.id($0.id), "\($0.title) · \(Written.moment($0.startsAt, TimeZone(identifier: $0.timezone) ?? .gmt, visit.language))") }
+        let choices = open.map { ($0.id.lowercasedString, "\($0.title) · \(Written.moment($0.startsAt, TimeZone(identifier: $0.timezone) ?? .gmt, visit.language))") }
         let problems = FormProblems(placeState?.problems ?? [], fields: ["session_id"], t, prefix: placeState?.values["proposal_id"].map { "place-\($0)" } ?? "")
         let placeColumns = [t["field_title"] ?? "", t["console_place"] ?? ""]
         return consolePage(ConsolePage(
@@ -52,7 +52,7 @@ extension PortalPages {
                     table: ConsoleTable(
                         caption: t["console_review_accepted"] ?? "", columns: placeColumns,
                         rows: accepted.items.map { proposal in
-                            let id = Self.id(proposal.id)
+                            let id = proposal.id.lowercasedString
                             let chosen = placeState?.values["proposal_id"] == id
                             let fields = FieldBuilder(t, values: chosen ? placeState?.values ?? [:] : [:], problems: chosen ? problems : .none, prefix: "place-\(id)")
                             return ConsoleRow(cells: [
@@ -75,7 +75,7 @@ extension PortalPages {
             let proposal = try await dialogue.getProposal(context, id: proposalID)
             _ = try await dialogue.addAgendaItem(
                 context, sessionID: sessionID, AgendaItemInput(title: proposal.title, durationMinutes: 20, proposalID: .some(proposalID)), ifMatch: nil)
-            return redirect("/console/sessions/\(Self.id(sessionID))?saved=1#agenda")
+            return redirect("/console/sessions/\(sessionID.lowercasedString)?saved=1#agenda")
         } redraw: { visit, state in
             try await review(visit, placeState: state)
         }
@@ -124,8 +124,8 @@ extension PortalPages {
                             forms: [ConsoleForm(
                                 "/console/action-items", submit: t["actions_apply"] ?? "", get: true,
                                 fields: [
-                                    fields.select("group", groups.items.map { (Self.id($0.id), $0.name) }, any: any, label: t["label_group"]),
-                                    fields.select("owner", people.items.map { (Self.id($0.id), $0.displayName) }, any: any, label: t["field_owner_id"]),
+                                    fields.select("group", groups.items.map { ($0.id.lowercasedString, $0.name) }, any: any, label: t["label_group"]),
+                                    fields.select("owner", people.items.map { ($0.id.lowercasedString, $0.displayName) }, any: any, label: t["field_owner_id"]),
                                     fields.select("show", values: ActionItemsShown.allCases.map(\.rawValue), prefix: "actions_show_"),
                                 ])]),
                         ConsoleSection(
@@ -134,7 +134,7 @@ extension PortalPages {
                                 caption: t["console_action_items"] ?? "", columns: columns,
                                 rows: ordered.map { item in
                                     ConsoleRow(cells: [
-                                        ConsoleCell(columns[0], item.title, href: "/action-items/\(Self.id(item.id))"),
+                                        ConsoleCell(columns[0], item.title, href: "/action-items/\(item.id.lowercasedString)"),
                                         ConsoleCell(columns[1], groupNames[item.workingGroupID] ?? "—"),
                                         ConsoleCell(columns[2], item.ownerID.flatMap { names[$0] } ?? "—"),
                                         ConsoleCell(

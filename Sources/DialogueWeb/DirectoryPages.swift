@@ -48,7 +48,7 @@ extension PortalPages {
     func createOrganization(_ request: Request) async -> Response {
         await consoleAction(request) { visit in
             let created = try await dialogue.createOrganization(context(visit.session), Self.organizationInput(visit.form))
-            return redirect("/console/organizations/\(Self.id(created.id))?saved=1")
+            return redirect("/console/organizations/\(created.id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             try await organizations(visit, state: state, cursor: nil)
         }
@@ -69,7 +69,7 @@ extension PortalPages {
                         caption: t["console_organizations"] ?? "", columns: [t["field_name"] ?? "", t["field_side"] ?? "", t["field_country"] ?? ""],
                         rows: found.items.map { organization in
                             ConsoleRow(cells: [
-                                ConsoleCell(t["field_name"] ?? "", organization.name, href: "/console/organizations/\(Self.id(organization.id))"),
+                                ConsoleCell(t["field_name"] ?? "", organization.name, href: "/console/organizations/\(organization.id.lowercasedString)"),
                                 ConsoleCell(t["field_side"] ?? "", t["side_" + organization.side.rawValue] ?? organization.side.rawValue),
                                 ConsoleCell(t["field_country"] ?? "", organization.country ?? "—"),
                             ])
@@ -106,7 +106,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             _ = try await dialogue.updateOrganization(
                 context(visit.session), id: id, Self.organizationInput(visit.form), ifMatch: try Self.version(visit.form))
-            return redirect("/console/organizations/\(Self.id(id))?saved=1")
+            return redirect("/console/organizations/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await organization(visit, id: id, state: state, saved: false)
@@ -125,13 +125,13 @@ extension PortalPages {
         let members = try await dialogue.listParticipants(
             context(visit.session), page: try PageRequest(limit: 100, cursor: nil), filter: ParticipantFilter(organizationID: id))
         return consolePage(ConsolePage(
-            chrome(visit, "console_organizations", "/console/organizations/\(Self.id(id))", titleText: organization.name),
+            chrome(visit, "console_organizations", "/console/organizations/\(id.lowercasedString)", titleText: organization.name),
             heading: organization.name, notice: saved ? t["console_saved"] : nil, conflict: state?.conflict ?? false, problems: problems,
             sections: [
                 ConsoleSection(
                     "edit", heading: t["console_edit"],
                     forms: [ConsoleForm(
-                        "/console/organizations/\(Self.id(id))", submit: t["console_save"] ?? "",
+                        "/console/organizations/\(id.lowercasedString)", submit: t["console_save"] ?? "",
                         hidden: [Hidden(key: "version", value: versionValue(state, now))], fields: organizationFields(fields))]),
                 ConsoleSection("people", heading: t["console_participants"], table: participantTable(members.items, t)),
             ]))
@@ -200,7 +200,7 @@ extension PortalPages {
         return ConsoleTable(
             caption: t["console_participants"] ?? "", columns: columns,
             rows: participants.map { participant in
-                let id = Self.id(participant.id)
+                let id = participant.id.lowercasedString
                 var cells = [
                     ConsoleCell(columns[0], participant.displayName, href: "/console/participants/\(id)"),
                     ConsoleCell(columns[1], t["participant_kind_" + participant.kind.rawValue] ?? participant.kind.rawValue),
@@ -231,7 +231,7 @@ extension PortalPages {
     func createParticipant(_ request: Request) async -> Response {
         await consoleAction(request) { visit in
             let created = try await dialogue.createParticipant(context(visit.session), try Self.participantInput(visit.form, status: false))
-            return redirect("/console/participants/\(Self.id(created.id))?saved=1")
+            return redirect("/console/participants/\(created.id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             try await participantForm(visit, state: state)
         }
@@ -257,7 +257,7 @@ extension PortalPages {
         var list = [
             fields.text("display_name", required: true),
             fields.select("kind", values: ParticipantKind.allCases.map(\.rawValue), prefix: "participant_kind_", required: true),
-            fields.select("organization_id", organizations.items.map { (Self.id($0.id), $0.name) }, any: t["console_no_organization"] ?? ""),
+            fields.select("organization_id", organizations.items.map { ($0.id.lowercasedString, $0.name) }, any: t["console_no_organization"] ?? ""),
             fields.text("timezone", required: true),
             fields.text("languages"),
             fields.text("email", type: "email"),
@@ -291,7 +291,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             _ = try await dialogue.updateParticipant(
                 context(visit.session), id: id, try Self.participantInput(visit.form, status: true), ifMatch: try Self.version(visit.form))
-            return redirect("/console/participants/\(Self.id(id))?saved=1")
+            return redirect("/console/participants/\(id.lowercasedString)?saved=1")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             return try await participant(visit, id: id, state: state, notice: nil)
@@ -305,7 +305,7 @@ extension PortalPages {
         let participant = try await dialogue.getParticipant(context, id: id)
         let now = [
             "display_name": participant.displayName, "kind": participant.kind.rawValue,
-            "organization_id": participant.organizationID.map(Self.id) ?? "", "timezone": participant.timezone,
+            "organization_id": participant.organizationID.map(\.lowercasedString) ?? "", "timezone": participant.timezone,
             "languages": participant.languages.joined(separator: ", "), "email": participant.email ?? "",
             "represents": participant.represents ?? "", "status": participant.status.rawValue, "version": String(participant.version),
         ]
@@ -317,7 +317,7 @@ extension PortalPages {
             sections[0].sectionIntro = t["console_participant_compromised"]
         } else {
             sections[0].forms = [ConsoleForm(
-                "/console/participants/\(Self.id(id))", submit: t["console_save"] ?? "",
+                "/console/participants/\(id.lowercasedString)", submit: t["console_save"] ?? "",
                 hidden: [Hidden(key: "version", value: versionValue(state, now))],
                 fields: try await participantFields(fields, visit, status: true))]
         }
@@ -354,7 +354,7 @@ extension PortalPages {
                 sections.append(ConsoleSection(
                     "drill", heading: t["console_drill"], intro: t["console_drill_intro"],
                     forms: [ConsoleForm(
-                        "/console/participants/\(Self.id(id))/compromise", submit: t["console_drill_run"] ?? "",
+                        "/console/participants/\(id.lowercasedString)/compromise", submit: t["console_drill_run"] ?? "",
                         fields: [
                             drillFields.area("reason", required: true), drillFields.text("passphrase", type: "password"),
                             drillFields.text("code", label: t["field_code"]),
@@ -362,7 +362,7 @@ extension PortalPages {
             }
         }
         return consolePage(ConsolePage(
-            chrome(visit, "directory_title", "/console/participants/\(Self.id(id))", titleText: participant.displayName),
+            chrome(visit, "directory_title", "/console/participants/\(id.lowercasedString)", titleText: participant.displayName),
             heading: participant.displayName, intro: t["participant_kind_" + participant.kind.rawValue],
             notice: notice.flatMap { t[$0] }, conflict: state?.conflict ?? false, problems: problems, sections: sections))
     }
@@ -375,7 +375,7 @@ extension PortalPages {
             _ = try await dialogue.markCompromised(
                 visit.session, participantID: id, reason: visit.form["reason"], passphrase: visit.form["passphrase"],
                 code: visit.form["code"], requestID: "portal-" + UUID().uuidString.lowercased())
-            return redirect("/console/participants/\(Self.id(id))?saved=compromised")
+            return redirect("/console/participants/\(id.lowercasedString)?saved=compromised")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)
             let problems = state.problems.map { $0.field == "confirmation" ? FieldError("passphrase", $0.message) : $0 }

@@ -74,7 +74,7 @@ extension PortalPages {
                 guard let id = Int64(rawID), let (event, objectID) = try await dialogue.openNotification(context(visit.session), id: id) else {
                     throw DomainError.notFound("")
                 }
-                let object = Self.id(objectID)
+                let object = objectID.lowercasedString
                 switch event.object {
                 case .session: return redirect("/sessions/\(object)")
                 case .proposal: return redirect("/proposals/\(object)")
@@ -194,7 +194,7 @@ extension PortalPages {
                         ConsoleCell(columns[1], status, flag: subscription.disabledAt != nil || subscription.failures > 0),
                         ConsoleCell(columns[2], Written.moment(subscription.createdAt, zone, visit.language)),
                         ConsoleCell(columns[3], "", forms: [.button(
-                            "/console/webhooks/\(Self.id(subscription.id))/remove", t["console_remove"] ?? "",
+                            "/console/webhooks/\(subscription.id.lowercasedString)/remove", t["console_remove"] ?? "",
                             name: "\(t["console_remove"] ?? ""): \(subscription.url)", secondary: true)]),
                     ])
                 }, none: t["console_none"] ?? "")))

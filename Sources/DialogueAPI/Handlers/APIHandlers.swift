@@ -56,7 +56,3 @@ func clearable(_ value: String?) -> String?? {
     guard let value else { return nil }
     return .some(value.isEmpty ? nil : value)
 }
-
-extension UUID {
-    var lowercasedString: String { uuidString.lowercased() }
-}
