@@ -80,6 +80,13 @@ extension PortalPages {
                 case .proposal: return redirect("/proposals/\(object)")
                 case .actionItem: return redirect("/action-items/\(object)")
                 case .account: return redirect("/profile")
+                case .document: return redirect("/documents/\(object)")
+                case .comment:
+                    let (comment, _) = try await dialogue.getComment(context(visit.session), id: objectID)
+                    switch comment.parent {
+                    case .proposal(let id): return redirect("/proposals/\(id.lowercasedString)#comment-\(object)")
+                    case .document(let id): return redirect("/documents/\(id.lowercasedString)#comment-\(object)")
+                    }
                 }
             } catch {
                 return failure(error, visit.language, visit.session)

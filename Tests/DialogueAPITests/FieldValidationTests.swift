@@ -38,6 +38,8 @@ struct FieldValidationTests {
         case "compromiseParticipant": return ["reason": "device seized"]
         case "issueParticipantToken": return ["role": "observer"]
         case "createWebhook": return ["url": "https://hooks.example.org/dialogue"]
+        case "createDocument": return ["working_group_id": group, "title": "Paper", "kind": "briefing"]
+        case "createDocumentComment", "createProposalComment", "updateComment": return ["body": "A thought"]
         default: return [:]
         }
     }
@@ -51,9 +53,10 @@ struct FieldValidationTests {
             var checked = 0
             for operation in contract.operations {
                 // A proposal is edited by its author, the rest by an admin.
-                let byAuthor = operation.operationID == "updateProposal"
+                let byAuthor = ["updateProposal", "updateComment"].contains(operation.operationID)
                 let caller = byAuthor ? seeded.member : api.admin
-                let path = byAuthor ? "/v1/proposals/\(seeded.draft.uuidString.lowercased())" : seeded.path(operation.template)
+                let path = operation.operationID == "updateProposal"
+                    ? "/v1/proposals/\(seeded.draft.uuidString.lowercased())" : seeded.path(operation.template)
                 for (field, property) in operation.bodyProperties.sorted(by: { $0.key < $1.key }) {
                     let isStrings = property.type == "string" || (property.type == "array" && property.items == "string")
                     guard isStrings else { continue }

@@ -31,6 +31,8 @@ struct OperationMatrixTests {
     struct World: Sendable {
         var organization: UUID, group: UUID, otherGroup: UUID, session: UUID, agendaItem: UUID, proposal: UUID
         var draft: UUID, actionItem: UUID, memberToken: UUID, feed: UUID, feedSecret: String, extra: UUID, webhook: UUID, users: Users
+        /// The member's briefing in the group and their comment on the proposal.
+        var document: UUID, comment: UUID
 
         static func make(_ api: API, _ users: Users, tag: String) async throws -> World {
             let cli = CallContext.cli()
@@ -62,10 +64,13 @@ struct OperationMatrixTests {
                 cli, participantID: users.member.participantID, role: "observer", label: tag, expiresInDays: 5)
             let (feed, secret) = try await dialogue.createCalendarFeed(member)
             let (webhook, _) = try await dialogue.createWebhook(cli, url: "https://hooks.example.org/\(tag)", events: nil)
+            let document = try await dialogue.createDocument(
+                member, DocumentInput(workingGroupID: group.id, kind: "briefing", title: "Briefing \(tag)", body: "Text"))
+            let comment = try await dialogue.createComment(member, on: .proposal(proposal.id), body: "Comment \(tag)")
             return World(
                 organization: organization.id, group: group.id, otherGroup: otherGroup.id, session: session.id, agendaItem: item.id,
                 proposal: proposal.id, draft: draft.id, actionItem: action.id, memberToken: token.info.id, feed: feed,
-                feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users)
+                feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users, document: document.id, comment: comment.id)
         }
     }
 
@@ -110,6 +115,11 @@ struct OperationMatrixTests {
         let m: @Sendable (World) -> String = { w in "/v1/participants/\(id(w.users.member.participantID))" }
         let g: @Sendable (World) -> String = { w in "/v1/working-groups/\(id(w.group))" }
         let x: @Sendable (World) -> String = { w in "/v1/action-items/\(id(w.actionItem))" }
+        let d: @Sendable (World) -> String = { w in "/v1/documents/\(id(w.document))" }
+        let c: @Sendable (World) -> String = { w in "/v1/comments/\(id(w.comment))" }
+        let readers: (HTTPRequest.Method, @escaping @Sendable (World) -> String, Int) -> Row = { method, path, status in
+            Row(method, path, admin: status, coordinator: status, member: status, outsider: 404, observer: 404)
+        }
         return [
             "getHealth": .all(.get, { _ in "/healthz" }, 200, anonymous: 200),
             "getReadiness": .all(.get, { _ in "/readyz" }, 200, anonymous: 200),
@@ -222,6 +232,28 @@ struct OperationMatrixTests {
             "addActionItemUpdate": Row(.post, { "\(x($0))/updates" }, body: { _, _ in #"{"status":"blocked","note":"waiting"}"# },
                                        admin: 201, coordinator: 201, member: 201, outsider: 404, observer: 404),
 
+            // Documents and comments: their group's members and the coordinators (audience `dialogue`).
+            "listDocuments": .all(.get, { _ in "/v1/documents" }, 200),
+            "createDocument": readers(.post, { _ in "/v1/documents" }, 201).with(body: { w, t in
+                #"{"working_group_id":"\#(id(w.group))","title":"D \#(t)","kind":"briefing"}"# }),
+            "getDocument": readers(.get, d, 200),
+            "updateDocument": readers(.patch, d, 200).with(body: { _, _ in #"{"body":"Revised"}"# }),
+            "listDocumentVersions": readers(.get, { "\(d($0))/versions" }, 200),
+            "getDocumentVersion": readers(.get, { "\(d($0))/versions/1" }, 200),
+            "diffDocument": readers(.get, { "\(d($0))/diff?from=1&to=1" }, 200),
+            "getMinutesSignOff": readers(.get, { "\(d($0))/signoff" }, 200),
+            // A briefing is not minutes: nothing to sign.
+            "signOffMinutes": readers(.post, { "\(d($0))/signoff" }, 409),
+            "listDocumentComments": readers(.get, { "\(d($0))/comments" }, 200),
+            "createDocumentComment": readers(.post, { "\(d($0))/comments" }, 201).with(body: { _, _ in #"{"body":"Agreed"}"# }),
+            "listProposalComments": readers(.get, { "\(p($0))/comments" }, 200),
+            "createProposalComment": readers(.post, { "\(p($0))/comments" }, 201).with(body: { _, _ in #"{"body":"Agreed"}"# }),
+            "getComment": readers(.get, c, 200),
+            // The member wrote it: only they edit it; a coordinator may remove it.
+            "updateComment": Row(.patch, c, body: { _, _ in #"{"body":"Rephrased"}"# },
+                                 admin: 403, coordinator: 403, member: 200, outsider: 404, observer: 404),
+            "deleteComment": readers(.delete, c, 204),
+
             "listAudit": Row(.get, { _ in "/v1/audit" }, admin: 200, coordinator: 403, member: 403, outsider: 403, observer: 403),
             // Everyone's own notifications; webhooks are an admin's.
             "listNotifications": .all(.get, { _ in "/v1/notifications" }, 200),
@@ -237,7 +269,7 @@ struct OperationMatrixTests {
     /// Rows that change what later rows act on run after the others, in this order.
     static let runLast = [
         "addAgendaItem", "deleteAgendaItem", "removeWorkingGroupMember", "revokeParticipantToken", "revokeCalendarFeed",
-        "compromiseParticipant",
+        "deleteComment", "compromiseParticipant",
     ]
 
     static var ordered: [(String, Row)] {

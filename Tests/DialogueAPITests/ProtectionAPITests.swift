@@ -115,6 +115,9 @@ struct ProtectionAPITests {
             let action = try await dialogue.createActionItem(cli, ActionItemInput(
                 workingGroupID: workingGroup.id, title: "Follow up", ownerID: proxy.participantID, dueOn: "2027-03-01"))
             let (feedID, feedSecret) = try await dialogue.createCalendarFeed(proxy.context)
+            let document = try await dialogue.createDocument(proxy.context, DocumentInput(
+                workingGroupID: workingGroup.id, kind: "briefing", title: "Notes from Homel", body: "What we saw"))
+            let comment = try await dialogue.createComment(proxy.context, on: .proposal(proposal.id), body: "Names follow")
             let mintedByServices = [admin.token, proxy.token, member.token, feedSecret]
 
             let router = try DialogueHTTP.buildRouter(APIDependencies(
@@ -140,6 +143,7 @@ struct ProtectionAPITests {
                     "working-groups": workingGroup.id.uuidString.lowercased(), "sessions": session.id.uuidString.lowercased(),
                     "agenda-items": item.id.uuidString.lowercased(), "proposals": proposal.id.uuidString.lowercased(),
                     "action-items": action.id.uuidString.lowercased(), "feed-url": feedID.uuidString.lowercased(),
+                    "documents": document.id.lowercasedString, "comments": comment.id.lowercasedString, "versions": "1",
                 ]
                 let spec = try JSONSerialization.jsonObject(
                     with: Data(String(buffer: try await client.executeRequest(uri: "/openapi.json", method: .get, headers: [:], body: nil).body).utf8))
@@ -155,6 +159,7 @@ struct ProtectionAPITests {
                         return (ids[segments[index - 1]] ?? "unmapped") + suffix
                     }.joined(separator: "/")
                     if template == "/v1/exports/quarterly" { path += "?quarter=2027-Q1" }
+                    if template.hasSuffix("/diff") { path += "?from=1&to=1" }
                     for user in [admin, proxy, member] {
                         let response = try await client.executeRequest(
                             uri: path, method: .get, headers: [.authorization: user.bearer], body: nil)

@@ -18,6 +18,9 @@ struct Seeded: Sendable {
     var actionItem: UUID
     var token: UUID
     var feed: UUID
+    /// A document of the seeded member's in the group, and their comment on the proposal.
+    var document: UUID
+    var comment: UUID
 
     static func make(_ api: API) async throws -> Seeded {
         let cli = CallContext.cli()
@@ -41,9 +44,13 @@ struct Seeded: Sendable {
         let action = try await dialogue.createActionItem(cli, ActionItemInput(
             workingGroupID: group.id, title: "Seed action", ownerID: member.participantID, dueOn: "2027-01-31"))
         let feed = try await dialogue.createCalendarFeed(member.context)
+        let document = try await dialogue.createDocument(
+            member.context, DocumentInput(workingGroupID: group.id, kind: "briefing", title: "Seed briefing", body: "Text"))
+        let comment = try await dialogue.createComment(member.context, on: .proposal(proposal.id), body: "Seed comment")
         return Seeded(
             organization: organization.id, member: member, group: group.id, session: session.id, agendaItem: item.id,
-            proposal: proposal.id, draft: draft.id, actionItem: action.id, token: member.tokenID, feed: feed.id)
+            proposal: proposal.id, draft: draft.id, actionItem: action.id, token: member.tokenID, feed: feed.id,
+            document: document.id, comment: comment.id)
     }
 
     /// The path a template names for the seeded objects: `{id}` is the object of the
@@ -77,6 +84,9 @@ struct Seeded: Sendable {
         case (_, "proposals"): value = proposal
         case (_, "action-items"): value = actionItem
         case (_, "feed-url"): value = feed
+        case (_, "documents"): value = document
+        case (_, "comments"): value = comment
+        case ("number", _): return "1"
         default: return "unknown-\(name)"
         }
         return value.uuidString.lowercased()

@@ -37,6 +37,10 @@ func bodyID(_ raw: String?, _ field: String) throws -> UUID? {
     try raw.map { try parsedBodyID($0, field) }
 }
 
+func bodyIDs(_ raw: [String], _ field: String) throws -> [UUID] {
+    try raw.map { try parsedBodyID($0, field) }
+}
+
 func parsedBodyID(_ raw: String, _ field: String) throws -> UUID {
     guard let id = UUID(uuidString: raw) else { throw DomainError.invalid(field, "is not a UUID") }
     return id

@@ -31,7 +31,8 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.createProposal(context, ProposalInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title, summary: body.summary,
-            body: body.body, kind: body.kind.rawValue, scale: body.scale.rawValue))
+            body: body.body, kind: body.kind.rawValue, scale: body.scale.rawValue, audience: body.audience?.rawValue,
+            namedParticipantIDs: try body.namedParticipantIds.map { try bodyIDs($0, "named_participant_ids") }))
         return .created(.init(
             headers: .init(eTag: ETags.value(proposal.version), location: "/v1/proposals/\(proposal.id.lowercasedString)"),
             body: .json(.init(proposal))))
@@ -48,7 +49,11 @@ extension APIHandlers {
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.updateProposal(
             context, id: try pathID(input.path.id, "proposal"),
-            ProposalInput(title: body.title, summary: body.summary, body: body.body, kind: body.kind?.rawValue, scale: body.scale?.rawValue),
+            ProposalInput(
+                title: body.title, summary: body.summary, body: body.body, kind: body.kind?.rawValue, scale: body.scale?.rawValue,
+                audience: body.audience?.rawValue,
+                namedParticipantIDs: try body.namedParticipantIds.map { try bodyIDs($0, "named_participant_ids") },
+                confirmWidening: body.confirmWidening ?? false),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(proposal.version)), body: .json(.init(proposal))))
     }
@@ -160,12 +165,24 @@ extension Components.Schemas.Proposal {
             id: proposal.id.lowercasedString, workingGroupId: proposal.workingGroupID.lowercasedString, title: proposal.title,
             summary: proposal.summary, body: proposal.body, kind: .init(rawValue: proposal.kind.rawValue) ?? .other,
             scale: .init(rawValue: proposal.scale.rawValue) ?? .small, authorId: proposal.authorID?.lowercasedString,
-            status: .init(rawValue: proposal.status.rawValue) ?? .draft, endorsementCount: proposal.endorsementCount,
+            status: .init(rawValue: proposal.status.rawValue) ?? .draft, audience: .init(proposal.audience),
+            namedParticipantIds: proposal.namedParticipantIDs.map(\.lowercasedString), endorsementCount: proposal.endorsementCount,
             version: proposal.version, createdAt: proposal.createdAt, updatedAt: proposal.updatedAt,
             history: proposal.history.map {
                 .init(actorId: $0.actorID?.lowercasedString, automatic: $0.automatic, from: $0.from.rawValue, to: $0.to.rawValue,
                       note: $0.note, at: $0.at)
             })
+    }
+}
+
+extension Components.Schemas.Audience {
+    init(_ audience: Audience) {
+        switch audience {
+        case .public: self = ._public
+        case .dialogue: self = .dialogue
+        case .side: self = .side
+        case .named: self = .named
+        }
     }
 }
 

@@ -37,6 +37,9 @@ public struct Proposal: Sendable, Equatable {
     /// Nil when the caller may not know the author (an in-country proxy, to non-coordinators).
     public var authorID: UUID?
     public var status: ProposalStatus
+    public var audience: Audience
+    /// For the `named` audience: who it is shared with, as far as the caller may know them.
+    public var namedParticipantIDs: [UUID] = []
     /// Endorsements the caller may see.
     public var endorsementCount: Int
     public var version: Int

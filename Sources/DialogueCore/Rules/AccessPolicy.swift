@@ -8,11 +8,14 @@ public struct Viewer: Sendable {
     /// The groups where the caller is a chair or a full member (not an observer), and so may
     /// propose and endorse.
     public var contributingGroupIDs: Set<UUID>
+    /// The caller's side (DOMAIN.md); nil for the operator, who belongs to no side.
+    public var side: OrganizationSide?
 
-    public init(actor: Actor, groupIDs: Set<UUID>, contributingGroupIDs: Set<UUID> = []) {
+    public init(actor: Actor, groupIDs: Set<UUID>, contributingGroupIDs: Set<UUID> = [], side: OrganizationSide? = nil) {
         self.actor = actor
         self.groupIDs = groupIDs
         self.contributingGroupIDs = contributingGroupIDs
+        self.side = side
     }
 
     /// May this caller put forward or endorse work in the group?
@@ -38,7 +41,15 @@ public enum AccessObject: Sendable {
     /// is evidence).
     case attendance(groupID: UUID?, invited: Bool)
     /// A proposal. Drafts exist for their author only, coordinators included.
-    case proposal(groupID: UUID, authorID: UUID, status: ProposalStatus)
+    case proposal(groupID: UUID, authorID: UUID, status: ProposalStatus, audience: AudienceFacts)
+    /// An agenda item of a session the viewer may or may not see, with its own audience.
+    case agendaItem(groupID: UUID?, invited: Bool, audience: AudienceFacts)
+    /// A document of a working group (`groupID`) or of a session (its group, if any, and whether
+    /// the viewer is invited). `frozen`: signed-off minutes, changed only by corrections.
+    case document(groupID: UUID?, invited: Bool, audience: AudienceFacts, frozen: Bool)
+    /// A comment: readable where its parent (proposal or document) is and its own audience
+    /// admits the viewer.
+    case comment(parentVisible: Bool, audience: AudienceFacts)
     /// An action item: group members and coordinators read; the owner and coordinators update.
     case actionItem(groupID: UUID, ownerID: UUID)
 }
@@ -100,14 +111,41 @@ public enum AccessPolicy {
             if canWrite { return .allow }
             return .forbid("only a coordinator may see or change who attends a session")
 
-        case .proposal(let groupID, let authorID, let status):
+        case .proposal(let groupID, let authorID, let status, let audience):
             let isAuthor = viewer.actor.participantID == authorID
             if status == .draft { return isAuthor ? .allow : .hide }
-            let visible = viewer.seesEverything || isAuthor || viewer.groupIDs.contains(groupID)
-            guard visible else { return .hide }
+            let visible = admits(viewer, audience, where: viewer.seesEverything || viewer.groupIDs.contains(groupID))
+            guard isAuthor || visible else { return .hide }
             if operation == .read { return .allow }
             if operation == .update, isAuthor, status == .draft { return .allow }
             return .forbid("a proposal can be edited by its author while it is a draft")
+
+        case .agendaItem(let groupID, let invited, let audience):
+            let sessionVisible = viewer.seesEverything || invited || groupID.map { viewer.groupIDs.contains($0) } == true
+            guard admits(viewer, audience, where: sessionVisible) else { return .hide }
+            if operation == .read || canWrite { return .allow }
+            return .forbid("only a coordinator may change sessions and agendas")
+
+        case .document(let groupID, let invited, let audience, let frozen):
+            let placeVisible = viewer.seesEverything || invited || groupID.map { viewer.groupIDs.contains($0) } == true
+            guard admits(viewer, audience, where: placeVisible) else { return .hide }
+            if operation == .read { return .allow }
+            let isAuthor = audience.authorID != nil && viewer.actor.participantID == audience.authorID
+            guard isAuthor || canWrite else { return .forbid("a document is changed by its author or a coordinator") }
+            if frozen, operation != .read, !canWrite {
+                return .forbid("signed-off minutes are frozen; a coordinator records corrections")
+            }
+            return .allow
+
+        case .comment(let parentVisible, let audience):
+            guard parentVisible, admits(viewer, audience, where: true) else { return .hide }
+            let isAuthor = audience.authorID != nil && viewer.actor.participantID == audience.authorID
+            switch operation {
+            case .read, .create: return .allow
+            case .update: return isAuthor ? .allow : .forbid("only its author may edit a comment")
+            case .delete:
+                return isAuthor || canWrite ? .allow : .forbid("a comment is removed by its author or a coordinator")
+            }
 
         case .actionItem(let groupID, let ownerID):
             let isOwner = viewer.actor.participantID == ownerID
@@ -117,6 +155,25 @@ public enum AccessPolicy {
             if operation == .update, isOwner, viewer.actor.isAtLeast(.member) { return .allow }
             return .forbid("only the owner or a coordinator may update an action item")
         }
+    }
+
+    /// The audience rule, the one place it is written. `placeVisible`: the viewer may see where
+    /// the object lives (its group, its session, its parent), which `dialogue` and `public`
+    /// objects need and `side` objects need as well. The author always sees their own.
+    static func admits(_ viewer: Viewer, _ facts: AudienceFacts, where placeVisible: Bool) -> Bool {
+        if let author = facts.authorID, viewer.actor.participantID == author { return true }
+        switch facts.audience {
+        case .public, .dialogue: return placeVisible
+        case .side: return placeVisible && viewer.side != nil && viewer.side == facts.authorSide
+        case .named: return facts.viewerNamed
+        }
+    }
+
+    /// May the viewer change this object's audience? Its author, or a coordinator of the
+    /// author's side (who sees it); the other side's coordinators may not.
+    public static func mayChangeAudience(_ viewer: Viewer, _ facts: AudienceFacts) -> Bool {
+        if let author = facts.authorID, viewer.actor.participantID == author { return true }
+        return viewer.seesEverything && viewer.side != nil && viewer.side == facts.authorSide
     }
 
     /// Throws the decision: `.forbid` as 403, `.hide` as the same 404 an unknown id gets.

@@ -55,17 +55,15 @@ public struct Dialogue: Sendable {
     /// The caller with its group memberships, read inside the caller's transaction so that a
     /// decision and the change it allows see the same state.
     func viewer(_ context: CallContext, _ connection: PostgresConnection) async throws -> Viewer {
-        guard !context.actor.isAtLeast(.coordinator), let participantID = context.actor.participantID else {
-            return Viewer(actor: context.actor, groupIDs: [])
-        }
-        let rows = try await connection.rows(Prepared.MembershipsOf(participantID: participantID), logger: logger)
-        var groups: Set<UUID> = [], contributing: Set<UUID> = []
-        for row in rows {
-            let (group, role) = try row.decode((UUID, String).self)
-            groups.insert(group)
-            if role != MembershipRole.observer.rawValue { contributing.insert(group) }
-        }
-        return Viewer(actor: context.actor, groupIDs: groups, contributingGroupIDs: contributing)
+        guard let participantID = context.actor.participantID else { return Viewer(actor: context.actor, groupIDs: []) }
+        guard let row = try await connection.rows(Prepared.ViewerFacts(participantID: participantID), logger: logger).first
+        else { return Viewer(actor: context.actor, groupIDs: []) }
+        let (side, groups, contributing) = try row.decode((String, [UUID], [UUID]).self)
+        // Coordinators see every group whatever their memberships; only their side matters.
+        let everything = context.actor.isAtLeast(.coordinator)
+        return Viewer(
+            actor: context.actor, groupIDs: everything ? [] : Set(groups), contributingGroupIDs: everything ? [] : Set(contributing),
+            side: OrganizationSide(rawValue: side))
     }
 }
 

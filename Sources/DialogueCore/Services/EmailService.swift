@@ -193,7 +193,11 @@ extension Dialogue {
             let wanted = Set(delivery.notificationIDs)
             let items = try await listNotifications(reader).filter { wanted.contains($0.id) }
             if !items.isEmpty {
-                lines += [""] + items.map { "- \(words.event($0.event))" + ($0.title.isEmpty ? "" : ": \($0.title)") }
+                // A title travels only for what the whole dialogue may read; a side's or a
+                // named circle's paper is announced, never named, outside the portal.
+                lines += [""] + items.map {
+                    "- \(words.event($0.event))" + ($0.title.isEmpty || $0.audience < .dialogue ? "" : ": \($0.title)")
+                }
             }
         }
         let host = URLComponents(string: publicBaseURL)?.host ?? "dialogue.invalid"
@@ -268,6 +272,8 @@ struct EmailWords {
             .actionDueSoon: ("An action item of yours is due soon", "Тэрмін вашага даручэння хутка", "Срок вашего поручения скоро"),
             .actionOverdue: ("An action item of yours is overdue", "Ваша даручэнне пратэрмінавана", "Ваше поручение просрочено"),
             .portalInvited: ("You were invited to the portal", "Вас запрасілі на партал", "Вас пригласили на портал"),
+            .documentShared: ("A document was shared with you", "З вамі падзяліліся дакументам", "С вами поделились документом"),
+            .commentPosted: ("A new comment in a discussion of yours", "Новы каментар у вашым абмеркаванні", "Новый комментарий в вашем обсуждении"),
         ]
         guard let (en, be, ru) = words[event] else { return event.rawValue }
         switch language {

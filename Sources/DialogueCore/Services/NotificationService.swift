@@ -12,6 +12,8 @@ public enum NotificationEvent: String, Sendable, CaseIterable, PostgresCodable {
     case actionDueSoon = "action_due_soon"
     case actionOverdue = "action_overdue"
     case portalInvited = "portal_invited"
+    case documentShared = "document_shared"
+    case commentPosted = "comment_posted"
 
     /// The kind of object the event is about.
     public var object: NotifiedObject {
@@ -20,12 +22,14 @@ public enum NotificationEvent: String, Sendable, CaseIterable, PostgresCodable {
         case .proposalMoved, .proposalEndorsed: .proposal
         case .actionAssigned, .actionDueSoon, .actionOverdue: .actionItem
         case .portalInvited: .account
+        case .documentShared: .document
+        case .commentPosted: .comment
         }
     }
 }
 
 public enum NotifiedObject: String, Sendable {
-    case session, proposal, actionItem = "action_item", account
+    case session, proposal, actionItem = "action_item", account, document, comment
 }
 
 /// A notification as its recipient reads it in the portal: the object's title is looked up as
@@ -36,6 +40,8 @@ public struct NotificationView: Sendable, Equatable {
     public var event: NotificationEvent
     public var objectID: UUID
     public var title: String
+    /// The object's audience: an e-mail carries the title only for `dialogue` and `public`.
+    public var audience: Audience
     public var createdAt: Date
     public var read: Bool
 }
@@ -88,14 +94,15 @@ extension Dialogue {
                 """, logger: logger).collect().map { try $0.decode((Int64, NotificationEvent, UUID, Date, Bool).self) }
         }
         var shown: [NotificationView] = [], gone: [Int64] = []
-        var titles: [UUID: String?] = [:]
+        var titles: [UUID: (String, Audience)?] = [:]
         for (id, event, objectID, createdAt, read) in rows {
             if titles[objectID] == nil { titles[objectID] = try await visibleTitle(context, event.object, objectID) }
-            guard let title = titles[objectID] ?? nil else {
+            guard let (title, audience) = titles[objectID] ?? nil else {
                 gone.append(id)
                 continue
             }
-            shown.append(NotificationView(id: id, event: event, objectID: objectID, title: title, createdAt: createdAt, read: read))
+            shown.append(NotificationView(
+                id: id, event: event, objectID: objectID, title: title, audience: audience, createdAt: createdAt, read: read))
         }
         if !gone.isEmpty {
             let ids = gone
@@ -106,14 +113,22 @@ extension Dialogue {
         return shown
     }
 
-    /// The object's title if the caller may see it now; nil if not (or if it is gone).
-    private func visibleTitle(_ context: CallContext, _ object: NotifiedObject, _ id: UUID) async throws -> String? {
+    /// The object's title and audience if the caller may see it now; nil if not (or if it is gone).
+    private func visibleTitle(_ context: CallContext, _ object: NotifiedObject, _ id: UUID) async throws -> (String, Audience)? {
         do {
             switch object {
-            case .session: return try await getSession(context, id: id).title
-            case .proposal: return try await getProposal(context, id: id).title
-            case .actionItem: return try await getActionItem(context, id: id).title
-            case .account: return ""
+            case .session: return (try await getSession(context, id: id).title, .dialogue)
+            case .proposal:
+                let proposal = try await getProposal(context, id: id)
+                return (proposal.title, proposal.audience)
+            case .actionItem: return (try await getActionItem(context, id: id).title, .dialogue)
+            case .account: return ("", .dialogue)
+            case .document:
+                let document = try await getDocument(context, id: id)
+                return (document.title, document.audience)
+            case .comment:
+                let (comment, title) = try await getComment(context, id: id)
+                return (title, comment.audience)
             }
         } catch DomainError.notFound, DomainError.forbidden {
             return nil

@@ -52,6 +52,24 @@ extension Dialogue {
         return Page(items: shown, nextCursor: shown.last.map { cursors.encode(position($0), scope: scope) })
     }
 
+    /// Reads a keyset-ordered list in batches and keeps the rows `visible` admits until there
+    /// is one more than a page (so `pageOf` knows a next page exists) or the list ends. The
+    /// access decision stays in Swift (`AccessPolicy`); SQL only narrows what is read.
+    func visibleRows<Row>(
+        limit: Int, after: KeysetPosition?, fetch: (KeysetPosition?, Int) async throws -> [Row],
+        position: (Row) -> KeysetPosition, visible: (Row) -> Bool
+    ) async throws -> [Row] {
+        var kept: [Row] = [], after = after
+        let batch = limit + 1
+        while kept.count <= limit {
+            let rows = try await fetch(after, batch)
+            kept += rows.filter(visible)
+            guard rows.count == batch, let last = rows.last else { break }
+            after = position(last)
+        }
+        return Array(kept.prefix(batch))
+    }
+
     public func getOrganization(_ context: CallContext, id: UUID) async throws -> Organization {
         try await database.read { connection in
             let rows = try await connection.query(

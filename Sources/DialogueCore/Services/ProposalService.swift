@@ -8,10 +8,15 @@ public struct ProposalInput: Sendable {
     public var body: String?
     public var kind: String?
     public var scale: String?
+    /// A new audience (with its list for `named`); on an existing proposal, a change of it.
+    public var audience: String?
+    public var namedParticipantIDs: [UUID]?
+    public var confirmWidening: Bool
 
     public init(
         workingGroupID: UUID? = nil, title: String? = nil, summary: String? = nil, body: String? = nil,
-        kind: String? = nil, scale: String? = nil
+        kind: String? = nil, scale: String? = nil, audience: String? = nil, namedParticipantIDs: [UUID]? = nil,
+        confirmWidening: Bool = false
     ) {
         self.workingGroupID = workingGroupID
         self.title = title
@@ -19,7 +24,13 @@ public struct ProposalInput: Sendable {
         self.body = body
         self.kind = kind
         self.scale = scale
+        self.audience = audience
+        self.namedParticipantIDs = namedParticipantIDs
+        self.confirmWidening = confirmWidening
     }
+
+    /// Whether anything but the audience is asked to change.
+    var changesContent: Bool { title != nil || summary != nil || body != nil || kind != nil || scale != nil || workingGroupID != nil }
 }
 
 public struct ProposalFilter: Sendable {
@@ -61,26 +72,52 @@ public struct ProposalChoices: Sendable, Equatable {
     public var endorsed: Bool
 }
 
-extension Dialogue {
-    /// Columns of a proposal row `p`, with its author's kind `a` and the endorsements the viewer
-    /// may see (`$viewerSeesAll`/`$viewer` bound by the caller's query).
-    static let proposalColumns = """
+/// A proposal as read with `ProposalRow.select`: its fields, its author's kind and the facts
+/// of its audience, decoded once. `proposal` still needs the viewer's view (`shown`).
+struct ProposalRow {
+    /// The columns of a proposal `p` joined with its author `a`
+    /// (`FROM proposals p JOIN participants a ON a.id = p.author_id`); the query adds last
+    /// whether the viewer is on its list.
+    static let columns = """
         p.id, p.working_group_id, p.title, p.summary, p.body, p.kind, p.scale, p.author_id, p.status, p.version, \
-        p.created_at, p.updated_at, a.kind
+        p.created_at, p.updated_at, a.kind, p.audience, \(Dialogue.sideOf("p.author_id"))
         """
 
-    func decodeProposal(_ row: PostgresRow, viewer: Viewer, endorsements: Int) throws -> Proposal {
-        let (id, groupID, title, summary, body, kind, scale, authorID, status, version, createdAt, updatedAt, authorKind) =
-            try row.decode((UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self)
-        let hideAuthor = !AccessPolicy.seesMembership(
-            viewer, ofKind: ParticipantKind(rawValue: authorKind) ?? .diaspora, participantID: authorID)
-        return Proposal(
-            id: id, workingGroupID: groupID, title: title, summary: summary, body: body,
-            kind: ProposalKind(rawValue: kind) ?? .other, scale: ProposalScale(rawValue: scale) ?? .small,
-            authorID: hideAuthor ? nil : authorID, status: ProposalStatus(rawValue: status) ?? .draft,
-            endorsementCount: endorsements, version: version, createdAt: createdAt, updatedAt: updatedAt)
+    var proposal: Proposal
+    var authorID: UUID
+    var authorKind: ParticipantKind
+    var facts: AudienceFacts
+
+    init(_ row: PostgresRow) throws {
+        let (id, groupID, title, summary, body, kind, scale, authorID, status, version, createdAt, updatedAt, authorKind,
+             audience, authorSide, named) = try row.decode(
+            (UUID, UUID, String, String, String, ProposalKind, ProposalScale, UUID, ProposalStatus, Int, Date, Date,
+             ParticipantKind, Audience, String, Bool).self)
+        self.authorID = authorID
+        self.authorKind = authorKind
+        facts = AudienceFacts(
+            audience: audience, authorID: authorID, authorSide: OrganizationSide(rawValue: authorSide), viewerNamed: named)
+        proposal = Proposal(
+            id: id, workingGroupID: groupID, title: title, summary: summary, body: body, kind: kind, scale: scale,
+            authorID: authorID, status: status, audience: audience, endorsementCount: 0, version: version,
+            createdAt: createdAt, updatedAt: updatedAt)
     }
 
+    var object: AccessObject {
+        .proposal(groupID: proposal.workingGroupID, authorID: authorID, status: proposal.status, audience: facts)
+    }
+
+    /// The proposal as `viewer` sees it: a proxy author unnamed to those who may not know them.
+    func shown(to viewer: Viewer, endorsements: Int, named: [UUID]) -> Proposal {
+        var shown = proposal
+        if !AccessPolicy.seesMembership(viewer, ofKind: authorKind, participantID: authorID) { shown.authorID = nil }
+        shown.endorsementCount = endorsements
+        shown.namedParticipantIDs = facts.audience == .named ? named : []
+        return shown
+    }
+}
+
+extension Dialogue {
     /// Endorsements counted as the viewer may see them: a proxy's endorsement is evidence of
     /// membership, so members count only the endorsers they could see listed.
     func visibleEndorsements(_ connection: PostgresConnection, viewer: Viewer, proposalIDs: [UUID]) async throws -> [UUID: Int] {
@@ -99,23 +136,40 @@ extension Dialogue {
         return counts
     }
 
+    /// The proposals of `rows` as the viewer sees them, with endorsements and named lists.
+    func shownProposals(_ connection: PostgresConnection, viewer: Viewer, _ rows: [ProposalRow]) async throws -> [Proposal] {
+        let ids = rows.map(\.proposal.id)
+        let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: ids)
+        let names = try await audienceNames(connection, viewer: viewer, objectIDs: rows.filter { $0.facts.audience == .named }.map(\.proposal.id))
+        return rows.map { $0.shown(to: viewer, endorsements: counts[$0.proposal.id] ?? 0, named: names[$0.proposal.id] ?? []) }
+    }
+
     /// Loads a proposal and checks `operation` on it; drafts of others and invisible ones are 404.
     func authorizedProposal(
         _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
     ) async throws -> (Proposal, Viewer, authorID: UUID) {
+        let (row, viewer) = try await proposalRow(connection, context, id: id, operation, lock: lock)
+        let shown = try await shownProposals(connection, viewer: viewer, [row])
+        guard let proposal = shown.first else { throw DomainError.notFound("proposal not found") }
+        return (proposal, viewer, row.authorID)
+    }
+
+    /// The proposal's row once `operation` is allowed on it (404 when hidden or missing).
+    func proposalRow(
+        _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
+    ) async throws -> (ProposalRow, Viewer) {
         let viewer = try await viewer(context, connection)
-        let rows = try await connection.query("""
-            SELECT \(unescaped: Dialogue.proposalColumns) FROM proposals p JOIN participants a ON a.id = p.author_id
-            WHERE p.id = \(id) \(unescaped: lock ? "FOR UPDATE OF p" : "")
-            """, logger: logger).collect()
-        guard let row = rows.first else { throw DomainError.notFound("proposal not found") }
-        let values = try row.decode(
-            (UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self)
-        let (groupID, authorID, status) = (values.1, values.7, ProposalStatus(rawValue: values.8) ?? .draft)
-        try AccessPolicy.require(
-            viewer, operation, .proposal(groupID: groupID, authorID: authorID, status: status), notFound: "proposal not found")
-        let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: [id])
-        return (try decodeProposal(row, viewer: viewer, endorsements: counts[id] ?? 0), viewer, authorID)
+        guard let raw = try await connection.query("""
+            SELECT \(unescaped: ProposalRow.columns),
+                   EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = p.id AND n.participant_id = \(viewer.actor.participantID))
+            FROM proposals p JOIN participants a ON a.id = p.author_id WHERE p.id = \(id)
+            \(unescaped: lock ? "FOR UPDATE OF p" : "")
+            """, logger: logger).collect().first else {
+            throw DomainError.notFound("proposal not found")
+        }
+        let row = try ProposalRow(raw)
+        try AccessPolicy.require(viewer, operation, row.object, notFound: "proposal not found")
+        return (row, viewer)
     }
 
     static func validatedProposal(_ input: ProposalInput, over current: Proposal?) throws -> ProposalInput {
@@ -129,6 +183,9 @@ extension Dialogue {
         if current == nil, input.workingGroupID == nil { validator.fail("working_group_id", "is required") }
         if current != nil, input.workingGroupID != nil { validator.fail("working_group_id", "cannot be changed") }
         result.workingGroupID = input.workingGroupID
+        result.audience = validator.choice(input.audience, "audience", as: Audience.self, required: false)?.rawValue
+        result.namedParticipantIDs = input.namedParticipantIDs
+        result.confirmWidening = input.confirmWidening
         try validator.check()
         return result
     }
@@ -149,15 +206,21 @@ extension Dialogue {
             }
             let group = try await loadGroup(connection, id: groupID, lock: false)
             guard group.status == .active else { throw DomainError.conflict("the working group is archived") }
+            let named = fields.namedParticipantIDs ?? []
+            let audience = try await validatedNewAudience(
+                connection, requested: fields.audience.flatMap(Audience.init(rawValue:)), named: named)
             let id = try await connection.query("""
-                INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id)
+                INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id, audience)
                 VALUES (\(groupID), \(try Validator.required(fields.title, "title")), \(fields.summary ?? ""), \(fields.body ?? ""),
-                        \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID))
+                        \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID),
+                        \(audience))
                 RETURNING id
                 """, logger: logger).collect().single(or: .conflict("the proposal could not be created")).decode(UUID.self)
+            try await writeNames(connection, context, objectID: id, named)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
-                objectID: id.uuidString.lowercased(), diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft"])
+                objectID: id.uuidString.lowercased(),
+                diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft", "audience": audience.rawValue])
             return try await authorizedProposal(connection, context, id: id, .read).0
         }
     }
@@ -189,12 +252,24 @@ extension Dialogue {
         }
     }
 
-    /// The author edits a draft.
+    /// The author edits a draft. The audience changes apart (`changeAudience`): by the author
+    /// or a coordinator of the author's side, at any status.
     public func updateProposal(_ context: CallContext, id: UUID, _ input: ProposalInput, ifMatch: Int?) async throws -> Proposal {
         try await database.transaction { connection in
-            let (current, _, _) = try await authorizedProposal(connection, context, id: id, .update, lock: true)
+            let (row, viewer) = try await proposalRow(connection, context, id: id, input.changesContent ? .update : .read, lock: true)
+            let current = row.proposal
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             let fields = try Dialogue.validatedProposal(input, over: current)
+            if let audience = fields.audience.flatMap(Audience.init(rawValue:)) {
+                try await changeAudience(
+                    connection, context, viewer: viewer, table: .proposals, objectID: id, current: row.facts,
+                    to: AudienceChange(
+                        audience: audience, namedParticipantIDs: fields.namedParticipantIDs ?? [],
+                        confirmWidening: fields.confirmWidening))
+            } else if fields.namedParticipantIDs != nil {
+                throw DomainError.invalid("audience", "is required with named_participant_ids")
+            }
+            guard input.changesContent else { return try await authorizedProposal(connection, context, id: id, .read).0 }
             try await connection.query("""
                 UPDATE proposals SET title = coalesce(\(fields.title), title), summary = coalesce(\(fields.summary), summary),
                     body = coalesce(\(fields.body), body), kind = coalesce(\(fields.kind), kind),
@@ -243,7 +318,8 @@ extension Dialogue {
             proposal.history = try await history(connection, viewer: viewer, proposalID: id)
             let endorsers = try await endorsers(connection, viewer: viewer, proposalID: id)
             let mayEdit = AccessPolicy.decide(
-                viewer, .update, .proposal(groupID: proposal.workingGroupID, authorID: authorID, status: proposal.status)) == .allow
+                viewer, .update,
+                .proposal(groupID: proposal.workingGroupID, authorID: authorID, status: proposal.status, audience: .dialogue)) == .allow
             let movers = movers(context, viewer, authorID: authorID)
             let moves = ProposalRules.allowed(from: proposal.status).filter {
                 (try? ProposalRules.check(from: proposal.status, to: $0, movers: movers)) != nil
@@ -307,30 +383,35 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            let afterMicros = after?.createdAtMicros, afterID = after?.id
-            let rows = try await connection.query("""
-                SELECT \(unescaped: Dialogue.proposalColumns)
-                FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
-                WHERE (p.status <> 'draft' OR p.author_id = \(selfID))
-                  AND (\(viewer.seesEverything) OR p.author_id = \(selfID) OR p.working_group_id = ANY(\(groups)))
-                  AND (\(query)::text IS NULL OR p.search @@ websearch_to_tsquery('simple', \(query)))
-                  AND (\(filter.workingGroupID)::uuid IS NULL OR p.working_group_id = \(filter.workingGroupID))
-                  AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
-                  AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
-                  AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
-                  AND (\(filter.authorID)::uuid IS NULL OR (p.author_id = \(filter.authorID)
-                       AND (\(viewer.seesEverything) OR a.kind <> 'in_country_proxy' OR a.id = \(selfID))))
-                  AND (\(afterMicros)::bigint IS NULL
-                       OR (p.created_at, p.id) < ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                ORDER BY p.created_at DESC, p.id DESC
-                LIMIT \(page.limit + 1)
-                """, logger: logger).collect()
-            let ids = try rows.map { try $0.decode((UUID, UUID, String, String, String, String, String, UUID, String, Int, Date, Date, String).self).0 }
-            let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: ids)
-            let items = try rows.map { row in
-                let proposal = try decodeProposal(row, viewer: viewer, endorsements: 0)
-                return try decodeProposal(row, viewer: viewer, endorsements: counts[proposal.id] ?? 0)
+            // SQL narrows to the rows that might be visible (the viewer's groups, own, listed);
+            // AccessPolicy decides on each, so a batch may keep fewer than it read.
+            let rows = try await visibleRows(limit: page.limit, after: after) { after, batch in
+                let afterMicros = after?.createdAtMicros, afterID = after?.id
+                return try await connection.query("""
+                    SELECT \(unescaped: ProposalRow.columns), named.listed
+                    FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
+                    CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM audience_names n
+                                                       WHERE n.object_id = p.id AND n.participant_id = \(selfID)) AS listed) named
+                    WHERE (p.status <> 'draft' OR p.author_id = \(selfID))
+                      AND (\(viewer.seesEverything) OR p.author_id = \(selfID) OR p.working_group_id = ANY(\(groups)) OR named.listed)
+                      AND (\(query)::text IS NULL OR p.search @@ websearch_to_tsquery('simple', \(query)))
+                      AND (\(filter.workingGroupID)::uuid IS NULL OR p.working_group_id = \(filter.workingGroupID))
+                      AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
+                      AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
+                      AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
+                      AND (\(filter.authorID)::uuid IS NULL OR (p.author_id = \(filter.authorID)
+                           AND (\(viewer.seesEverything) OR a.kind <> 'in_country_proxy' OR a.id = \(selfID))))
+                      AND (\(afterMicros)::bigint IS NULL
+                           OR (p.created_at, p.id) < ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
+                    ORDER BY p.created_at DESC, p.id DESC
+                    LIMIT \(batch)
+                    """, logger: logger).collect().map(ProposalRow.init)
+            } position: {
+                KeysetPosition(createdAt: $0.proposal.createdAt, id: $0.proposal.id)
+            } visible: {
+                AccessPolicy.decide(viewer, .read, $0.object) == .allow
             }
+            let items = try await shownProposals(connection, viewer: viewer, rows)
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
         }
     }

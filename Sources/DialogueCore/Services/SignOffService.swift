@@ -4,7 +4,11 @@ import PostgresNIO
 extension Dialogue {
     /// Which side a participant stands on, for sign-off and group health: their organization's
     /// side, else officials for the government and everyone else for the movement.
-    static let sideExpression = "coalesce(o.side, CASE p.kind WHEN 'official' THEN 'government' ELSE 'movement' END)"
+    static let sideExpression = side(participant: "p", organization: "o")
+
+    static func side(participant p: String, organization o: String) -> String {
+        "coalesce(\(o).side, CASE \(p).kind WHEN 'official' THEN 'government' ELSE 'movement' END)"
+    }
 
     /// A chair signs the outcomes of a held session for their side. Once both the government
     /// and the movement side have signed, outcomes are frozen; corrections become new items.

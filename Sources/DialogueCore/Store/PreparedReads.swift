@@ -43,9 +43,18 @@ enum Prepared {
         init(hash: String) throws { bindings = try binding(hash) }
     }
 
-    /// A participant's group memberships (every request by a non-coordinator).
-    struct MembershipsOf: PreparedRead {
-        static let sql = "SELECT working_group_id, role FROM memberships WHERE participant_id = $1"
+    /// A participant's side and group memberships (every request): the facts `Viewer` holds.
+    /// One row even without memberships; the arrays are then empty.
+    struct ViewerFacts: PreparedRead {
+        static let sql = """
+            SELECT \(Dialogue.sideExpression),
+                   coalesce(array_agg(m.working_group_id) FILTER (WHERE m.working_group_id IS NOT NULL), '{}'),
+                   coalesce(array_agg(m.working_group_id) FILTER (WHERE m.role IS DISTINCT FROM 'observer'
+                                                                  AND m.working_group_id IS NOT NULL), '{}')
+            FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
+            LEFT JOIN memberships m ON m.participant_id = p.id
+            WHERE p.id = $1 GROUP BY p.id, o.side, p.kind
+            """
         let bindings: PostgresBindings
         init(participantID: UUID) throws { bindings = try binding(participantID) }
     }
