@@ -101,3 +101,11 @@ ALTER TABLE notifications ADD CONSTRAINT notifications_event_check CHECK (event 
 -- statement-break
 ALTER TABLE notification_preferences ALTER COLUMN events SET DEFAULT
     '{session_invited,session_changed,session_cancelled,proposal_moved,proposal_endorsed,action_assigned,action_due_soon,action_overdue,portal_invited,document_shared,comment_posted}'
+-- statement-break
+-- A report holds what its exporter's audiences admit, so a frozen snapshot is the exporter's
+-- view (the participant id, or 'operator'); '' marks those frozen before audiences existed.
+ALTER TABLE export_snapshots ADD COLUMN view text NOT NULL DEFAULT ''
+-- statement-break
+ALTER TABLE export_snapshots DROP CONSTRAINT export_snapshots_quarter_direction_audience_key
+-- statement-break
+ALTER TABLE export_snapshots ADD CONSTRAINT export_snapshots_view_key UNIQUE (quarter, direction, audience, view)

@@ -25,7 +25,8 @@ struct ExportTests {
         let draftTitle = "Secret draft \(UUID().uuidString.prefix(6))"
         _ = try await dialogue.createProposal(member.context, ProposalInput(workingGroupID: group.id, title: draftTitle, kind: "other", scale: "small"))
         let proposal = try await dialogue.createProposal(proxy.context, ProposalInput(
-            workingGroupID: group.id, title: "=HYPERLINK(\"http://x\") <b>media fund</b>", kind: "programme", scale: "large"))
+            workingGroupID: group.id, title: "=HYPERLINK(\"http://x\") <b>media fund</b>", kind: "programme", scale: "large",
+            audience: "public"))
         _ = try await dialogue.transitionProposal(proxy.context, id: proposal.id, to: "submitted", note: nil, ifMatch: nil)
         _ = try await dialogue.transitionProposal(cli, id: proposal.id, to: "under_review", note: nil, ifMatch: nil)
         let session = try await dialogue.createSession(cli, SessionInput(
@@ -220,7 +221,8 @@ struct ExportTests {
             _ = try await dialogue.transitionSession(cli, id: plenary.id, to: "confirmed", note: nil, ifMatch: nil)
             _ = try await dialogue.transitionSession(cli, id: plenary.id, to: "held", note: nil, ifMatch: nil)
 
-            let exported = try await dialogue.quarterlyReport(cli, quarter: "2026-Q4", direction: nil, audience: nil)
+            // The admin's view, as the API call below exports it.
+            let exported = try await dialogue.quarterlyReport(api.admin.context, quarter: "2026-Q4", direction: nil, audience: nil)
             #expect(exported.canonical == (try exported.report.canonicalJSON()), "streamed bytes and the encoder's are one")
             #expect(QuarterlyReport.sha256(exported.canonical) == exported.sha256)
             #expect(exported.report.actionItems.map(\.title) == [stored])
@@ -246,6 +248,8 @@ struct ExportTests {
             #expect(reissued.canonical == report.canonical)
             #expect(reissued.fromSnapshot)
             #expect(QuarterlyReport.sha256(reissued.canonical) == report.sha256)
+            // A frozen report is its exporter's view: a coordinator finds none of theirs yet.
+            #expect(try await api.dialogue.frozenReport(api.admin.context, quarter: "2026-Q3", direction: nil, audience: nil) == nil)
         }
     }
 }

@@ -37,7 +37,8 @@ extension Components.Schemas.Participant {
             kind: .init(rawValue: participant.kind.rawValue) ?? .diaspora,
             organizationId: participant.organizationID?.lowercasedString, timezone: participant.timezone,
             languages: participant.languages, email: participant.email, represents: participant.represents,
-            status: .init(rawValue: participant.status.rawValue) ?? .inactive, version: participant.version,
+            status: .init(rawValue: participant.status.rawValue) ?? .inactive,
+            side: participant.side.flatMap { .init(rawValue: $0.rawValue) }, version: participant.version,
             createdAt: participant.createdAt, updatedAt: participant.updatedAt)
     }
 }
@@ -109,6 +110,7 @@ extension Components.Schemas.AgendaItem {
             id: item.id.lowercasedString, sessionId: item.sessionID.lowercasedString, position: item.position,
             title: item.title, durationMinutes: item.durationMinutes, presenterId: item.presenterID?.lowercasedString,
             proposalId: item.proposalID?.lowercasedString, outcome: item.outcome?.rawValue, outcomeNote: item.outcomeNote,
+            audience: .init(item.audience), namedParticipantIds: item.namedParticipantIDs.map(\.lowercasedString),
             version: item.version, createdAt: item.createdAt, updatedAt: item.updatedAt)
     }
 }

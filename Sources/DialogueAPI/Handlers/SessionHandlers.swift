@@ -115,7 +115,8 @@ extension APIHandlers {
                 presenterID: try bodyID(body.presenterId, "presenter_id").map { .some($0) },
                 proposalID: try bodyID(body.proposalId, "proposal_id").map { .some($0) }, position: body.position,
                 outcome: body.outcome.map { .some($0.rawValue) }, outcomeNote: body.outcomeNote.map { .some($0) },
-                correctsItemID: try bodyID(body.correctsItemId, "corrects_item_id")),
+                correctsItemID: try bodyID(body.correctsItemId, "corrects_item_id"), audience: body.audience?.rawValue,
+                namedParticipantIDs: try body.namedParticipantIds.map { try bodyIDs($0, "named_participant_ids") }),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .created(.init(
             headers: .init(eTag: ETags.value(agenda.version), location: "/v1/agenda-items/\(item.id.lowercasedString)"),
@@ -149,7 +150,10 @@ extension APIHandlers {
             context, id: try pathID(input.path.id, "agenda item"),
             AgendaItemInput(
                 title: body.title, durationMinutes: body.durationMinutes, presenterID: presenter,
-                outcome: clearable(body.outcome?.rawValue), outcomeNote: clearable(body.outcomeNote)),
+                outcome: clearable(body.outcome?.rawValue), outcomeNote: clearable(body.outcomeNote),
+                audience: body.audience?.rawValue,
+                namedParticipantIDs: try body.namedParticipantIds.map { try bodyIDs($0, "named_participant_ids") },
+                confirmWidening: body.confirmWidening ?? false),
             ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
     }

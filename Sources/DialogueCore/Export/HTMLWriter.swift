@@ -47,6 +47,8 @@ final class ReportDigest: ReportRowWriter {
     private(set) var decisions: [String: Capped<QuarterlyReport.DecisionRow>] = [:]
     private(set) var closedProposals: [String: Capped<QuarterlyReport.ProposalRow>] = [:]
     private(set) var late: [String: Capped<QuarterlyReport.ActionRow>] = [:]
+    private(set) var minutes = Capped<QuarterlyReport.MinutesRow>()
+    static let minutesShown = 30
 
     func begin(_ list: ReportQueries.List) async throws {}
     func end(_ list: ReportQueries.List) async throws {}
@@ -63,6 +65,10 @@ final class ReportDigest: ReportRowWriter {
 
     func decision(_ row: QuarterlyReport.DecisionRow) async throws {
         decisions[row.direction, default: .init()].offer(row, cap: Self.decisionsPerDirection)
+    }
+
+    func minutes(_ row: QuarterlyReport.MinutesRow) async throws {
+        minutes.offer(row, cap: Self.minutesShown)
     }
 }
 
@@ -87,7 +93,7 @@ struct ReportPage {
 
     /// Everything before the appendix: head, summary, decisions, late items.
     func body(_ digest: ReportDigest) -> String {
-        head() + summary() + decided(digest) + lateItems(digest)
+        head() + summary() + decided(digest) + signedMinutes(digest) + lateItems(digest)
     }
 
     func head() -> String {
@@ -102,7 +108,7 @@ struct ReportPage {
             <style>\(Self.style(footer: "SHA-256 \(sha256)", page: word("page"), of: word("of")))</style></head><body>
             <header>
             <h1>\(e(title)) <span class="scope">· \(e(scope))</span></h1>
-            <p class="meta">\(e(word("period"))): \(e(period())) · \(e(word("audience"))): \(e(audience))<br>
+            <p class="meta">\(e(word("period"))): \(e(period())) · \(e(word("audience"))): \(e(audience))\(viewNote())<br>
             \(e(word("content_hash"))): <code>\(e(sha256))</code><br>
             \(e(word("audit_head"))): <code>\(e(report.auditHeadAtEnd))</code></p>
             </header>
@@ -198,7 +204,26 @@ struct ReportPage {
             + "aria-label=\"\(e(label))\"><path d=\"\(path)\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"/>\(dots)</svg>"
     }
 
-    // MARK: Decisions and late items
+    /// Whose view the report is (reports made before audiences say nothing).
+    func viewNote() -> String {
+        guard let view = report.view, !view.isEmpty else { return "" }
+        return " · \(e(word("view"))): \(e(word("view_" + view)))"
+    }
+
+    // MARK: Decisions, minutes and late items
+
+    /// The quarter's signed-off minutes: title, session, and where the portal keeps them.
+    func signedMinutes(_ digest: ReportDigest) -> String {
+        guard !digest.minutes.kept.isEmpty else { return "" }
+        var html = "<section aria-labelledby=\"minutes-heading\"><h2 id=\"minutes-heading\">\(e(word("minutes_heading")))</h2><ul class=\"minutes\">"
+        for minutes in digest.minutes.kept {
+            html += "<li><strong>\(e(minutes.title))</strong> <span class=\"quiet\">— \(e(word("at_session"))) \(e(minutes.session))"
+                + " · <code>\(e(minutes.link))</code></span></li>"
+        }
+        html += "</ul>"
+        if digest.minutes.rest > 0 { html += "<p class=\"more\">\(e(word("more_minutes", ["n": number(digest.minutes.rest)])))</p>" }
+        return html + "</section>"
+    }
 
     func decided(_ digest: ReportDigest) -> String {
         var html = "<section aria-labelledby=\"decided-heading\"><h2 id=\"decided-heading\">\(e(word("decided_heading")))</h2>"
@@ -341,6 +366,7 @@ struct ReportPage {
         .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
         .spark { color: #1d4f91; } .spark circle { fill: currentColor; }
         ol.decisions { padding-left: 5mm; margin: 0; font-size: 9pt; } ol.decisions > li { margin-bottom: .5mm; break-inside: avoid; }
+        ul.minutes { padding-left: 5mm; margin: 0; font-size: 9pt; } ul.minutes > li { margin-bottom: .5mm; break-inside: avoid; }
         .state { color: #333; font-size: 8.5pt; }
         dl.late { margin: 0; columns: 2; column-gap: 6mm; } dl.late dt { font-weight: 600; margin-top: 1.5mm; break-after: avoid; }
         dl.late dd { margin: 0 0 0 4mm; font-size: 9pt; break-inside: avoid; }

@@ -107,6 +107,21 @@ public struct QuarterlyReport: Codable, Sendable, Equatable {
     public var decisions: [DecisionRow]?
     /// The three quarters before this one, oldest first (nil in earlier reports).
     public var trend: [QuarterFigures]?
+    /// Whose view the figures and lists are: the exporter's side ("government", "movement",
+    /// "partner") or "operator"; what the audiences let that exporter see (nil in earlier reports).
+    public var view: String?
+    /// Minutes of the quarter's sessions, signed off by both sides by quarter end (nil in
+    /// earlier reports).
+    public var minutes: [MinutesRow]?
+
+    public struct MinutesRow: Codable, Sendable, Equatable {
+        public var id: String
+        public var direction: String
+        public var session: String
+        public var title: String
+        /// Where a reader with access finds them in the portal.
+        public var link: String
+    }
 
     /// Canonical JSON: sorted keys, snake_case, no whitespace. The hash is over these bytes.
     /// The export streams the same bytes (`CanonicalReportWriter`); a test holds the two equal.

@@ -5,9 +5,14 @@ import PostgresNIO
 /// that are not counted along the way aggregate over the very same queries, and `make bench`
 /// times `COPY (…) TO STDOUT` of them to compare the export with PostgreSQL's own output.
 ///
-/// Every query is sent with the same five typed parameters, used or not: $1 the quarter's first
+/// Every query is sent with the same six typed parameters, used or not: $1 the quarter's first
 /// instant, $2 the first instant after it, $3 the direction slug or NULL for all, $4 and $5
-/// the same bounds as dates.
+/// the same bounds as dates, $6 the exporter's participant id (the nil UUID for the operator).
+///
+/// Objects with an audience (proposals, agenda items, minutes) come with the facts
+/// `AccessPolicy` decides on - audience, group, author, author's side, whether the exporter is
+/// listed - and `QuarterlyPass` keeps or counts only what the exporter may see. Their counts
+/// are grouped by those facts, so the decision is still taken per object kind in Swift.
 /// Values are formatted by PostgreSQL (ids as text, instants in UTC as RFC 3339), so the
 /// export writes what it reads.
 public enum ReportQueries {
@@ -34,7 +39,7 @@ public enum ReportQueries {
                a.display_name, a.kind AS author_kind, coalesce(o.name, '') AS organization,
                EXISTS (SELECT 1 FROM proposal_transitions m WHERE m.proposal_id = p.id AND m.to_status = st.to_status
                        AND m.created_at >= $1 AND m.created_at < $2) AS moved_in_quarter,
-               p.created_at
+               p.created_at, \(audienceFacts(object: "p", group: "p.working_group_id"))
         FROM proposals p JOIN working_groups g ON g.id = p.working_group_id JOIN participants a ON a.id = p.author_id
         LEFT JOIN organizations o ON o.id = a.organization_id
         JOIN LATERAL (SELECT to_status FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.created_at < $2
@@ -62,6 +67,27 @@ public enum ReportQueries {
                              AND u.to_status IN ('done', 'dropped') AND coalesce(u.from_status, '') NOT IN ('done', 'dropped')
                           ) closing ON true
         WHERE x.created_at < $2 AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
+    /// The audience facts of an object `alias` (with `audience` and `author_id` columns): its
+    /// audience, its group, its author, the author's side, and whether $6 is listed on it.
+    static func audienceFacts(object alias: String, group: String) -> String {
+        """
+        \(alias).audience, \(group) AS audience_group, \(alias).author_id AS audience_author, \
+        coalesce(\(Dialogue.sideOf("\(alias).author_id")), '') AS author_side, \
+        EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = \(alias).id AND n.participant_id = $6::uuid) AS listed
+        """
+    }
+
+    /// The facts counts are grouped by: the author only where the audience depends on it.
+    static let audienceGroup = """
+        audience, audience_group, CASE WHEN audience IN ('side', 'named') THEN audience_author END, author_side, listed
+        """
+
+    /// Proposals by direction and status, grouped by their audience facts.
+    static let proposalCounts = """
+        SELECT direction, status, \(audienceGroup), count(*)::int8 FROM (\(proposals)) listed
+        GROUP BY direction, status, \(audienceGroup)
         """
 
     static func order(_ list: List) -> String {
@@ -94,12 +120,13 @@ public enum ReportQueries {
     /// item naming the one it corrects, added after sign-off) is not an item of its own: the
     /// corrected item counts once, with the latest outcome among its own and its corrections'.
     static let agendaOutcomes = """
-        SELECT coalesce(g.direction, ''), h.outcome, count(*)::int8
-        FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-        JOIN LATERAL (\(latestOutcome)) h ON true
-        WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
-          AND ($3::text IS NULL OR g.direction = $3::text)
-        GROUP BY 1, 2
+        SELECT direction, outcome, \(audienceGroup), count(*)::int8 FROM (
+            SELECT coalesce(g.direction, '') AS direction, h.outcome, \(audienceFacts(object: "i", group: "s.working_group_id"))
+            FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
+            JOIN LATERAL (\(latestOutcome)) h ON true
+            WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
+              AND ($3::text IS NULL OR g.direction = $3::text)
+        ) outcomes GROUP BY direction, outcome, \(audienceGroup)
         """
 
     /// The latest outcome of an agenda item `i` by quarter end, its own or a correction's.
@@ -120,14 +147,16 @@ public enum ReportQueries {
     /// so the action items are looked up for them alone, through their index.
     static let decisions = """
         WITH adopted AS MATERIALIZED (
-            SELECT i.id, coalesce(g.direction, '') AS direction, i.title, s.title AS session, s.starts_at, i.position
+            SELECT i.id, coalesce(g.direction, '') AS direction, i.title, s.title AS session, s.starts_at, i.position,
+                   \(audienceFacts(object: "i", group: "s.working_group_id"))
             FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
             JOIN LATERAL (\(latestOutcome)) h ON true
             WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome = 'adopted' AND i.corrects_item_id IS NULL
               AND ($3::text IS NULL OR g.direction = $3::text)
         )
         SELECT d.id::text AS id, d.direction, d.title, d.session,
-               coalesce(a.titles, '{}'::text[]) AS action_titles, coalesce(a.statuses, '{}'::text[]) AS action_statuses
+               coalesce(a.titles, '{}'::text[]) AS action_titles, coalesce(a.statuses, '{}'::text[]) AS action_statuses,
+               d.audience, d.audience_group, d.audience_author, d.author_side, d.listed
         FROM adopted d
         LEFT JOIN LATERAL (
             SELECT array_agg(x.title ORDER BY x.due_on, x.id) AS titles, array_agg(st.to_status ORDER BY x.due_on, x.id) AS statuses
@@ -166,22 +195,37 @@ public enum ReportQueries {
 
     /// Transitions of (ever submitted) proposals made during the quarter, by state moved to.
     static let proposalTransitions = """
-        SELECT g.direction, t.to_status, count(*)::int8 FROM proposal_transitions t
-        JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
-        WHERE t.created_at >= $1 AND t.created_at < $2
-          AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
-                      AND s.created_at < $2)
-          AND ($3::text IS NULL OR g.direction = $3::text)
-        GROUP BY 1, 2
+        SELECT direction, to_status, \(audienceGroup), count(*)::int8 FROM (
+            SELECT g.direction, t.to_status, \(audienceFacts(object: "p", group: "p.working_group_id"))
+            FROM proposal_transitions t
+            JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+            WHERE t.created_at >= $1 AND t.created_at < $2
+              AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
+                          AND s.created_at < $2)
+              AND ($3::text IS NULL OR g.direction = $3::text)
+        ) moves GROUP BY direction, to_status, \(audienceGroup)
         """
 
-    static func query(_ sql: String, _ quarter: Quarter, direction: String?) -> PostgresQuery {
+    /// Minutes of the quarter's sessions signed off by both sides by quarter end.
+    static let minutes = """
+        SELECT d.id::text, coalesce(g.direction, ''), s.title, d.title,
+               \(audienceFacts(object: "d", group: "s.working_group_id"))
+        FROM documents d JOIN sessions s ON s.id = d.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
+        WHERE d.kind = 'minutes' AND d.frozen_at < $2 AND s.starts_at >= $1 AND s.starts_at < $2
+          AND ($3::text IS NULL OR g.direction = $3::text)
+        ORDER BY s.starts_at, d.id
+        """
+
+    static func query(_ sql: String, _ quarter: Quarter, direction: String?, exporter: UUID?) -> PostgresQuery {
         var bindings = PostgresBindings()
         bindings.append(quarter.start)
         bindings.append(quarter.end)
         bindings.append(direction)
         bindings.append(Self.dateText(quarter.start))
         bindings.append(Self.dateText(quarter.end))
+        // Always a typed uuid (the nil UUID, which lists nobody, for the operator): a query that
+        // does not use $6 still has to know its type.
+        bindings.append(exporter ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
@@ -192,7 +236,7 @@ public enum ReportQueries {
         if let direction, !Dialogue.directionSlugs.contains(direction) { throw DomainError.invalid("direction", "is not a direction") }
         let values = [
             "'\(timestampText(quarter.start))'::timestamptz", "'\(timestampText(quarter.end))'::timestamptz",
-            direction.map { "'\($0)'" } ?? "NULL", "'\(dateText(quarter.start))'", "'\(dateText(quarter.end))'",
+            direction.map { "'\($0)'" } ?? "NULL", "'\(dateText(quarter.start))'", "'\(dateText(quarter.end))'", "NULL",
         ]
         var sql = listSQL(list)
         for (index, value) in values.enumerated().reversed() {

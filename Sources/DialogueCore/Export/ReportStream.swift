@@ -139,6 +139,17 @@ final class CanonicalReportWriter {
         raw("}")
     }
 
+    func row(_ row: QuarterlyReport.MinutesRow) {
+        element()
+        raw("{")
+        field("direction", row.direction)
+        field("id", row.id)
+        field("link", row.link)
+        field("session", row.session)
+        field("title", row.title, last: true)
+        raw("}")
+    }
+
     func row(_ row: QuarterlyReport.SessionRow) {
         element()
         raw("{")
@@ -209,11 +220,14 @@ protocol ReportRowWriter: AnyObject {
     func end(_ list: ReportQueries.List) async throws
     /// One of the quarter's decisions (they come between the action items and the proposals).
     func decision(_ row: QuarterlyReport.DecisionRow) async throws
+    /// One of the quarter's signed-off minutes (after the decisions).
+    func minutes(_ row: QuarterlyReport.MinutesRow) async throws
 }
 
 extension ReportRowWriter {
-    /// Writers of the full lists leave the decisions to the summary.
+    /// Writers of the full lists leave the decisions and minutes to the summary.
     func decision(_ row: QuarterlyReport.DecisionRow) async throws {}
+    func minutes(_ row: QuarterlyReport.MinutesRow) async throws {}
 
     /// Feeds a report held in memory (a frozen snapshot) through the same writer.
     func replay(_ report: QuarterlyReport) async throws {
@@ -221,6 +235,7 @@ extension ReportRowWriter {
         for row in report.actionItems { try await action(row) }
         try await end(.actionItems)
         for row in report.decisions ?? [] { try await decision(row) }
+        for row in report.minutes ?? [] { try await minutes(row) }
         try await begin(.proposals)
         for row in report.proposals { try await proposal(row) }
         try await end(.proposals)

@@ -43,6 +43,8 @@ public struct Participant: Sendable, Equatable {
     public var email: String?
     public var represents: String?
     public var status: ParticipantStatus
+    /// Their side (DOMAIN.md "Sides and audience"), shown to coordinators; nil to others.
+    public var side: OrganizationSide? = nil
     public var version: Int
     public var createdAt: Date
     public var updatedAt: Date

@@ -92,6 +92,9 @@ public struct AgendaItem: Sendable, Equatable {
     public var proposalID: UUID?
     public var outcome: AgendaOutcome?
     public var outcomeNote: String?
+    public var audience: Audience = .dialogue
+    /// For the `named` audience: who it is shared with, as far as the caller may know them.
+    public var namedParticipantIDs: [UUID] = []
     public var version: Int
     public var createdAt: Date
     public var updatedAt: Date

@@ -42,8 +42,8 @@ public enum AccessObject: Sendable {
     case attendance(groupID: UUID?, invited: Bool)
     /// A proposal. Drafts exist for their author only, coordinators included.
     case proposal(groupID: UUID, authorID: UUID, status: ProposalStatus, audience: AudienceFacts)
-    /// An agenda item of a session the viewer may or may not see, with its own audience.
-    case agendaItem(groupID: UUID?, invited: Bool, audience: AudienceFacts)
+    /// An agenda item of a session (whether the viewer may see that session), with its own audience.
+    case agendaItem(sessionVisible: Bool, audience: AudienceFacts)
     /// A document of a working group (`groupID`) or of a session (its group, if any, and whether
     /// the viewer is invited). `frozen`: signed-off minutes, changed only by corrections.
     case document(groupID: UUID?, invited: Bool, audience: AudienceFacts, frozen: Bool)
@@ -120,8 +120,7 @@ public enum AccessPolicy {
             if operation == .update, isAuthor, status == .draft { return .allow }
             return .forbid("a proposal can be edited by its author while it is a draft")
 
-        case .agendaItem(let groupID, let invited, let audience):
-            let sessionVisible = viewer.seesEverything || invited || groupID.map { viewer.groupIDs.contains($0) } == true
+        case .agendaItem(let sessionVisible, let audience):
             guard admits(viewer, audience, where: sessionVisible) else { return .hide }
             if operation == .read || canWrite { return .allow }
             return .forbid("only a coordinator may change sessions and agendas")

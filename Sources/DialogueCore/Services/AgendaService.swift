@@ -11,12 +11,20 @@ public struct AgendaItemInput: Sendable {
     public var outcomeNote: String??
     /// A correction after sign-off names the item it corrects and carries its own outcome.
     public var correctsItemID: UUID?
+    /// A new item's audience, or a change of it (with the list for `named`).
+    public var audience: String?
+    public var namedParticipantIDs: [UUID]?
+    public var confirmWidening: Bool
 
     public init(
         title: String? = nil, durationMinutes: Int? = nil, presenterID: UUID?? = nil, proposalID: UUID?? = nil,
-        position: Int? = nil, outcome: String?? = nil, outcomeNote: String?? = nil, correctsItemID: UUID? = nil
+        position: Int? = nil, outcome: String?? = nil, outcomeNote: String?? = nil, correctsItemID: UUID? = nil,
+        audience: String? = nil, namedParticipantIDs: [UUID]? = nil, confirmWidening: Bool = false
     ) {
         self.correctsItemID = correctsItemID
+        self.audience = audience
+        self.namedParticipantIDs = namedParticipantIDs
+        self.confirmWidening = confirmWidening
         self.title = title
         self.durationMinutes = durationMinutes
         self.presenterID = presenterID
@@ -31,32 +39,67 @@ extension Dialogue {
     static let maximumAgendaItems = 200
     static let agendaColumns = """
         id, session_id, position, title, duration_minutes, presenter_id, proposal_id, outcome, outcome_note, version, \
-        created_at, updated_at
+        created_at, updated_at, audience
         """
 
     func decodeAgendaItem(_ row: PostgresRow) throws -> AgendaItem {
-        let (id, sessionID, position, title, duration, presenter, proposal, outcome, note, version, createdAt, updatedAt) =
-            try row.decode((UUID, UUID, Int, String, Int, UUID?, UUID?, String?, String?, Int, Date, Date).self)
+        let (id, sessionID, position, title, duration, presenter, proposal, outcome, note, version, createdAt, updatedAt, audience) =
+            try row.decode((UUID, UUID, Int, String, Int, UUID?, UUID?, String?, String?, Int, Date, Date, Audience).self)
         return AgendaItem(
             id: id, sessionID: sessionID, position: position, title: title, durationMinutes: duration, presenterID: presenter,
             proposalID: proposal, outcome: outcome.flatMap(AgendaOutcome.init(rawValue:)), outcomeNote: note,
-            version: version, createdAt: createdAt, updatedAt: updatedAt)
+            audience: audience, version: version, createdAt: createdAt, updatedAt: updatedAt)
     }
 
-    /// The agenda in order. A presenter who is an in-country proxy is named to coordinators only.
+    /// The agenda in order, every item with its audience facts, before the viewer's view.
+    func agendaRows(
+        _ connection: PostgresConnection, sessionID: UUID, viewer: Viewer
+    ) async throws -> [(item: AgendaItem, presenterKind: String, facts: AudienceFacts)] {
+        let rows = try await connection.rows(
+            Prepared.AgendaOfSession(sessionID: sessionID, viewerID: viewer.actor.participantID), logger: logger)
+        return try rows.map { row in
+            let item = try decodeAgendaItem(row)
+            let extra = row.makeRandomAccess()
+            let presenterKind = try extra[13].decode(String.self)
+            let author = try extra[14].decode(UUID?.self)
+            let side = try extra[15].decode(String.self)
+            let listed = try extra[16].decode(Bool.self)
+            let facts = AudienceFacts(
+                audience: item.audience, authorID: author, authorSide: OrganizationSide(rawValue: side), viewerNamed: listed)
+            return (item, presenterKind, facts)
+        }
+    }
+
+    /// The agenda in order as the viewer (who may see the session) sees it: items their
+    /// audience hides are not there, and a presenter who is an in-country proxy is named to
+    /// coordinators only.
     func loadAgenda(_ connection: PostgresConnection, session: Session, viewer: Viewer) async throws -> Agenda {
-        let rows = try await connection.rows(Prepared.AgendaOfSession(sessionID: session.id), logger: logger)
-        let items = try rows.map { row -> AgendaItem in
-            var item = try decodeAgendaItem(row)
-            let presenterKind = try row.makeRandomAccess()[12].decode(String.self)
-            if let presenter = item.presenterID, presenterKind == ParticipantKind.inCountryProxy.rawValue,
+        let rows = try await agendaRows(connection, sessionID: session.id, viewer: viewer).filter {
+            AccessPolicy.decide(viewer, .read, .agendaItem(sessionVisible: true, audience: $0.facts)) == .allow
+        }
+        let names = try await audienceNames(
+            connection, viewer: viewer, objectIDs: rows.filter { $0.item.audience == .named }.map(\.item.id))
+        let items = rows.map { row -> AgendaItem in
+            var item = row.item
+            if let presenter = item.presenterID, row.presenterKind == ParticipantKind.inCountryProxy.rawValue,
                 !AccessPolicy.seesMembership(viewer, ofKind: .inCountryProxy, participantID: presenter)
             {
                 item.presenterID = nil
             }
+            item.namedParticipantIDs = names[item.id] ?? []
             return item
         }
         return Agenda(sessionID: session.id, version: session.agendaVersion, items: items)
+    }
+
+    /// The facts of one item of a session the viewer may see, once they may read it (404 if not).
+    private func readableAgendaItem(
+        _ connection: PostgresConnection, sessionID: UUID, itemID: UUID, viewer: Viewer
+    ) async throws -> AudienceFacts {
+        guard let row = try await agendaRows(connection, sessionID: sessionID, viewer: viewer).first(where: { $0.item.id == itemID })
+        else { throw DomainError.notFound("agenda item not found") }
+        try AccessPolicy.require(viewer, .read, .agendaItem(sessionVisible: true, audience: row.facts), notFound: "agenda item not found")
+        return row.facts
     }
 
     public func getAgenda(_ context: CallContext, sessionID: UUID) async throws -> Agenda {
@@ -107,6 +150,10 @@ extension Dialogue {
             validator.fail("outcome", "is recorded once the session is held, on the item")
         }
         if input.correctsItemID != nil, outcome == nil { validator.fail("outcome", "a correction states the corrected outcome") }
+        let audience = validator.choice(input.audience, "audience", as: Audience.self, required: false)
+        if let audience, audience < .dialogue, context.actor.participantID == nil {
+            validator.fail("audience", "a side's or a named item needs an author; the operator has none")
+        }
         try validator.check()
         let validTitle = try Validator.required(title, "title")
         return try await database.transaction { connection in
@@ -137,17 +184,21 @@ extension Dialogue {
                 try await scheduleProposal(connection, context, proposalID: proposalID, session: session)
             }
             let position = input.position ?? count + 1
+            let named = input.namedParticipantIDs ?? []
+            let chosen = try await validatedNewAudience(connection, requested: audience, named: named)
             try await connection.query(
                 "UPDATE agenda_items SET position = position + 1 WHERE session_id = \(sessionID) AND position >= \(position)",
                 logger: logger)
             let rows = try await connection.query("""
                 INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id,
-                                          corrects_item_id, outcome, outcome_note)
+                                          corrects_item_id, outcome, outcome_note, audience, author_id)
                 VALUES (\(sessionID), \(position), \(validTitle), \(duration), \(input.presenterID ?? nil), \(proposalID),
-                        \(input.correctsItemID), \(outcome?.rawValue), \(note))
+                        \(input.correctsItemID), \(outcome?.rawValue), \(note), \(chosen), \(context.actor.participantID))
                 RETURNING \(unescaped: Dialogue.agendaColumns)
                 """, logger: logger).collect()
-            let item = try decodeAgendaItem(rows.single(or: .notFound("session not found")))
+            var item = try decodeAgendaItem(rows.single(or: .notFound("session not found")))
+            try await writeNames(connection, context, objectID: item.id, named)
+            item.namedParticipantIDs = named
             if let outcome {
                 try await connection.query(
                     "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(item.id), \(outcome.rawValue))",
@@ -156,7 +207,7 @@ extension Dialogue {
             try await bumpAgenda(connection, sessionID: sessionID)
             var diff: AuditLog.Diff = [
                 "session_id": sessionID.uuidString.lowercased(), "position": String(position), "title": item.title,
-                "proposal_id": proposalID?.uuidString.lowercased(),
+                "proposal_id": proposalID?.uuidString.lowercased(), "audience": chosen.rawValue,
             ]
             if let corrected = input.correctsItemID {
                 diff["corrects_item_id"] = corrected.uuidString.lowercased()
@@ -225,16 +276,21 @@ extension Dialogue {
         try await database.transaction { connection in
             let (session, viewer) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: ifMatch)
             try SessionRules.checkAgendaEditable(session.status)
-            let current = try await connection.query(
-                "SELECT id FROM agenda_items WHERE session_id = \(sessionID)", logger: logger
-            ).collect().map { try $0.decode(UUID.self) }
-            guard ids.count == current.count, Set(ids) == Set(current), Set(ids).count == ids.count else {
-                throw DomainError.invalid("ids", "must list exactly the \(current.count) current item ids of this agenda, each once")
+            // The caller orders the items they can see; items their audience hides keep their
+            // places, and nothing in the answer tells that they exist.
+            let all = try await agendaRows(connection, sessionID: sessionID, viewer: viewer)
+            let visible = all.filter {
+                AccessPolicy.decide(viewer, .read, .agendaItem(sessionVisible: true, audience: $0.facts)) == .allow
+            }.map(\.item.id)
+            guard ids.count == visible.count, Set(ids) == Set(visible), Set(ids).count == ids.count else {
+                throw DomainError.invalid("ids", "must list exactly the \(visible.count) current item ids of this agenda, each once")
             }
-            let positions = Array(1...max(ids.count, 1)).prefix(ids.count).map { $0 }
+            var given = ids.makeIterator()
+            let order = all.map { Set(visible).contains($0.item.id) ? (given.next() ?? $0.item.id) : $0.item.id }
+            let positions = Array(order.indices.map { $0 + 1 })
             try await connection.query("""
                 UPDATE agenda_items a SET position = x.position, updated_at = now()
-                FROM unnest(\(ids), \(positions)) AS x(id, position)
+                FROM unnest(\(order), \(positions)) AS x(id, position)
                 WHERE a.id = x.id AND a.session_id = \(sessionID)
                 """, logger: logger)
             try await bumpAgenda(connection, sessionID: sessionID)
@@ -293,12 +349,23 @@ extension Dialogue {
                 "SELECT session_id FROM agenda_items WHERE id = \(id)", logger: logger
             ).collect().first?.decode(UUID.self)
             guard let sessionID else { throw DomainError.notFound("agenda item not found") }
-            let (session, _) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
+            let (session, viewer) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
+            let facts = try await readableAgendaItem(connection, sessionID: sessionID, itemID: id, viewer: viewer)
             // Another transaction may have deleted the item while this one waited for the session.
             let current = try decodeAgendaItem(await connection.query(
                 "SELECT \(unescaped: Dialogue.agendaColumns) FROM agenda_items WHERE id = \(id) FOR UPDATE", logger: logger
             ).collect().single(or: .notFound("agenda item not found")))
             if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            if let audience = input.audience {
+                var validator = Validator()
+                let chosen = validator.choice(audience, "audience", as: Audience.self)
+                try validator.check()
+                try await changeAudience(
+                    connection, context, viewer: viewer, table: .agendaItems, objectID: id, current: facts,
+                    to: AudienceChange(
+                        audience: try Validator.required(chosen, "audience"), namedParticipantIDs: input.namedParticipantIDs ?? [],
+                        confirmWidening: input.confirmWidening))
+            }
             let editsContent = title != nil || input.durationMinutes != nil || input.presenterID != nil
             let editsOutcome = outcome != nil || note != nil
             if editsContent { try SessionRules.checkAgendaEditable(session.status) }
@@ -373,7 +440,8 @@ extension Dialogue {
                 "SELECT session_id FROM agenda_items WHERE id = \(id)", logger: logger
             ).collect().first?.decode(UUID.self)
             guard let sessionID else { throw DomainError.notFound("agenda item not found") }
-            let (session, _) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
+            let (session, viewer) = try await lockAgenda(connection, context, sessionID: sessionID, ifMatch: nil)
+            _ = try await readableAgendaItem(connection, sessionID: sessionID, itemID: id, viewer: viewer)
             try SessionRules.checkAgendaEditable(session.status)
             let deleted = try await connection.query(
                 "DELETE FROM agenda_items WHERE id = \(id) RETURNING position, version, proposal_id", logger: logger

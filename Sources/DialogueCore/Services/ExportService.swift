@@ -7,6 +7,8 @@ public struct QuarterlyExport: Sendable {
     public let quarter: Quarter
     public let direction: String?
     public let audience: QuarterlyReport.Audience
+    /// Who exports: the report holds what their view admits (audiences, SECURITY.md 4).
+    public let context: CallContext
 }
 
 /// Where an export is written. Each sink receives its bytes in order, in chunks.
@@ -36,7 +38,7 @@ extension Dialogue {
         try validator.check()
         return QuarterlyExport(
             quarter: try Validator.required(quarter, "quarter"), direction: direction,
-            audience: try Validator.required(audience, "audience"))
+            audience: try Validator.required(audience, "audience"), context: context)
     }
 
     /// Streams the report, computed as of quarter end from the recorded history in one
@@ -46,7 +48,7 @@ extension Dialogue {
     @discardableResult
     public func writeQuarterlyExport(_ export: QuarterlyExport, to output: ExportOutput) async throws -> String {
         try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
-            let pass = QuarterlyPass(export: export, connection: connection, logger: logger)
+            let pass = QuarterlyPass(export: export, viewer: try await viewer(export.context, connection), connection: connection, logger: logger)
             switch output {
             case .json(let sink):
                 return try await pass.run(canonical: CanonicalReportWriter(document: sink), rows: nil).sha256
@@ -82,7 +84,7 @@ extension Dialogue {
         let export = try quarterlyExport(context, quarter: quarter, direction: direction, audience: audience)
         let collected = CollectedBytes()
         let sha256 = try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
-            try await QuarterlyPass(export: export, connection: connection, logger: logger)
+            try await QuarterlyPass(export: export, viewer: try await viewer(export.context, connection), connection: connection, logger: logger)
                 .run(canonical: CanonicalReportWriter(content: { collected.append($0) }), rows: nil).sha256
         }
         let canonical = collected.data
@@ -125,8 +127,9 @@ extension Dialogue {
         let content = String(decoding: exported.canonical, as: UTF8.self)
         try await database.transaction { connection in
             let inserted = try await connection.query("""
-                INSERT INTO export_snapshots (quarter, direction, audience, content, sha256)
-                VALUES (\(report.quarter), \(report.direction), \(report.audience.rawValue), \(content), \(exported.sha256))
+                INSERT INTO export_snapshots (quarter, direction, audience, content, sha256, view)
+                VALUES (\(report.quarter), \(report.direction), \(report.audience.rawValue), \(content), \(exported.sha256),
+                        \(Self.snapshotView(context)))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger).collect()
             if !inserted.isEmpty {
@@ -144,14 +147,24 @@ extension Dialogue {
     public func frozenReport(_ context: CallContext, quarter: String, direction: String?, audience: String?) async throws -> ExportedReport? {
         try AccessPolicy.requireCoordinator(context.actor, "read frozen reports")
         let row = try await database.read { connection in
+            // One's own frozen view, or one frozen before audiences existed (when every object
+            // was the whole dialogue's).
             try await connection.query("""
                 SELECT content, sha256 FROM export_snapshots
                 WHERE quarter = \(quarter) AND direction = \(direction ?? "") AND audience = \(audience ?? "internal")
+                  AND view IN (\(Self.snapshotView(context)), '')
+                ORDER BY view DESC LIMIT 1
                 """, logger: logger).collect().first?.decode((String, String).self)
         }
         guard let (content, sha256) = row else { return nil }
         let data = Data(content.utf8)
         return ExportedReport(report: try QuarterlyReport.decode(canonical: data), canonical: data, sha256: sha256, fromSnapshot: true)
+    }
+
+    /// Whose view a frozen snapshot is: the exporter (a report holds what their audiences admit,
+    /// so another coordinator's frozen copy is not theirs to re-issue).
+    static func snapshotView(_ context: CallContext) -> String {
+        context.actor.participantID?.lowercasedString ?? "operator"
     }
 
     /// How a person appears in a report: internal reports use display names (a pseudonym for

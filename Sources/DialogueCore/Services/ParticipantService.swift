@@ -140,8 +140,23 @@ extension Dialogue {
                 viewer, .read,
                 .participant(id: id, kind: participant.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
                 notFound: "participant not found")
-            return shown(participant, to: viewer)
+            return try await withSides(connection, viewer, [shown(participant, to: viewer)])[0]
         }
+    }
+
+    /// For coordinators, each participant's side (the rule of `sideExpression`, read once for
+    /// the batch).
+    func withSides(_ connection: PostgresConnection, _ viewer: Viewer, _ participants: [Participant]) async throws -> [Participant] {
+        guard viewer.seesEverything, !participants.isEmpty else { return participants }
+        var sides: [UUID: OrganizationSide] = [:]
+        for row in try await connection.query("""
+            SELECT p.id, \(unescaped: Dialogue.sideExpression) FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
+            WHERE p.id = ANY(\(participants.map(\.id)))
+            """, logger: logger).collect() {
+            let (id, side) = try row.decode((UUID, OrganizationSide).self)
+            sides[id] = side
+        }
+        return participants.map { var participant = $0; participant.side = sides[$0.id]; return participant }
     }
 
     func lockedParticipant(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> Participant {
@@ -195,7 +210,7 @@ extension Dialogue {
                 ORDER BY p.created_at, p.id
                 LIMIT \(page.limit + 1)
                 """, logger: logger).collect()
-            let items = try rows.map { shown(try decodeParticipant($0), to: viewer) }
+            let items = try await withSides(connection, viewer, try rows.map { shown(try decodeParticipant($0), to: viewer) })
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
         }
     }

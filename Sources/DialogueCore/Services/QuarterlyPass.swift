@@ -7,8 +7,37 @@ import PostgresNIO
 /// before a list is read come from the same list queries, aggregated by PostgreSQL.
 struct QuarterlyPass {
     let export: QuarterlyExport
+    /// The exporter: proposals, agenda outcomes and minutes count and appear only as far as
+    /// their audience admits this viewer (`shows`).
+    let viewer: Viewer
     let connection: PostgresConnection
     let logger: Logger
+
+    /// Whether the report may hold an object: the exporter may read it (`AccessPolicy`), and
+    /// the public variant holds `public` objects only.
+    private func shows(_ facts: AudienceFacts, _ object: (AudienceFacts) -> AccessObject) -> Bool {
+        if export.audience == .public, facts.audience != .public { return false }
+        return AccessPolicy.decide(viewer, .read, object(facts)) == .allow
+    }
+
+    private static func facts(_ audience: String, _ author: UUID?, _ side: String, _ listed: Bool) -> AudienceFacts {
+        // An unknown audience reads as the narrowest, so a newer value never widens an export.
+        AudienceFacts(
+            audience: Audience(rawValue: audience) ?? .named, authorID: author, authorSide: OrganizationSide(rawValue: side),
+            viewerNamed: listed)
+    }
+
+    /// The proposal `object` of a report row (ever submitted, so never a draft).
+    private static func proposal(_ group: UUID?) -> (AudienceFacts) -> AccessObject {
+        { facts in
+            .proposal(groupID: group ?? UUID(), authorID: facts.authorID ?? UUID(), status: .submitted, audience: facts)
+        }
+    }
+
+    /// An agenda item of a report row: the exporter, a coordinator, sees every session.
+    private static func agendaItem(_ group: UUID?) -> (AudienceFacts) -> AccessObject {
+        { .agendaItem(sessionVisible: true, audience: $0) }
+    }
 
     /// Streams the canonical content (and the lists to `rows`); returns the report's header and
     /// figures, without its lists, and the content's hash.
@@ -48,7 +77,9 @@ struct QuarterlyPass {
         canonical.field("audit_head_at_end", summary.auditHeadAtEnd)
         canonical.beginArray("decisions")
         for row in try await query(ReportQueries.decisions).collect() {
-            let (id, slug, title, session, titles, statuses) = try row.decode((String, String, String, String, [String], [String]).self)
+            let (id, slug, title, session, titles, statuses, audience, group, author, side, listed) = try row.decode(
+                (String, String, String, String, [String], [String], String, UUID?, UUID?, String, Bool).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.agendaItem(group)) else { continue }
             let decision = QuarterlyReport.DecisionRow(
                 id: id, direction: slug, title: title, session: session,
                 actions: zip(titles, statuses).map { QuarterlyReport.DecisionRow.Action(title: $0, status: $1) })
@@ -61,6 +92,17 @@ struct QuarterlyPass {
         canonical.raw("\"directions\":")
         try canonical.encoded(summary.directions)
         canonical.raw(",")
+        canonical.beginArray("minutes")
+        for row in try await query(ReportQueries.minutes).collect() {
+            let (id, slug, session, title, audience, group, author, side, listed) = try row.decode(
+                (String, String, String, String, String, UUID?, UUID?, String, Bool).self)
+            guard shows(Self.facts(audience, author, side, listed), { .document(groupID: group, invited: false, audience: $0, frozen: true) })
+            else { continue }
+            let minutes = QuarterlyReport.MinutesRow(id: id, direction: slug, session: session, title: title, link: "/documents/\(id)")
+            canonical.row(minutes)
+            try await rows?.minutes(minutes)
+        }
+        canonical.raw("],")
         canonical.field("period_end", summary.periodEnd)
         canonical.field("period_start", summary.periodStart)
 
@@ -74,6 +116,8 @@ struct QuarterlyPass {
         try canonical.encoded(summary.total)
         canonical.raw(",\"trend\":")
         try canonical.encoded(summary.trend ?? [])
+        canonical.raw(",")
+        canonical.field("view", summary.view ?? "", last: true)
         return (summary, try await canonical.end())
     }
 
@@ -97,8 +141,9 @@ struct QuarterlyPass {
     private func streamProposals(_ canonical: CanonicalReportWriter?, _ rows: (any ReportRowWriter)?) async throws {
         try await rows?.begin(.proposals)
         try await each(.proposals) { row in
-            let (id, slug, kind, title, status, name, authorKind, organization, moved, _) =
-                try row.decode((String, String, String, String, String, String, String, String, Bool, Date).self)
+            let (id, slug, kind, title, status, name, authorKind, organization, moved, _, audience, group, author, side, listed) =
+                try row.decode((String, String, String, String, String, String, String, String, Bool, Date, String, UUID?, UUID?, String, Bool).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { return }
             let proposal = QuarterlyReport.ProposalRow(
                 id: id, direction: slug, kind: kind, title: title, status: status, author: label(name, authorKind, organization),
                 movedInQuarter: moved)
@@ -147,7 +192,8 @@ struct QuarterlyPass {
             quarter: quarter.description, periodStart: ReportQueries.timestampText(quarter.start),
             periodEnd: ReportQueries.timestampText(end), direction: export.direction ?? "", audience: export.audience,
             auditHeadAtEnd: auditHead, total: figures[""] ?? .init(), directions: sections(figures),
-            sessions: [], proposals: [], actionItems: [], trend: trend)
+            sessions: [], proposals: [], actionItems: [], trend: trend,
+            view: viewer.side?.rawValue ?? (viewer.actor.participantID == nil ? "operator" : ""))
     }
 
     /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, outcomes,
@@ -166,15 +212,21 @@ struct QuarterlyPass {
             }
         }
         for row in try await query(ReportQueries.agendaOutcomes, quarter).collect() {
-            let (slug, outcome, count) = try row.decode((String, String, Int).self)
+            let (slug, outcome, audience, group, author, side, listed, count) =
+                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.agendaItem(group)) else { continue }
             figures.bump(slug) { $0.agendaOutcomes[outcome, default: 0] += count }
         }
-        for row in try await query(ReportQueries.countsSQL(.proposals), quarter).collect() {
-            let (slug, status, count) = try row.decode((String, String, Int).self)
+        for row in try await query(ReportQueries.proposalCounts, quarter).collect() {
+            let (slug, status, audience, group, author, side, listed, count) =
+                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
             figures.bump(slug) { $0.proposalsByState[status, default: 0] += count }
         }
         for row in try await query(ReportQueries.proposalTransitions, quarter).collect() {
-            let (slug, status, count) = try row.decode((String, String, Int).self)
+            let (slug, status, audience, group, author, side, listed, count) =
+                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
             figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
         }
         guard actions else { return figures }
@@ -254,7 +306,9 @@ struct QuarterlyPass {
 
     @discardableResult
     private func query(_ sql: String, _ quarter: Quarter? = nil) async throws -> PostgresRowSequence {
-        try await connection.query(ReportQueries.query(sql, quarter ?? export.quarter, direction: export.direction), logger: logger)
+        try await connection.query(
+            ReportQueries.query(sql, quarter ?? export.quarter, direction: export.direction, exporter: viewer.actor.participantID),
+            logger: logger)
     }
 }
 

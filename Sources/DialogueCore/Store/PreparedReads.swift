@@ -90,13 +90,20 @@ enum Prepared {
     /// A session's agenda in order, with each presenter's kind (a proxy presenter is hidden
     /// from those who may not see proxies). The kind is looked up per item by primary key,
     /// so the plan does not change with the number of participants.
+    /// After the item's columns: the presenter's kind, then the audience facts (author, the
+    /// author's side, whether the viewer $2 is listed).
     struct AgendaOfSession: PreparedRead {
         static let sql = """
             SELECT \(Dialogue.qualified(Dialogue.agendaColumns, "i")),
-                   coalesce((SELECT p.kind FROM participants p WHERE p.id = i.presenter_id), '')
+                   coalesce((SELECT p.kind FROM participants p WHERE p.id = i.presenter_id), ''),
+                   i.author_id, coalesce(\(Dialogue.sideOf("i.author_id")), ''),
+                   EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = i.id AND n.participant_id = $2)
             FROM agenda_items i WHERE i.session_id = $1 ORDER BY i.position
             """
         let bindings: PostgresBindings
-        init(sessionID: UUID) throws { bindings = try binding(sessionID) }
+        init(sessionID: UUID, viewerID: UUID?) throws {
+            // The nil UUID lists nobody: the operator is on no list.
+            bindings = try binding(sessionID, viewerID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        }
     }
 }
