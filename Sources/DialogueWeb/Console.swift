@@ -61,6 +61,12 @@ struct ConsoleSection: Sendable {
     var forms: [ConsoleForm] = []
     var links: [ConsoleLink] = []
     var next: String?
+    /// Markdown already rendered safely (`Markdown.html`): the one unescaped text of a page.
+    var markdownHTML: String?
+    /// A comparison of two versions, line by line.
+    var diffLines: [DiffLineView] = []
+    /// A discussion, oldest first.
+    var commentList: [CommentView] = []
 
     init(
         _ anchor: String, heading: String? = nil, intro: String? = nil, facts: [Fact] = [], table: ConsoleTable? = nil,

@@ -80,6 +80,31 @@ public enum DialoguePortal {
             await portal.endorseProposal(request, id: context.objectID)
         }
         addConsoleRoutes(to: router, portal)
+        router.get("/proposals/{id}/audience") { request, context in await portal.proposalAudiencePage(request, id: context.objectID) }
+        router.post("/proposals/{id}/audience") { request, context in await portal.changeProposalAudience(request, id: context.objectID) }
+        router.post("/proposals/{id}/comments") { request, context in
+            await portal.postComment(request, on: { .proposal($0) }, id: context.objectID)
+        }
+        router.get("/documents") { request, _ in await portal.documentsPage(request) }
+        router.post("/documents") { request, _ in await portal.createDocument(request) }
+        router.get("/documents/new") { request, _ in await portal.newDocumentPage(request) }
+        router.get("/documents/{id}") { request, context in await portal.documentPage(request, id: context.objectID) }
+        router.get("/documents/{id}/edit") { request, context in await portal.editDocumentPage(request, id: context.objectID) }
+        router.post("/documents/{id}/edit") { request, context in await portal.updateDocument(request, id: context.objectID) }
+        router.post("/documents/{id}/final") { request, context in await portal.finaliseDocument(request, id: context.objectID) }
+        router.post("/documents/{id}/signoff") { request, context in await portal.signOffMinutes(request, id: context.objectID) }
+        router.get("/documents/{id}/versions") { request, context in await portal.documentVersionsPage(request, id: context.objectID) }
+        router.get("/documents/{id}/versions/{number}") { request, context in
+            await portal.documentVersionPage(request, id: context.objectID, number: context.parameters.get("number") ?? "")
+        }
+        router.get("/documents/{id}/diff") { request, context in await portal.documentDiffPage(request, id: context.objectID) }
+        router.get("/documents/{id}/audience") { request, context in await portal.documentAudiencePage(request, id: context.objectID) }
+        router.post("/documents/{id}/audience") { request, context in await portal.changeDocumentAudience(request, id: context.objectID) }
+        router.post("/documents/{id}/comments") { request, context in
+            await portal.postComment(request, on: { .document($0) }, id: context.objectID)
+        }
+        router.post("/comments/{id}/edit") { request, context in await portal.editComment(request, id: context.objectID) }
+        router.post("/comments/{id}/remove") { request, context in await portal.removeComment(request, id: context.objectID) }
         router.get("/notifications") { request, _ in await portal.notificationsPage(request) }
         router.post("/notifications/read") { request, _ in await portal.markNotificationsRead(request) }
         router.get("/notifications/{id}") { request, context in await portal.openNotification(request, id: context.objectID) }

@@ -67,7 +67,7 @@ struct PortalRenderer: Sendable {
     /// The sections a role finds in the navigation; coordinators also find the console's.
     static func sections(for role: Role) -> [(path: String, key: String)] {
         var sections = [
-            ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/action-items", "nav_actions"),
+            ("/", "nav_home"), ("/groups", "nav_groups"), ("/proposals", "nav_proposals"), ("/documents", "nav_documents"), ("/action-items", "nav_actions"),
         ]
         if role >= .coordinator { sections.append(("/console", "nav_console")) }
         return sections + [("/notifications", "nav_notifications"), ("/profile", "nav_profile")]

@@ -7,7 +7,7 @@ import Hummingbird
 /// page with its history and endorsements, endorsing, and the author's draft — written, edited,
 /// submitted, withdrawn. What a reader may do is Core's decision (`proposalChoices`).
 extension PortalPages {
-    static let proposalFields = ["working_group_id", "title", "kind", "scale", "summary", "body"]
+    static let proposalFields = ["working_group_id", "title", "kind", "audience", "scale", "summary", "body"]
 
     func proposalsPage(_ request: Request) async -> Response {
         await visit(request) { visit in
@@ -60,7 +60,7 @@ extension PortalPages {
         await visit(request) { visit in
             let draft = ProposalDraft(
                 group: request.uri.queryParameters["group"].map(String.init) ?? "", title: "", kind: "", scale: "small", summary: "",
-                body: "")
+                body: "", audience: Audience.dialogue.rawValue)
             return await proposalForm(visit, editing: nil, draft: draft, problems: [])
         }
     }
@@ -128,7 +128,7 @@ extension PortalPages {
         await visit(request) { visit in
             await object(rawID, visit) { id in
                 let notice = request.uri.queryParameters["notice"].flatMap { renderer.catalog(visit.language)["proposal_notice_" + $0] }
-                return await proposalResponse(visit, id: id, notice: notice, problem: nil)
+                return await proposalResponse(visit, id: id, notice: notice, problem: nil, discussion: nil)
             }
         }
     }
@@ -144,9 +144,10 @@ extension PortalPages {
                         ifMatch: visit.form["version"].flatMap { Int($0) })
                     return redirect("/proposals/\(id.uuidString.lowercased())?notice=moved")
                 } catch DomainError.preconditionFailed, DomainError.conflict {
-                    return await proposalResponse(visit, id: id, notice: nil, problem: t["proposal_changed"], status: .conflict)
+                    return await proposalResponse(visit, id: id, notice: nil, problem: t["proposal_changed"], discussion: nil, status: .conflict)
                 } catch DomainError.validation {
-                    return await proposalResponse(visit, id: id, notice: nil, problem: t["error_note"], status: .unprocessableContent)
+                    return await proposalResponse(
+                        visit, id: id, notice: nil, problem: t["error_note"], discussion: nil, status: .unprocessableContent)
                 } catch {
                     return failure(error, visit.language, visit.session)
                 }
@@ -163,7 +164,8 @@ extension PortalPages {
                     return redirect("/proposals/\(id.uuidString.lowercased())?notice=\(withdraw ? "unendorsed" : "endorsed")")
                 } catch DomainError.conflict {
                     return await proposalResponse(
-                        visit, id: id, notice: nil, problem: renderer.catalog(visit.language)["proposal_changed"], status: .conflict)
+                        visit, id: id, notice: nil, problem: renderer.catalog(visit.language)["proposal_changed"], discussion: nil,
+                        status: .conflict)
                 } catch {
                     return failure(error, visit.language, visit.session)
                 }
@@ -173,8 +175,9 @@ extension PortalPages {
 
     // MARK: Drawing
 
-    private func proposalResponse(
-        _ visit: Visit, id: UUID, notice: String?, problem: String?, status: HTTPResponse.Status = .ok
+    /// The proposal's page; `discussion` brings a refused comment back beside its field.
+    func proposalResponse(
+        _ visit: Visit, id: UUID, notice: String?, problem: String?, discussion: FormState?, status: HTTPResponse.Status = .ok
     ) async -> Response {
         let (session, language) = (visit.session, visit.language)
         let context = context(session)
@@ -191,6 +194,8 @@ extension PortalPages {
                 }
             }
             let card = ProposalCard(proposal, renderer, language)
+            let comments = try await discussionSection(
+                visit, parent: .proposal(id), parentAudience: proposal.audience, state: discussion)
             return renderer.page("proposal", ProposalPage(
                 chrome: renderer.chrome(
                     language, title: "proposals_title", titleText: proposal.title, session: session, path: "/proposals/\(card.id)"),
@@ -198,6 +203,8 @@ extension PortalPages {
                 scale: t["scale_" + proposal.scale.rawValue] ?? proposal.scale.rawValue,
                 group: group.map { GroupLink(id: $0.id.uuidString.lowercased(), name: $0.name) },
                 author: proposal.authorID.flatMap { names[$0] },
+                audience: try await audienceText(visit, proposal.audience, proposal.namedParticipantIDs),
+                mayChangeAudience: choices.mayChangeAudience, discussion: comments.section,
                 notice: notice, problem: problem, mayEdit: choices.mayEdit,
                 moves: choices.moves.map { move in
                     ProposalMove(
@@ -213,7 +220,7 @@ extension PortalPages {
                         at: Written.moment(step.at, zone, language), to: renderer.statusLabel(step.to.rawValue, language),
                         by: step.automatic ? t["history_by_agenda"] : step.actorID.flatMap { names[$0] },
                         note: step.note.isEmpty ? nil : step.note)
-                }), status: status)
+                }), status: discussion == nil ? status : .unprocessableContent)
         } catch {
             return failure(error, language, session)
         }
@@ -238,6 +245,7 @@ extension PortalPages {
                 },
                 kinds: choices(ProposalKind.allCases.map(\.rawValue), prefix: "kind_", selected: draft.kind, any: false, t),
                 scales: choices(ProposalScale.allCases.map(\.rawValue), prefix: "scale_", selected: draft.scale, any: false, t),
+                audiences: choices(Audience.allCases.reversed().map(\.rawValue), prefix: "reach_", selected: draft.audience, any: false, t),
                 draft: draft, problems: FormProblems(problems, fields: Self.proposalFields, t)),
                 status: conflict ? .conflict : problems.isEmpty ? .ok : .unprocessableContent)
         } catch {
@@ -260,34 +268,38 @@ struct ProposalDraft: Sendable {
     var scale: String
     var summary: String
     var body: String
+    /// Chosen with a new draft; changed later on the proposal's audience page.
+    var audience: String
 
-    init(group: String, title: String, kind: String, scale: String, summary: String, body: String) {
+    init(group: String, title: String, kind: String, scale: String, summary: String, body: String, audience: String) {
         self.group = group
         self.title = title
         self.kind = kind
         self.scale = scale
         self.summary = summary
         self.body = body
+        self.audience = audience
     }
 
     init(_ form: [String: String]) {
         self.init(
             group: form["working_group_id"] ?? "", title: form["title"] ?? "", kind: form["kind"] ?? "", scale: form["scale"] ?? "",
-            summary: form["summary"] ?? "", body: form["body"] ?? "")
+            summary: form["summary"] ?? "", body: form["body"] ?? "", audience: form["audience"] ?? "")
     }
 
     init(_ proposal: Proposal) {
         self.init(
             group: proposal.workingGroupID.uuidString.lowercased(), title: proposal.title, kind: proposal.kind.rawValue,
-            scale: proposal.scale.rawValue, summary: proposal.summary, body: proposal.body)
+            scale: proposal.scale.rawValue, summary: proposal.summary, body: proposal.body, audience: proposal.audience.rawValue)
     }
 
     /// Browsers send CRLF line ends; the text is stored as the person wrote it, with LF.
     func input(groupID: UUID?) -> ProposalInput {
         func text(_ value: String) -> String { value.replacingOccurrences(of: "\r\n", with: "\n") }
+        // An edit leaves the audience to its own page.
         return ProposalInput(
             workingGroupID: groupID, title: title, summary: text(summary), body: text(body), kind: kind.isEmpty ? nil : kind,
-            scale: scale.isEmpty ? nil : scale)
+            scale: scale.isEmpty ? nil : scale, audience: groupID == nil ? nil : audience.nonEmpty)
     }
 }
 
@@ -341,6 +353,10 @@ struct ProposalPage: Sendable {
     var scale: String
     var group: GroupLink?
     var author: String?
+    /// Who may read it, said in words (with the people, for a named audience).
+    var audience: String
+    var mayChangeAudience: Bool
+    var discussion: ConsoleSection
     var notice: String?
     var problem: String?
     var mayEdit: Bool
@@ -361,6 +377,7 @@ struct ProposalFormPage: Sendable {
     var groups: [LanguageChoice]
     var kinds: [LanguageChoice]
     var scales: [LanguageChoice]
+    var audiences: [LanguageChoice]
     var draft: ProposalDraft
     var problems: FormProblems
 }

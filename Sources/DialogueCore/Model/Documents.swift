@@ -31,6 +31,18 @@ public struct Document: Sendable, Equatable {
     public var updatedAt: Date
 }
 
+/// A document and what its reader may do with it (`Dialogue.documentChoices`).
+public struct DocumentChoices: Sendable, Equatable {
+    public var document: Document
+    /// A new version (a correction, once signed-off minutes are frozen).
+    public var mayEdit: Bool
+    public var mayFinalise: Bool
+    public var mayChangeAudience: Bool
+    /// Minutes: the side the reader may sign for now, and who signed.
+    public var signOffSide: String?
+    public var signOffs: [SignOff]
+}
+
 /// One text a document had.
 public struct DocumentVersion: Sendable, Equatable {
     public var number: Int

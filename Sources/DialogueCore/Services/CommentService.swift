@@ -30,6 +30,9 @@ public struct Comment: Sendable, Equatable {
     public var editedAt: Date?
     public var version: Int
     public var createdAt: Date
+    /// What the reader may do with it, as `updateComment` and `removeComment` decide.
+    public var mayEdit = false
+    public var mayRemove = false
 }
 
 public enum CommentRules {
@@ -74,6 +77,9 @@ struct CommentRow {
             shown.authorWithheld = true
         }
         shown.namedParticipantIDs = facts.audience == .named ? named : []
+        let object = AccessObject.comment(parentVisible: true, audience: facts)
+        shown.mayEdit = !comment.removed && AccessPolicy.decide(viewer, .update, object) == .allow
+        shown.mayRemove = !comment.removed && AccessPolicy.decide(viewer, .delete, object) == .allow
         return shown
     }
 }

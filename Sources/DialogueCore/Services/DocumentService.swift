@@ -304,6 +304,22 @@ extension Dialogue {
         }
     }
 
+    /// A document as its page shows it, with what the reader may do, decided by the same
+    /// rules that accept or refuse each step.
+    public func documentChoices(_ context: CallContext, id: UUID) async throws -> DocumentChoices {
+        let (side, signed) = try await minutesSignOffChoice(context, id: id)
+        return try await database.read { connection in
+            let (row, viewer) = try await documentRow(connection, context, id: id, .read)
+            let document = try await shownDocuments(connection, viewer: viewer, [row])[0]
+            let mayEdit = AccessPolicy.decide(viewer, .update, row.object) == .allow
+            return DocumentChoices(
+                document: document, mayEdit: mayEdit,
+                mayFinalise: mayEdit && document.kind != .minutes && document.status == .draft,
+                mayChangeAudience: AccessPolicy.mayChangeAudience(viewer, row.facts),
+                signOffSide: side, signOffs: signed)
+        }
+    }
+
     // MARK: Minutes
 
     /// The minutes' sign-offs, and the side the caller may sign for now (nil if none): what

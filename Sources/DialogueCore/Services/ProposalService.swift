@@ -70,6 +70,8 @@ public struct ProposalChoices: Sendable, Equatable {
     public var moves: [ProposalStatus]
     public var mayEndorse: Bool
     public var endorsed: Bool
+    /// The author, or a coordinator of the author's side.
+    public var mayChangeAudience = false
 }
 
 /// A proposal as read with `ProposalRow.select`: its fields, its author's kind and the facts
@@ -330,8 +332,10 @@ extension Dialogue {
                 mayEndorse = role != nil && ProposalRules.endorsable.contains(proposal.status)
                 endorsed = endorsers.contains { $0.participantID == me }
             }
+            let (row, _) = try await proposalRow(connection, context, id: id, .read)
             return ProposalChoices(
-                proposal: proposal, endorsers: endorsers, mayEdit: mayEdit, moves: moves, mayEndorse: mayEndorse, endorsed: endorsed)
+                proposal: proposal, endorsers: endorsers, mayEdit: mayEdit, moves: moves, mayEndorse: mayEndorse, endorsed: endorsed,
+                mayChangeAudience: AccessPolicy.mayChangeAudience(viewer, row.facts))
         }
     }
 
