@@ -36,6 +36,7 @@ test: test-tools
 	$(MAKE) --no-print-directory test-contract && \
 	python3 scripts/check-portal.py && \
 	python3 scripts/check-console.py && \
+	python3 scripts/check-documents.py && \
 	python3 scripts/check-notifications.py && \
 	python3 scripts/check-report.py && \
 	scripts/check-deploy.sh

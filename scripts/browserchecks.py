@@ -91,6 +91,24 @@ def served(prefix):
             os.unlink(log.name)
 
 
+def enter(browser, pages, link, name, t, passphrase, second_factor=True, **options):
+    """A new browser context on the far side of a portal invitation, the second factor set up
+    when the role needs one: (page, its key or None)."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    pages.watch(page)
+    page.goto(link)
+    page.get_by_label(t["invitation_choose_name"]).fill(name)
+    page.get_by_label(t["invitation_choose_passphrase"]).fill(passphrase)
+    page.get_by_role("button", name=t["invitation_submit"]).click()
+    if not second_factor:
+        return page, None
+    key = page.get_by_label(t["factor_secret"], exact=True).inner_text()
+    page.get_by_label(t["factor_code"]).fill(totp(key))
+    page.get_by_role("button", name=t["factor_confirm"]).click()
+    return page, key
+
+
 class Pages:
     """What every browser check does to a page: watch that it asks nothing of another origin,
     take its screenshots at 390 and 1280 px, and scan it with axe-core."""

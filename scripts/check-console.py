@@ -22,6 +22,7 @@ import sys
 import time
 
 from browserchecks import CATALOGS, Pages, check, served, summary, totp
+from browserchecks import enter as shared_enter
 
 PASSPHRASE = "a long coordinator passphrase"
 
@@ -33,17 +34,7 @@ def main():
 
 def enter(browser, pages, link, name, t, **options):
     """A new context on the far side of a portal invitation, second factor set up: (page, key)."""
-    context = browser.new_context(**options)
-    page = context.new_page()
-    pages.watch(page)
-    page.goto(link)
-    page.get_by_label(t["invitation_choose_name"]).fill(name)
-    page.get_by_label(t["invitation_choose_passphrase"]).fill(PASSPHRASE)
-    page.get_by_role("button", name=t["invitation_submit"]).click()
-    key = page.get_by_label(t["factor_secret"], exact=True).inner_text()
-    page.get_by_label(t["factor_code"]).fill(totp(key))
-    page.get_by_role("button", name=t["factor_confirm"]).click()
-    return page, key
+    return shared_enter(browser, pages, link, name, t, PASSPHRASE, **options)
 
 
 def run(base, cli):

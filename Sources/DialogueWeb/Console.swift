@@ -210,8 +210,8 @@ struct FieldBuilder {
         field(key, type: type, required: required, label: label)
     }
 
-    func area(_ key: String, required: Bool = false) -> FormField {
-        var field = field(key, type: "", required: required)
+    func area(_ key: String, required: Bool = false, label: String? = nil) -> FormField {
+        var field = field(key, type: "", required: required, label: label)
         field.textarea = true
         return field
     }

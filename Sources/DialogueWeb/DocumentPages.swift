@@ -109,9 +109,11 @@ extension PortalPages {
         }
     }
 
-    /// The participants ticked on a form (`named_<id>`), in a stable order.
+    /// The participants ticked on a form (`named_<id>`), in a stable order; only for the named
+    /// audience (boxes left ticked under another choice mean nothing).
     static func named(_ form: [String: String]) -> [UUID] {
-        form.filter { $0.key.hasPrefix("named_") && $0.value == "1" }.keys.sorted()
+        guard form["audience"] == Audience.named.rawValue else { return [] }
+        return form.filter { $0.key.hasPrefix("named_") && $0.value == "1" }.keys.sorted()
             .compactMap { UUID(uuidString: String($0.dropFirst("named_".count))) }
     }
 
@@ -445,7 +447,7 @@ extension PortalPages {
             chrome(visit, "audience_change", path + "/audience", titleText: title), heading: Self.filled(t["audience_change_of"], title),
             intro: t["audience_change_intro"], conflict: state?.conflict ?? false, problems: problems,
             sections: [ConsoleSection(
-                "audience", facts: [Fact(label: t["audience_now"] ?? "", value: try await audienceText(visit, audience, named))],
+                "who-reads", facts: [Fact(label: t["audience_now"] ?? "", value: try await audienceText(visit, audience, named))],
                 forms: [ConsoleForm(
                     path + "/audience", submit: t["audience_save"] ?? "", hidden: [Hidden(key: "version", value: versionValue(state, now))],
                     fields: [audienceField(fields, t, widest: .public)] + people + [fields.checkbox("confirm_widening")])],
@@ -474,26 +476,23 @@ extension PortalPages {
                 base + "/comments", submit: t["comment_post"] ?? "", legend: t["comment_new"],
                 fields: [fields.area("comment", required: true), audienceField(fields, t, widest: parentAudience)])])
         section.commentList = comments.map { comment in
-            var forms: [ConsoleForm] = []
-            if comment.mayEdit {
-                forms.append(ConsoleForm(
-                    "/comments/\(comment.id.lowercasedString)/edit", submit: t["comment_edit"] ?? "",
-                    hidden: [Hidden(key: "version", value: String(comment.version))],
-                    fields: [FieldBuilder(t, values: ["comment": comment.body], prefix: "edit-\(comment.id.lowercasedString)")
-                        .area("comment", required: true)],
-                    secondary: true))
-            }
-            if comment.mayRemove {
-                forms.append(.button(
-                    "/comments/\(comment.id.lowercasedString)/remove", t["comment_remove"] ?? "", name: t["comment_remove"], secondary: true))
-            }
+            // Editing folds away under its own summary: the page stays a discussion.
+            let editForm = comment.mayEdit ? ConsoleForm(
+                "/comments/\(comment.id.lowercasedString)/edit", submit: t["comment_edit"] ?? "",
+                hidden: [Hidden(key: "version", value: String(comment.version))],
+                fields: [FieldBuilder(t, values: ["comment": comment.body], prefix: "edit-\(comment.id.lowercasedString)")
+                    .area("comment", required: true, label: t["comment_edit_label"])],
+                secondary: true) : nil
+            let forms: [ConsoleForm] = comment.mayRemove
+                ? [.button("/comments/\(comment.id.lowercasedString)/remove", t["comment_remove"] ?? "", name: t["comment_remove"], secondary: true)]
+                : []
             return CommentView(
                 id: comment.id.lowercasedString,
                 author: comment.authorWithheld ? t["comment_by_proxy"] ?? "" : comment.authorName ?? t["comment_by_someone"] ?? "",
                 at: Written.moment(comment.createdAt, zone, visit.language),
                 edited: comment.editedAt.map { Self.filled(t["comment_edited"], Written.moment($0, zone, visit.language)) },
                 audience: comment.audience == .dialogue ? nil : t["reach_" + comment.audience.rawValue],
-                removed: comment.removed ? t["comment_removed"] : nil, body: comment.body, forms: forms)
+                removed: comment.removed ? t["comment_removed"] : nil, body: comment.body, editForm: editForm, forms: forms)
         }
         if comments.isEmpty { section.sectionIntro = t["comments_none"] }
         return (section, problems)
@@ -552,6 +551,7 @@ struct CommentView: Sendable {
     var audience: String?
     var removed: String?
     var body: String
+    var editForm: ConsoleForm?
     var forms: [ConsoleForm]
 }
 

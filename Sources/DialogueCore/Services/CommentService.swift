@@ -126,6 +126,13 @@ extension Dialogue {
         return rows.map { $0.shown(to: viewer, named: names[$0.comment.id] ?? []) }
     }
 
+    private func shownComment(_ connection: PostgresConnection, viewer: Viewer, _ row: CommentRow) async throws -> Comment {
+        guard let comment = try await shownComments(connection, viewer: viewer, [row]).first else {
+            throw DomainError.notFound("comment not found")
+        }
+        return comment
+    }
+
     /// The comment once `operation` is allowed on it: its parent readable, its audience admitting.
     private func authorizedComment(
         _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
@@ -160,7 +167,7 @@ extension Dialogue {
     public func getComment(_ context: CallContext, id: UUID) async throws -> (Comment, parentTitle: String) {
         try await database.read { connection in
             let (row, viewer, title) = try await authorizedComment(connection, context, id: id, .read)
-            return (try await shownComments(connection, viewer: viewer, [row])[0], title)
+            return (try await shownComment(connection, viewer: viewer, row), title)
         }
     }
 
@@ -197,7 +204,7 @@ extension Dialogue {
                 diff: ["on": parent.id.lowercasedString, "audience": chosen.rawValue])
             try await notify(connection, context, .commentPosted, objectID: id, recipients: [owner.authorID] + (named ?? []))
             let (row, viewer, _) = try await authorizedComment(connection, context, id: id, .read)
-            return try await shownComments(connection, viewer: viewer, [row])[0]
+            return try await shownComment(connection, viewer: viewer, row)
         }
     }
 
@@ -220,7 +227,7 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "comment.update", objectType: "comment",
                 objectID: id.lowercasedString, diff: ["marked_edited": String(late)])
             let (updated, _, _) = try await authorizedComment(connection, context, id: id, .read)
-            return try await shownComments(connection, viewer: viewer, [updated])[0]
+            return try await shownComment(connection, viewer: viewer, updated)
         }
     }
 

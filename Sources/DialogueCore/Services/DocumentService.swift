@@ -100,10 +100,17 @@ extension Dialogue {
         return rows.map { $0.shown(to: viewer, named: names[$0.document.id] ?? []) }
     }
 
+    func shownDocument(_ connection: PostgresConnection, viewer: Viewer, _ row: DocumentRow) async throws -> Document {
+        guard let document = try await shownDocuments(connection, viewer: viewer, [row]).first else {
+            throw DomainError.notFound("document not found")
+        }
+        return document
+    }
+
     public func getDocument(_ context: CallContext, id: UUID) async throws -> Document {
         try await database.read { connection in
             let (row, viewer) = try await documentRow(connection, context, id: id, .read)
-            return try await shownDocuments(connection, viewer: viewer, [row])[0]
+            return try await shownDocument(connection, viewer: viewer, row)
         }
     }
 
@@ -194,7 +201,7 @@ extension Dialogue {
                        "working_group_id": input.workingGroupID?.lowercasedString, "session_id": input.sessionID?.lowercasedString])
             try await notify(connection, context, .documentShared, objectID: id, recipients: named)
             let (row, _) = try await documentRow(connection, context, id: id, .read)
-            return try await shownDocuments(connection, viewer: viewer, [row])[0]
+            return try await shownDocument(connection, viewer: viewer, row)
         }
     }
 
@@ -255,7 +262,7 @@ extension Dialogue {
                     diff: ["version": changesText ? String(current.versionCount + 1) : nil, "status": status?.rawValue])
             }
             let (updated, _) = try await documentRow(connection, context, id: id, .read)
-            return try await shownDocuments(connection, viewer: viewer, [updated])[0]
+            return try await shownDocument(connection, viewer: viewer, updated)
         }
     }
 
@@ -310,7 +317,7 @@ extension Dialogue {
         let (side, signed) = try await minutesSignOffChoice(context, id: id)
         return try await database.read { connection in
             let (row, viewer) = try await documentRow(connection, context, id: id, .read)
-            let document = try await shownDocuments(connection, viewer: viewer, [row])[0]
+            let document = try await shownDocument(connection, viewer: viewer, row)
             let mayEdit = AccessPolicy.decide(viewer, .update, row.object) == .allow
             return DocumentChoices(
                 document: document, mayEdit: mayEdit,
@@ -378,7 +385,7 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "document.signoff", objectType: "document",
                 objectID: id.lowercasedString, diff: ["side": side, "final": String(sides == 2)])
             let (updated, _) = try await documentRow(connection, context, id: id, .read)
-            return try await shownDocuments(connection, viewer: viewer, [updated])[0]
+            return try await shownDocument(connection, viewer: viewer, updated)
         }
     }
 

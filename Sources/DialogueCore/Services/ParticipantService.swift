@@ -140,7 +140,7 @@ extension Dialogue {
                 viewer, .read,
                 .participant(id: id, kind: participant.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
                 notFound: "participant not found")
-            return try await withSides(connection, viewer, [shown(participant, to: viewer)])[0]
+            return try await withSides(connection, viewer, [shown(participant, to: viewer)]).first ?? shown(participant, to: viewer)
         }
     }
 
