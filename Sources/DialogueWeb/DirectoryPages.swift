@@ -312,11 +312,17 @@ extension PortalPages {
         let problems = drill.map { FormProblems($0.problems, fields: ["reason", "passphrase", "code"], t, scope: "drill") }
             ?? FormProblems(state?.problems ?? [], fields: Self.participantFields, t)
         let fields = FieldBuilder(t, values: state?.values ?? now, problems: drill == nil ? problems : .none, current: state?.conflict == true ? now : nil)
-        var sections = [ConsoleSection("edit", heading: t["console_edit"])]
+        // Their side decides what they may read of side-only papers (DOMAIN.md).
+        var sections = [
+            ConsoleSection("side", facts: participant.side.map {
+                [Fact(label: t["participant_side"] ?? "", value: t["side_" + $0.rawValue] ?? $0.rawValue)]
+            } ?? [], links: []),
+            ConsoleSection("edit", heading: t["console_edit"]),
+        ]
         if participant.status == .compromised {
-            sections[0].sectionIntro = t["console_participant_compromised"]
+            sections[1].sectionIntro = t["console_participant_compromised"]
         } else {
-            sections[0].forms = [ConsoleForm(
+            sections[1].forms = [ConsoleForm(
                 "/console/participants/\(id.lowercasedString)", submit: t["console_save"] ?? "",
                 hidden: [Hidden(key: "version", value: versionValue(state, now))],
                 fields: try await participantFields(fields, visit, status: true))]
