@@ -58,7 +58,8 @@ struct AudienceTests {
 
     @Test("each caller reads every list, search, page, export and feed; nothing of another side or circle is in them, nor counted")
     func sideMatrix() async throws {
-        try await Portal.run { portal in
+        let capture = LogCapture()
+        try await Portal.run(logger: capture.logger(label: "router")) { portal in
             let dialogue = portal.dialogue
             let cast = try await Self.cast(dialogue)
             let tag = UUID().uuidString.prefix(6)
@@ -175,6 +176,9 @@ struct AudienceTests {
             // A member's list counts only what they see: the movement member has one proposal.
             let listed = try await portal.api("/v1/proposals", bearer: cast.movMember.bearer)
             #expect(listed.body.components(separatedBy: "\"audience\"").count - 1 == 1)
+            // Nor do the server's logs of all those requests carry any of it.
+            #expect(capture.text.contains("router:"))
+            for title in sees.keys { #expect(!capture.text.contains(title), "a log line carried \(title)") }
         }
     }
 

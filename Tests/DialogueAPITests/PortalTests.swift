@@ -3,6 +3,7 @@ import DialogueCore
 import DialogueTestSupport
 @testable import DialogueWeb
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -16,12 +17,13 @@ struct Portal: Sendable {
 
     static let origin = "http://127.0.0.1:8080"
 
-    static func run(_ body: @Sendable (Portal) async throws -> Void) async throws {
+    /// `logger` is the router's and the portal's (a `LogCapture`'s, to search what they log).
+    static func run(logger: Logger = TestDatabases.logger, _ body: @Sendable (Portal) async throws -> Void) async throws {
         try await withDialogue { dialogue in
             let router = try DialogueHTTP.buildRouter(APIDependencies(
-                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
+                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: logger))
             try DialoguePortal.addRoutes(to: router, PortalDependencies(
-                dialogue: dialogue, publicBaseURL: origin, logger: TestDatabases.logger))
+                dialogue: dialogue, publicBaseURL: origin, logger: logger))
             try await Application(router: router).test(.router) { client in
                 try await body(Portal(client: client, dialogue: dialogue))
             }

@@ -1,23 +1,16 @@
 import Foundation
 import PostgresNIO
 
-/// The audience of an object as its reader may see it: the audience, and for `named` the
-/// participants listed, less the in-country proxies a non-coordinator may not know of.
-public struct AudienceView: Sendable, Equatable {
-    public var audience: Audience
-    public var namedParticipantIDs: [UUID]
-}
-
-/// The tables that carry an audience; their rows share `audience_names` (ids are unique).
+/// The tables whose audience can change after creation (a comment's is chosen once, within its
+/// parent's); their rows and comments share `audience_names` (ids are unique).
 enum AudienceTable: String, Sendable {
-    case proposals, documents, comments
+    case proposals, documents
     case agendaItems = "agenda_items"
 
     var objectType: String {
         switch self {
         case .proposals: return "proposal"
         case .documents: return "document"
-        case .comments: return "comment"
         case .agendaItems: return "agenda_item"
         }
     }
@@ -49,7 +42,8 @@ extension Dialogue {
         return names
     }
 
-    /// Checks and validates an audience requested with a new object by `authorID`.
+    /// The audience of a new object: the one requested (by default `dialogue`, or the parent's
+    /// if narrower), no wider than its parent's, with a list of active people only for `named`.
     func validatedNewAudience(
         _ connection: PostgresConnection, requested: Audience?, named: [UUID], notWiderThan parent: Audience? = nil
     ) async throws -> Audience {
