@@ -14,7 +14,10 @@ name the movement's paper. axe-core scans every page (JavaScript on: axe is a sc
 is not); screenshots at 390 and 1280 px go to build/screens/documents-*; every request must be to
 the portal itself. Prints 'N passed, N failed'.
 """
+import hashlib
+import os
 import sys
+import tempfile
 import urllib.request
 
 from browserchecks import CATALOGS, Pages, check, served, summary
@@ -22,6 +25,17 @@ from browserchecks import enter as shared_enter
 
 PASSPHRASE = "a long enough passphrase for the check"
 CANARY = "CANARY-POSITION-7f3a"
+
+
+def jpeg_with_gps():
+    """A JPEG's structure with EXIF GPS coordinates, an IPTC block and a comment before its image data."""
+    def segment(marker, payload):
+        return bytes([0xFF, marker, (len(payload) + 2) >> 8, (len(payload) + 2) & 0xFF]) + payload
+    scan = bytes((i * 7 % 251) for i in range(4000)).replace(b"\xff", b"\xfe")
+    return (b"\xff\xd8" + segment(0xE0, b"JFIF\0\1\1\0\0\1\0\1\0\0")
+            + segment(0xE1, b"Exif\0\0MM\0*GPSLatitude 52.4345 N GPSLongitude 30.9754 E Model PhoneX")
+            + segment(0xED, b"Photoshop 3.0\x008BIM By-line: Ihar") + segment(0xFE, b"taken by Ihar in Homel")
+            + segment(0xDB, bytes([1] * 65)) + segment(0xDA, bytes([1, 1, 0, 0, 0x3F, 0])) + scan + b"\xff\xd9")
 
 
 def main():
@@ -100,6 +114,35 @@ def run(base, cli):
         check(member.locator("pre.diff .added").count() >= 1 and member.locator("pre.diff .removed").count() >= 1,
               "the comparison shows the lines added and removed")
         look(member, "diff", "two versions compared")
+        # Evidence: a photo carrying GPS EXIF, sent from the paper's page without JavaScript.
+        photo_bytes = jpeg_with_gps()
+        photo = os.path.join(tempfile.mkdtemp(), "IMG_2041 Homel court.jpg")
+        with open(photo, "wb") as handle:
+            handle.write(photo_bytes)
+        member.goto(paper)
+        member.get_by_label(t["field_source_url"], exact=True).fill("https://spring96.example.org/cases/1")
+        member.get_by_label(t["field_file"], exact=True).set_input_files(photo)
+        member.get_by_role("button", name=t["evidence_upload"]).click()
+        check(member.get_by_text(t["document_notice_evidence"]).is_visible(), "the photo is received")
+        check("IMG_2041" not in member.content(), "the name the photo came with is not kept")
+        row = member.locator("#evidence table tbody tr").first
+        check(hashlib.sha256(photo_bytes).hexdigest()[:16] in row.inner_text() and "APP1" in row.inner_text(),
+              "the list shows the received hash and the EXIF block removed")
+        look(member, "evidence", "a document with its evidence")
+        evidence_link = row.get_by_role("link").get_attribute("href")
+        with member.expect_download() as download:
+            row.get_by_role("link").click()
+        kept = open(download.value.path(), "rb").read()
+        check(download.value.suggested_filename.startswith("evidence-") and download.value.suggested_filename.endswith(".jpg"),
+              f"the download is named {download.value.suggested_filename}, not after the original")
+        check(b"GPSLatitude" not in kept and b"Exif" not in kept and b"Ihar" not in kept and kept.startswith(b"\xff\xd8"),
+              "the downloaded copy carries no location, camera or name")
+        check(hashlib.sha256(kept).hexdigest()[:16] in row.inner_text(), "its hash is the kept one the page shows")
+        member.get_by_label(t["field_file"], exact=True).set_input_files({"name": "report.txt", "mimeType": "text/plain",
+                                                                            "buffer": b"<!doctype html><script>alert(1)</script>"})
+        member.get_by_role("button", name=t["evidence_upload"]).click()
+        check(member.get_by_label(t["field_file"], exact=True).get_attribute("aria-invalid") == "true",
+              "a renamed HTML file is refused beside the file field")
         member.goto(paper)
         member.get_by_label(t["field_comment"], exact=True).fill("Shall we add the investigators?")
         member.get_by_role("button", name=t["comment_post"]).click()
@@ -142,6 +185,8 @@ def run(base, cli):
         check("Roadmap for the spring" in listing and CANARY not in listing, "the government member sees the roadmap, not the paper")
         gov.goto(paper)
         check(CANARY not in gov.content(), "the paper's own address tells the government member nothing")
+        gov.goto(base + evidence_link)
+        check(t["not_found"] in gov.content() and "evidence-" not in gov.content(), "nor does its evidence")
         gov.goto(roadmap)
         gov.get_by_label(t["field_comment"], exact=True).fill("Agreed on the order.")
         gov.get_by_role("button", name=t["comment_post"]).click()

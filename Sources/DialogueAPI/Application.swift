@@ -78,6 +78,18 @@ public enum DialogueHTTP {
         router.get("/v1/exports/quarterly") { request, _ in
             try await exportResponse(request, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
         }
+        router.post("/v1/proposals/{id}/evidence") { request, context in
+            let id = try pathID(context.parameters.get("id") ?? "", "proposal")
+            return try await evidenceUpload(request, on: .proposal(id), dependencies.dialogue)
+        }
+        router.post("/v1/documents/{id}/evidence") { request, context in
+            let id = try pathID(context.parameters.get("id") ?? "", "document")
+            return try await evidenceUpload(request, on: .document(id), dependencies.dialogue)
+        }
+        router.get("/v1/evidence/{id}/content") { _, context in
+            let id = try pathID(context.parameters.get("id") ?? "", "evidence")
+            return try await evidenceContent(id, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
+        }
         try APIHandlers(dialogue: dependencies.dialogue, publicBaseURL: dependencies.publicBaseURL).registerHandlers(
             on: router,
             configuration: .init(dateTranscoder: RFC3339Transcoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]))

@@ -124,6 +124,8 @@ enum Problems {
             return response(
                 status: .serviceUnavailable, type: "unavailable", detail: message, requestID: requestID,
                 headers: [.retryAfter: "5"])
+        case .tooLarge(let message):
+            return response(status: .contentTooLarge, type: "body-too-large", detail: message, requestID: requestID)
         }
     }
 

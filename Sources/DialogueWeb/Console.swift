@@ -145,6 +145,8 @@ struct ConsoleForm: Sendable {
     var secondary: Bool = false
     /// Side by side (a row's buttons, a filter) rather than stacked.
     var inline: Bool = false
+    /// Sends a file (multipart/form-data; the token and hidden fields come first).
+    var multipart: Bool = false
 
     init(
         _ action: String, submit: String, get: Bool = false, legend: String? = nil, hidden: [Hidden] = [], fields: [FormField] = [],

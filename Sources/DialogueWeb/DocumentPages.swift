@@ -147,10 +147,14 @@ extension PortalPages {
                 ] + people)])]), status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
-    /// Who may read it: the audiences up to `widest` (a comment's parent's).
-    func audienceField(_ fields: FieldBuilder, _ t: [String: String], widest: Audience) -> FormField {
+    /// Who may read it: the audiences up to `widest` (a comment's parent's); `named` only where
+    /// the form also lists the people.
+    func audienceField(_ fields: FieldBuilder, _ t: [String: String], widest: Audience, named: Bool = true) -> FormField {
         fields.select(
-            "audience", Audience.allCases.reversed().filter { $0 <= widest }.map { ($0.rawValue, t["reach_" + $0.rawValue] ?? $0.rawValue) },
+            "audience",
+            Audience.allCases.reversed().filter { $0 <= widest && (named || $0 != .named) }.map {
+                ($0.rawValue, t["reach_" + $0.rawValue] ?? $0.rawValue)
+            },
             required: true, label: t["field_who_reads"])
     }
 
@@ -173,7 +177,14 @@ extension PortalPages {
         }
     }
 
-    private func documentResponse(_ visit: Visit, id: UUID, notice: String?, state: FormState?) async throws -> Response {
+    /// The page again with an upload's problem beside its file field.
+    func documentPage(_ visit: Visit, id: UUID, evidenceProblems: [FieldError]) async throws -> Response {
+        try await documentResponse(visit, id: id, notice: nil, state: nil, evidenceProblems: evidenceProblems)
+    }
+
+    private func documentResponse(
+        _ visit: Visit, id: UUID, notice: String?, state: FormState?, evidenceProblems: [FieldError] = []
+    ) async throws -> Response {
         let t = renderer.catalog(visit.language)
         let context = context(visit.session)
         let choices = try await dialogue.documentChoices(context, id: id)
@@ -217,9 +228,11 @@ extension PortalPages {
         var body = ConsoleSection("text", heading: t["document_text"], forms: actions, links: links)
         body.markdownHTML = document.body.isEmpty ? nil : Markdown.html(document.body)
         let discussion = try await discussionSection(visit, parent: .document(id), parentAudience: document.audience, state: state)
+        let (evidence, evidenceProblems) = try await evidenceSection(visit, parent: .document(id), problems: evidenceProblems)
         return consolePage(ConsolePage(
             chrome(visit, "documents_title", path, titleText: document.title), heading: document.title, notice: notice,
-            problems: discussion.problems, sections: [ConsoleSection("facts", facts: facts), body, discussion.section]),
+            problems: evidenceProblems.hasErrors ? evidenceProblems : discussion.problems,
+            sections: [ConsoleSection("facts", facts: facts), body, evidence, discussion.section]),
             status: state == nil ? .ok : .unprocessableContent)
     }
 
@@ -474,7 +487,7 @@ extension PortalPages {
             "discussion", heading: t["comments_heading"],
             forms: [ConsoleForm(
                 base + "/comments", submit: t["comment_post"] ?? "", legend: t["comment_new"],
-                fields: [fields.area("comment", required: true), audienceField(fields, t, widest: parentAudience)])])
+                fields: [fields.area("comment", required: true), audienceField(fields, t, widest: parentAudience, named: false)])])
         section.commentList = comments.map { comment in
             // Editing folds away under its own summary: the page stays a discussion.
             let editForm = comment.mayEdit ? ConsoleForm(

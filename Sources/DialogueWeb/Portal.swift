@@ -103,6 +103,13 @@ public enum DialoguePortal {
         router.post("/documents/{id}/comments") { request, context in
             await portal.postComment(request, on: { .document($0) }, id: context.objectID)
         }
+        router.post("/proposals/{id}/evidence") { request, context in
+            await portal.uploadEvidence(request, on: { .proposal($0) }, id: context.objectID)
+        }
+        router.post("/documents/{id}/evidence") { request, context in
+            await portal.uploadEvidence(request, on: { .document($0) }, id: context.objectID)
+        }
+        router.get("/evidence/{id}") { request, context in await portal.downloadEvidence(request, id: context.objectID) }
         router.post("/comments/{id}/edit") { request, context in await portal.editComment(request, id: context.objectID) }
         router.post("/comments/{id}/remove") { request, context in await portal.removeComment(request, id: context.objectID) }
         router.get("/notifications") { request, _ in await portal.notificationsPage(request) }

@@ -177,7 +177,8 @@ extension PortalPages {
 
     /// The proposal's page; `discussion` brings a refused comment back beside its field.
     func proposalResponse(
-        _ visit: Visit, id: UUID, notice: String?, problem: String?, discussion: FormState?, status: HTTPResponse.Status = .ok
+        _ visit: Visit, id: UUID, notice: String?, problem: String?, discussion: FormState?, evidence evidenceProblems: [FieldError] = [],
+        status: HTTPResponse.Status = .ok
     ) async -> Response {
         let (session, language) = (visit.session, visit.language)
         let context = context(session)
@@ -196,6 +197,7 @@ extension PortalPages {
             let card = ProposalCard(proposal, renderer, language)
             let comments = try await discussionSection(
                 visit, parent: .proposal(id), parentAudience: proposal.audience, state: discussion)
+            let (evidence, _) = try await evidenceSection(visit, parent: .proposal(id), problems: evidenceProblems)
             return renderer.page("proposal", ProposalPage(
                 chrome: renderer.chrome(
                     language, title: "proposals_title", titleText: proposal.title, session: session, path: "/proposals/\(card.id)"),
@@ -204,7 +206,7 @@ extension PortalPages {
                 group: group.map { GroupLink(id: $0.id.uuidString.lowercased(), name: $0.name) },
                 author: proposal.authorID.flatMap { names[$0] },
                 audience: try await audienceText(visit, proposal.audience, proposal.namedParticipantIDs),
-                mayChangeAudience: choices.mayChangeAudience, discussion: comments.section,
+                mayChangeAudience: choices.mayChangeAudience, evidence: evidence, discussion: comments.section,
                 notice: notice, problem: problem, mayEdit: choices.mayEdit,
                 moves: choices.moves.map { move in
                     ProposalMove(
@@ -356,6 +358,7 @@ struct ProposalPage: Sendable {
     /// Who may read it, said in words (with the people, for a named audience).
     var audience: String
     var mayChangeAudience: Bool
+    var evidence: ConsoleSection
     var discussion: ConsoleSection
     var notice: String?
     var problem: String?

@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
                 var dialogue = try await Dialogue.load(database: database)
                 dialogue.secondFactorKey = configuration.secondFactorKey
                 dialogue.webhooksMayTargetLoopback = configuration.webhooksMayTargetLoopback
+                dialogue.evidenceLimits = configuration.evidenceLimits
                 if let created = configuration.secondFactorKeyCreated {
                     logger.info(
                         "made a key for portal second factors inside the checkout; outside development keep it elsewhere and set DIALOGUE_FACTOR_KEY_FILE",

@@ -100,3 +100,22 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct EvidenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evidence", abstract: "Evidence files and their chain of custody.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-hash every stored evidence file against its record; list any that no longer match.")
+
+        func run() async throws {
+            let result = try await CLI.run { dialogue in try await dialogue.verifyEvidence(.cli()) }
+            for (id, number) in result.mismatched {
+                print("MISMATCH evidence-\(number) \(id.lowercasedString)")
+            }
+            if !result.mismatched.isEmpty { throw ExitCode(3) }
+            print("ok: \(result.checked) files match their records")
+        }
+    }
+}

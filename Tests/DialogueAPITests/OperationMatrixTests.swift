@@ -31,8 +31,9 @@ struct OperationMatrixTests {
     struct World: Sendable {
         var organization: UUID, group: UUID, otherGroup: UUID, session: UUID, agendaItem: UUID, proposal: UUID
         var draft: UUID, actionItem: UUID, memberToken: UUID, feed: UUID, feedSecret: String, extra: UUID, webhook: UUID, users: Users
-        /// The member's briefing in the group and their comment on the proposal.
-        var document: UUID, comment: UUID
+        /// The member's briefing in the group and their comment on the proposal; a text file
+        /// attached to the proposal.
+        var document: UUID, comment: UUID, evidence: UUID
 
         static func make(_ api: API, _ users: Users, tag: String) async throws -> World {
             let cli = CallContext.cli()
@@ -67,10 +68,17 @@ struct OperationMatrixTests {
             let document = try await dialogue.createDocument(
                 member, DocumentInput(workingGroupID: group.id, kind: "briefing", title: "Briefing \(tag)", body: "Text"))
             let comment = try await dialogue.createComment(member, on: .proposal(proposal.id), body: "Comment \(tag)")
+            let evidence = try await dialogue.receiveEvidence(
+                member, on: .proposal(proposal.id), EvidenceIntake(declaredType: "text/plain"),
+                bytes: AsyncStream { continuation in
+                    continuation.yield(ArraySlice("Testimony \(tag)".utf8))
+                    continuation.finish()
+                })
             return World(
                 organization: organization.id, group: group.id, otherGroup: otherGroup.id, session: session.id, agendaItem: item.id,
                 proposal: proposal.id, draft: draft.id, actionItem: action.id, memberToken: token.info.id, feed: feed,
-                feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users, document: document.id, comment: comment.id)
+                feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users, document: document.id, comment: comment.id,
+                evidence: evidence.id)
         }
     }
 
@@ -253,6 +261,14 @@ struct OperationMatrixTests {
             "updateComment": Row(.patch, c, body: { _, _ in #"{"body":"Rephrased"}"# },
                                  admin: 403, coordinator: 403, member: 200, outsider: 404, observer: 404),
             "deleteComment": readers(.delete, c, 204),
+            // Evidence: whoever may read the object; an upload that is not multipart is 422 for
+            // them, and 404 (before the body is read) for the rest.
+            "listProposalEvidence": readers(.get, { "\(p($0))/evidence" }, 200),
+            "listDocumentEvidence": readers(.get, { "\(d($0))/evidence" }, 200),
+            "uploadProposalEvidence": readers(.post, { "\(p($0))/evidence" }, 422).with(body: { _, _ in "{}" }),
+            "uploadDocumentEvidence": readers(.post, { "\(d($0))/evidence" }, 422).with(body: { _, _ in "{}" }),
+            "getEvidence": readers(.get, { "/v1/evidence/\(id($0.evidence))" }, 200),
+            "getEvidenceContent": readers(.get, { "/v1/evidence/\(id($0.evidence))/content" }, 200),
 
             "listAudit": Row(.get, { _ in "/v1/audit" }, admin: 200, coordinator: 403, member: 403, outsider: 403, observer: 403),
             // Everyone's own notifications; webhooks are an admin's.

@@ -118,6 +118,12 @@ struct ProtectionAPITests {
             let document = try await dialogue.createDocument(proxy.context, DocumentInput(
                 workingGroupID: workingGroup.id, kind: "briefing", title: "Notes from Homel", body: "What we saw"))
             let comment = try await dialogue.createComment(proxy.context, on: .proposal(proposal.id), body: "Names follow")
+            let evidence = try await dialogue.receiveEvidence(
+                proxy.context, on: .proposal(proposal.id), EvidenceIntake(declaredType: "text/plain"),
+                bytes: AsyncStream { continuation in
+                    continuation.yield(ArraySlice("List of the detained, as seen".utf8))
+                    continuation.finish()
+                })
             let mintedByServices = [admin.token, proxy.token, member.token, feedSecret]
 
             let router = try DialogueHTTP.buildRouter(APIDependencies(
@@ -144,6 +150,7 @@ struct ProtectionAPITests {
                     "agenda-items": item.id.uuidString.lowercased(), "proposals": proposal.id.uuidString.lowercased(),
                     "action-items": action.id.uuidString.lowercased(), "feed-url": feedID.uuidString.lowercased(),
                     "documents": document.id.lowercasedString, "comments": comment.id.lowercasedString, "versions": "1",
+                    "evidence": evidence.id.lowercasedString,
                 ]
                 let spec = try JSONSerialization.jsonObject(
                     with: Data(String(buffer: try await client.executeRequest(uri: "/openapi.json", method: .get, headers: [:], body: nil).body).utf8))

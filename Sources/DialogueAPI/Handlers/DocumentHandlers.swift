@@ -166,3 +166,22 @@ extension Components.Schemas.Comment {
             createdAt: comment.createdAt)
     }
 }
+
+extension APIHandlers {
+    func listProposalEvidence(_ input: Operations.ListProposalEvidence.Input) async throws -> Operations.ListProposalEvidence.Output {
+        let context = try RequestScope.callContext()
+        let items = try await dialogue.listEvidence(context, on: .proposal(try pathID(input.path.id, "proposal")))
+        return .ok(.init(body: .json(.init(items: items.map(Components.Schemas.Evidence.init)))))
+    }
+
+    func listDocumentEvidence(_ input: Operations.ListDocumentEvidence.Input) async throws -> Operations.ListDocumentEvidence.Output {
+        let context = try RequestScope.callContext()
+        let items = try await dialogue.listEvidence(context, on: .document(try pathID(input.path.id, "document")))
+        return .ok(.init(body: .json(.init(items: items.map(Components.Schemas.Evidence.init)))))
+    }
+
+    func getEvidence(_ input: Operations.GetEvidence.Input) async throws -> Operations.GetEvidence.Output {
+        let context = try RequestScope.callContext()
+        return .ok(.init(body: .json(.init(try await dialogue.getEvidence(context, id: try pathID(input.path.id, "evidence"))))))
+    }
+}

@@ -10,7 +10,9 @@ struct ExplicitNullMiddleware<Context: RequestContext>: RouterMiddleware {
     let document: OpenAPIDocument
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard [.post, .put, .patch].contains(request.method) else { return try await next(request, context) }
+        guard [.post, .put, .patch].contains(request.method), !BodyLimitMiddleware<Context>.isEvidenceUpload(request) else {
+            return try await next(request, context)
+        }
         let fields = document.notNullableProperties(method: request.method.rawValue, path: request.uri.path)
         guard !fields.isEmpty else { return try await next(request, context) }
         var request = request

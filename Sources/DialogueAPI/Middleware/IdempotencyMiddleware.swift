@@ -14,7 +14,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: IdempotencyStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[.idempotencyKey],
+        // An evidence upload streams and is not replayed: its retry is a second upload, told
+        // apart by its hashes.
+        guard request.method == .post, !BodyLimitMiddleware<Context>.isEvidenceUpload(request), let key = request.headers[.idempotencyKey],
             let caller = RequestScope.current?.actor?.participantID
         else { return try await next(request, context) }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {

@@ -32,6 +32,8 @@ public enum DomainError: Error, Sendable, Equatable {
     case idempotencyInProgress
     /// The database cannot be reached right now; the caller should retry later.
     case unavailable(String)
+    /// What was sent is larger than the service keeps (an evidence file, or an object's evidence).
+    case tooLarge(String)
 
     public static func invalid(_ field: String, _ message: String) -> DomainError {
         .validation([FieldError(field, message)])
@@ -53,6 +55,7 @@ extension DomainError: CustomStringConvertible {
         case .idempotencyInProgress:
             return "a request with this Idempotency-Key is still being processed; retry later"
         case .unavailable(let message): return message
+        case .tooLarge(let message): return message
         }
     }
 }

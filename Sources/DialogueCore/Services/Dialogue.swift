@@ -19,6 +19,8 @@ public struct Dialogue: Sendable {
     /// `DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK=1`): elsewhere a loopback URL would reach the
     /// service's own neighbours.
     public var webhooksMayTargetLoopback = false
+    /// How much evidence is kept, per file and per object (`DIALOGUE_EVIDENCE_MAX_FILE_MB`, `…_MAX_TOTAL_MB`).
+    public var evidenceLimits = EvidenceLimits()
 
     public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database

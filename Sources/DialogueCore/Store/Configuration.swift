@@ -37,6 +37,8 @@ public struct Configuration: Sendable {
     /// Development (the embedded database) or `DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK=1`: webhooks may
     /// target this machine.
     public var webhooksMayTargetLoopback = false
+    /// `DIALOGUE_EVIDENCE_MAX_FILE_MB` and `DIALOGUE_EVIDENCE_MAX_TOTAL_MB` (per object).
+    public var evidenceLimits = EvidenceLimits()
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -150,6 +152,13 @@ public struct Configuration: Sendable {
         }
         configuration.smtp = try Self.smtp(environment)
         configuration.webhooksMayTargetLoopback = embedded || environment["DIALOGUE_WEBHOOKS_ALLOW_LOOPBACK"] == "1"
+        for (key, path) in [("DIALOGUE_EVIDENCE_MAX_FILE_MB", \EvidenceLimits.fileBytes), ("DIALOGUE_EVIDENCE_MAX_TOTAL_MB", \EvidenceLimits.parentBytes)] {
+            guard let text = environment[key] else { continue }
+            guard let megabytes = Int(text), (1...4096).contains(megabytes) else {
+                throw ConfigurationError.invalid(key, "must be a number of MiB from 1 to 4096")
+            }
+            configuration.evidenceLimits[keyPath: path] = megabytes << 20
+        }
         if let interval = environment["DIALOGUE_EMAIL_INTERVAL_SECONDS"] {
             guard let seconds = Int(interval), (1...86_400).contains(seconds) else {
                 throw ConfigurationError.invalid("DIALOGUE_EMAIL_INTERVAL_SECONDS", "must be a number of seconds from 1 to 86400")
