@@ -37,17 +37,19 @@ test: test-tools
 	python3 scripts/check-portal.py && \
 	python3 scripts/check-console.py && \
 	python3 scripts/check-documents.py && \
+	python3 scripts/check-dossiers.py && \
 	python3 scripts/check-notifications.py && \
 	python3 scripts/check-report.py && \
 	scripts/check-deploy.sh
 
 # Independent checkers the tests call: an OpenAPI 3.1 validator, an iCalendar parser,
 # Playwright with axe-core for the portal in Debian's chromium (apt-get install chromium), and
-# aiosmtpd as the mail relay (with a certificate openssl makes).
+# aiosmtpd as the mail relay (with a certificate openssl makes), followthemoney to validate the
+# dossiers' FollowTheMoney export.
 test-tools:
-	@python3 -c 'import openapi_spec_validator, icalendar, yaml, playwright, axe_playwright_python, aiosmtpd' 2>/dev/null || \
+	@python3 -c 'import openapi_spec_validator, icalendar, yaml, playwright, axe_playwright_python, aiosmtpd, followthemoney' 2>/dev/null || \
 		python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator>=0.7' 'icalendar>=5' pyyaml \
-			playwright axe-playwright-python 'aiosmtpd>=1.4'
+			playwright axe-playwright-python 'aiosmtpd>=1.4' followthemoney
 	@command -v openssl >/dev/null || { echo "make test makes a certificate for its mail relay: apt-get install openssl" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { echo "make test drives the portal in Chromium: apt-get install chromium" >&2; exit 1; }
 	@command -v pdfinfo >/dev/null || { echo "make test counts the report's printed pages: apt-get install poppler-utils" >&2; exit 1; }

@@ -91,6 +91,18 @@ def served(prefix):
             os.unlink(log.name)
 
 
+def jpeg_with_gps():
+    """A JPEG's structure with EXIF GPS coordinates, an IPTC block and a comment before its image
+    data (the server's stripper reads segments, never pixels)."""
+    def segment(marker, payload):
+        return bytes([0xFF, marker, (len(payload) + 2) >> 8, (len(payload) + 2) & 0xFF]) + payload
+    scan = bytes((i * 7 % 251) for i in range(4000)).replace(b"\xff", b"\xfe")
+    return (b"\xff\xd8" + segment(0xE0, b"JFIF\0\1\1\0\0\1\0\1\0\0")
+            + segment(0xE1, b"Exif\0\0MM\0*GPSLatitude 52.4345 N GPSLongitude 30.9754 E Model PhoneX")
+            + segment(0xED, b"Photoshop 3.0\x008BIM By-line: Ihar") + segment(0xFE, b"taken by Ihar in Homel")
+            + segment(0xDB, bytes([1] * 65)) + segment(0xDA, bytes([1, 1, 0, 0, 0x3F, 0])) + scan + b"\xff\xd9")
+
+
 def enter(browser, pages, link, name, t, passphrase, second_factor=True, **options):
     """A new browser context on the far side of a portal invitation, the second factor set up
     when the role needs one: (page, its key or None)."""

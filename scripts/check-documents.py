@@ -20,22 +20,11 @@ import sys
 import tempfile
 import urllib.request
 
-from browserchecks import CATALOGS, Pages, check, served, summary
+from browserchecks import CATALOGS, Pages, check, jpeg_with_gps, served, summary
 from browserchecks import enter as shared_enter
 
 PASSPHRASE = "a long enough passphrase for the check"
 CANARY = "CANARY-POSITION-7f3a"
-
-
-def jpeg_with_gps():
-    """A JPEG's structure with EXIF GPS coordinates, an IPTC block and a comment before its image data."""
-    def segment(marker, payload):
-        return bytes([0xFF, marker, (len(payload) + 2) >> 8, (len(payload) + 2) & 0xFF]) + payload
-    scan = bytes((i * 7 % 251) for i in range(4000)).replace(b"\xff", b"\xfe")
-    return (b"\xff\xd8" + segment(0xE0, b"JFIF\0\1\1\0\0\1\0\1\0\0")
-            + segment(0xE1, b"Exif\0\0MM\0*GPSLatitude 52.4345 N GPSLongitude 30.9754 E Model PhoneX")
-            + segment(0xED, b"Photoshop 3.0\x008BIM By-line: Ihar") + segment(0xFE, b"taken by Ihar in Homel")
-            + segment(0xDB, bytes([1] * 65)) + segment(0xDA, bytes([1, 1, 0, 0, 0x3F, 0])) + scan + b"\xff\xd9")
 
 
 def main():

@@ -86,6 +86,12 @@ public enum DialogueHTTP {
             let id = try pathID(context.parameters.get("id") ?? "", "document")
             return try await evidenceUpload(request, on: .document(id), dependencies.dialogue)
         }
+        router.get("/v1/dossiers/export.ftm") { request, _ in
+            try await dossierExport(request, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
+        }
+        router.get("/v1/dossiers/custody.json") { request, _ in
+            try await custodyManifest(request, dependencies.dialogue)
+        }
         router.get("/v1/evidence/{id}/content") { _, context in
             let id = try pathID(context.parameters.get("id") ?? "", "evidence")
             return try await evidenceContent(id, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)

@@ -68,12 +68,65 @@ extension DialogueHTTP {
             .cacheControl: "private, no-store",
             HTTPField.Name("X-Content-SHA256")!: evidence.storedSHA256,
         ]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return streamed(headers: headers, stallLimit: stallLimit) { sink in
+            try await dialogue.writeEvidence(context, id: id, to: sink)
+        }
+    }
+}
+
+extension DialogueHTTP {
+    static func exportAudience(_ request: Request) throws -> QuarterlyReport.Audience {
+        let query = request.uri.queryParameters
+        if let unknown = query.map({ String($0.key) }).first(where: { $0 != "audience" }) {
+            throw DomainError.invalid(unknown, "is not a parameter of this export")
+        }
+        var validator = Validator()
+        let audience = validator.choice(query["audience"].map(String.init) ?? "internal", "audience", as: QuarterlyReport.Audience.self)
+        try validator.check()
+        return audience ?? .internal
+    }
+
+    /// `GET /v1/dossiers/export.ftm`: FollowTheMoney JSON lines, streamed as they are made.
+    static func dossierExport(_ request: Request, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
+        let context = try RequestScope.callContext()
+        let audience = try exportAudience(request)
+        try AccessPolicy.requireCoordinator(context.actor, "export dossiers")
+        let headers: HTTPFields = [
+            .contentType: "application/x-ndjson", .cacheControl: "private, no-store",
+            .contentDisposition: "attachment; filename=\"dialogue-dossiers-\(audience.rawValue).ftm.json\"",
+        ]
+        return streamed(headers: headers, stallLimit: stallLimit) { sink in
+            _ = try await dialogue.writeFollowTheMoney(context, audience: audience, to: sink)
+        }
+    }
+
+    /// `GET /v1/dossiers/custody.json`: what the same export's Document entities stand for.
+    static func custodyManifest(_ request: Request, _ dialogue: Dialogue) async throws -> Response {
+        let context = try RequestScope.callContext()
+        let audience = try exportAudience(request)
+        let entries = try await dialogue.writeFollowTheMoney(context, audience: audience, to: { _ in })
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "private, no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(["items": entries]))))
+    }
+}
+
+extension DialogueHTTP {
+    /// A 200 whose body `produce` writes in its own task, a chunk at a time: a slow client slows
+    /// the producer instead of filling memory, and one that stops reading for `stallLimit`
+    /// ends it (and its database read).
+    static func streamed(
+        headers: HTTPFields, stallLimit: Duration, produce: @escaping @Sendable (@escaping ByteSink) async throws -> Void
+    ) -> Response {
+        Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let chunks = AsyncThrowingChannel<ByteBuffer, any Error>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        try await dialogue.writeEvidence(context, id: id, to: { try await send($0, to: chunks, within: stallLimit) })
+                        try await produce { try await send($0, to: chunks, within: stallLimit) }
                         chunks.finish()
                     } catch {
                         chunks.fail(error)

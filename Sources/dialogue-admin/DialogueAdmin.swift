@@ -12,7 +12,7 @@ struct DialogueAdmin: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, OrgCommand.self, ParticipantCommand.self, GroupCommand.self, TokenCommand.self,
             SessionCommand.self, AgendaCommand.self, ProposalCommand.self, ActionCommand.self, ExportCommand.self,
-            VaultCommand.self, AuditCommand.self, EvidenceCommand.self, BackupCommand.self, RestoreCommand.self, SeedCommand.self,
+            VaultCommand.self, AuditCommand.self, EvidenceCommand.self, ReferenceCommand.self, DossierCommand.self, BackupCommand.self, RestoreCommand.self, SeedCommand.self,
         ]
     )
 }

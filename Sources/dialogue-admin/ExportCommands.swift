@@ -34,7 +34,7 @@ struct ExportCommand: AsyncParsableCommand {
         @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String
         @Option(help: "Only this direction.") var direction: String?
         @Option(help: "json, csv or html.") var format: ExportFormat = .json
-        @Option(help: "internal (proxies by pseudonym) or public (organizations and roles only).") var audience: String = "internal"
+        @Option(help: "internal (proxies by pseudonym) or public (organizations and roles only).") var audience: QuarterlyReport.Audience = .internal
         @Option(help: "Output file (json, html) or folder (csv).") var out: String
         @Option(help: "html: summary (what leadership reads) or full (with the complete lists in an appendix).")
         var detail: ReportDetail = .summary
@@ -46,8 +46,8 @@ struct ExportCommand: AsyncParsableCommand {
             let files = OutputFiles(path: out, format: format, page: ReportPageOptions(detail: detail, language: lang))
             let (sha256, fromSnapshot, frozen) = try await CLI.run { dialogue -> (String, Bool, String?) in
                 if reissue {
-                    guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter, direction: direction, audience: audience) else {
-                        throw DomainError.notFound("no frozen snapshot for \(quarter) (\(direction ?? "all directions"), \(audience))")
+                    guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue) else {
+                        throw DomainError.notFound("no frozen snapshot for \(quarter) (\(direction ?? "all directions"), \(audience.rawValue))")
                     }
                     try await Dialogue.writeReport(snapshot, to: try files.open())
                     try files.close()
@@ -55,13 +55,13 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 if freeze {
                     // Freezing stores the content, so this one report is held in memory.
-                    let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter, direction: direction, audience: audience)
+                    let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue)
                     let stored = try await dialogue.freezeReport(.cli(), report)
                     try await Dialogue.writeReport(report, to: try files.open())
                     try files.close()
                     return (report.sha256, false, stored.sha256)
                 }
-                let export = try dialogue.quarterlyExport(.cli(), quarter: quarter, direction: direction, audience: audience)
+                let export = try dialogue.quarterlyExport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue)
                 let sha256 = try await dialogue.writeQuarterlyExport(export, to: try files.open())
                 try files.close()
                 return (sha256, false, nil)
@@ -128,3 +128,4 @@ enum ExportFormat: String, CaseIterable, ExpressibleByArgument {
 
 extension ReportDetail: ExpressibleByArgument {}
 extension PortalLanguage: ExpressibleByArgument {}
+extension QuarterlyReport.Audience: ExpressibleByArgument {}

@@ -119,3 +119,51 @@ struct EvidenceCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct ReferenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reference", abstract: "Offline lists of who is already sanctioned.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load an OpenSanctions-format entities file (JSON lines); record its SHA-256 and date; match every dossier again.")
+        @Argument(help: "The entities file.") var file: String
+        @Option(help: "The date the file was published, e.g. 2026-11-20.") var date: String = ""
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            let sha256 = Dialogue.fileHash(data)
+            let imported = try await CLI.run { dialogue in
+                try await dialogue.importReference(.cli(), lines: lines, sha256: sha256, fileDate: date)
+            }
+            print("imported \(imported.entities) entities, sha256 \(imported.sha256)")
+        }
+    }
+}
+
+struct DossierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dossier", abstract: "Sanctions dossiers and prisoner cases, for exchange.", subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write FollowTheMoney entities as JSON lines to stdout; the evidence hashes to a custody manifest.")
+        @Option(help: "internal or public.") var audience: QuarterlyReport.Audience = .internal
+        @Option(help: "Where to write the custody manifest (JSON).") var manifest: String?
+
+        func run() async throws {
+            let entries = try await CLI.run { dialogue in
+                try await dialogue.writeFollowTheMoney(.cli(), audience: audience, to: { chunk in
+                    FileHandle.standardOutput.write(Data(chunk.readableBytesView))
+                })
+            }
+            if let manifest {
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                try encoder.encode(["items": entries]).write(to: URL(fileURLWithPath: manifest))
+            }
+        }
+    }
+}

@@ -34,6 +34,8 @@ struct OperationMatrixTests {
         /// The member's briefing in the group and their comment on the proposal; a text file
         /// attached to the proposal.
         var document: UUID, comment: UUID, evidence: UUID
+        /// The member's submitted sanctions proposal and political-prisoner case (naming a judge).
+        var sanctions: UUID, prisonerCase: UUID
 
         static func make(_ api: API, _ users: Users, tag: String) async throws -> World {
             let cli = CallContext.cli()
@@ -74,11 +76,19 @@ struct OperationMatrixTests {
                     continuation.yield(ArraySlice("Testimony \(tag)".utf8))
                     continuation.finish()
                 })
+            var structured: [UUID] = []
+            for kind in ["sanctions", "prisoner_case"] {
+                let made = try await dialogue.createProposal(
+                    member, ProposalInput(workingGroupID: group.id, title: "\(kind) \(tag)", kind: kind, scale: "small"))
+                _ = try await dialogue.transitionProposal(member, id: made.id, to: "submitted", note: nil, ifMatch: nil)
+                structured.append(made.id)
+            }
+            _ = try await dialogue.putCase(member, proposalID: structured[1], PrisonerCaseInput(judge: "Judge \(tag)"), ifMatch: nil)
             return World(
                 organization: organization.id, group: group.id, otherGroup: otherGroup.id, session: session.id, agendaItem: item.id,
                 proposal: proposal.id, draft: draft.id, actionItem: action.id, memberToken: token.info.id, feed: feed,
                 feedSecret: secret, extra: extra.id, webhook: webhook.id, users: users, document: document.id, comment: comment.id,
-                evidence: evidence.id)
+                evidence: evidence.id, sanctions: structured[0], prisonerCase: structured[1])
         }
     }
 
@@ -269,6 +279,23 @@ struct OperationMatrixTests {
             "uploadDocumentEvidence": readers(.post, { "\(d($0))/evidence" }, 422).with(body: { _, _ in "{}" }),
             "getEvidence": readers(.get, { "/v1/evidence/\(id($0.evidence))" }, 200),
             "getEvidenceContent": readers(.get, { "/v1/evidence/\(id($0.evidence))/content" }, 200),
+            // Dossiers and cases: read with their proposal, kept by its author or a coordinator.
+            "getDossier": readers(.get, { "/v1/proposals/\(id($0.sanctions))/dossier" }, 200),
+            "putDossier": readers(.put, { "/v1/proposals/\(id($0.sanctions))/dossier" }, 200)
+                .with(body: { _, t in #"{"target_kind":"person","names":["Target \#(t)"]}"# }),
+            "listDossierMatches": readers(.get, { "/v1/proposals/\(id($0.sanctions))/dossier/matches" }, 200),
+            "getDossierGaps": readers(.get, { "/v1/proposals/\(id($0.sanctions))/dossier/gaps" }, 200),
+            // Deciding a match is a coordinator's; there is none to decide here.
+            "decideDossierMatch": Row(.post, { "/v1/proposals/\(id($0.sanctions))/dossier/matches/none" },
+                                      body: { _, _ in #"{"decision":"confirmed"}"# },
+                                      admin: 404, coordinator: 404, member: 403, outsider: 403, observer: 403),
+            "getPrisonerCase": readers(.get, { "/v1/proposals/\(id($0.prisonerCase))/case" }, 200),
+            "putPrisonerCase": readers(.put, { "/v1/proposals/\(id($0.prisonerCase))/case" }, 200)
+                .with(body: { _, t in #"{"status":"sentenced","judge":"Judge \#(t)"}"# }),
+            "openDossierFromCase": readers(.post, { "/v1/proposals/\(id($0.prisonerCase))/case/dossier" }, 201)
+                .with(body: { _, _ in #"{"role":"judge"}"# }),
+            "exportDossiers": Row(.get, { _ in "/v1/dossiers/export.ftm" }, admin: 200, coordinator: 200, member: 403, outsider: 403, observer: 403),
+            "exportCustodyManifest": Row(.get, { _ in "/v1/dossiers/custody.json" }, admin: 200, coordinator: 200, member: 403, outsider: 403, observer: 403),
 
             "listAudit": Row(.get, { _ in "/v1/audit" }, admin: 200, coordinator: 403, member: 403, outsider: 403, observer: 403),
             // Everyone's own notifications; webhooks are an admin's.

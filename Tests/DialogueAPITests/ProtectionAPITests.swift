@@ -118,6 +118,11 @@ struct ProtectionAPITests {
             let document = try await dialogue.createDocument(proxy.context, DocumentInput(
                 workingGroupID: workingGroup.id, kind: "briefing", title: "Notes from Homel", body: "What we saw"))
             let comment = try await dialogue.createComment(proxy.context, on: .proposal(proposal.id), body: "Names follow")
+            let sanctions = try await dialogue.createProposal(
+                proxy.context, ProposalInput(workingGroupID: workingGroup.id, title: "Designate the judge", kind: "sanctions", scale: "small"))
+            _ = try await dialogue.transitionProposal(proxy.context, id: sanctions.id, to: "submitted", note: nil, ifMatch: nil)
+            _ = try await dialogue.putDossier(proxy.context, proposalID: sanctions.id, DossierInput(targetKind: "person", names: ["Judge K."]), ifMatch: nil)
+            _ = try await dialogue.putCase(proxy.context, proposalID: proposal.id, PrisonerCaseInput(judge: "Judge K.", consent: "internal"), ifMatch: nil)
             let evidence = try await dialogue.receiveEvidence(
                 proxy.context, on: .proposal(proposal.id), EvidenceIntake(declaredType: "text/plain"),
                 bytes: AsyncStream { continuation in
@@ -167,6 +172,9 @@ struct ProtectionAPITests {
                     }.joined(separator: "/")
                     if template == "/v1/exports/quarterly" { path += "?quarter=2027-Q1" }
                     if template.hasSuffix("/diff") { path += "?from=1&to=1" }
+                    if template.contains("/dossier") {
+                        path = path.replacingOccurrences(of: proposal.id.lowercasedString, with: sanctions.id.lowercasedString)
+                    }
                     for user in [admin, proxy, member] {
                         let response = try await client.executeRequest(
                             uri: path, method: .get, headers: [.authorization: user.bearer], body: nil)

@@ -167,7 +167,7 @@ struct ReportPage {
             }
             html += "<td>" + sparkline(name: row.name, slug: row.slug) + "</td></tr>"
         }
-        return html + "</tbody></table></section>"
+        return html + "</tbody></table>" + accountabilityLine() + "</section>"
     }
 
     /// A figure with its change: a number and an arrow (▲ ▼ or =), and the same in words for a
@@ -202,6 +202,19 @@ struct ReportPage {
         }
         return "<svg class=\"spark\" viewBox=\"-3 -3 \(width + 6) \(height + 6)\" width=\"\(width + 6)\" height=\"\(height + 6)\" role=\"img\" "
             + "aria-label=\"\(e(label))\"><path d=\"\(path)\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"/>\(dots)</svg>"
+    }
+
+    /// Sanctions and prisoners in one line, when the quarter has any.
+    func accountabilityLine() -> String {
+        let total = report.total
+        let cases = (total.casesByStatus ?? [:]).sorted { $0.key < $1.key }
+        guard (total.dossiersSubmitted ?? 0) + (total.designationsObtained ?? 0) > 0 || !cases.isEmpty else { return "" }
+        var parts = [word("acc_dossiers", ["n": number(total.dossiersSubmitted ?? 0)]),
+                     word("acc_designations", ["n": number(total.designationsObtained ?? 0)])]
+        if !cases.isEmpty {
+            parts.append(word("acc_cases") + " " + cases.map { "\(word("case_" + $0.key)) \(number($0.value))" }.joined(separator: ", "))
+        }
+        return "<p class=\"accountability\">" + e(parts.joined(separator: "; ")) + "</p>"
     }
 
     /// Whose view the report is (reports made before audiences say nothing).

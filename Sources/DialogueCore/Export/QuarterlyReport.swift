@@ -29,6 +29,12 @@ public struct QuarterlyReport: Codable, Sendable, Equatable {
         public var completionPerMille: Int?
         /// Action items by status at quarter end.
         public var actionsByStatus: [String: Int] = [:]
+        /// Sanctions dossiers whose proposal was submitted in the quarter (nil in earlier reports).
+        public var dossiersSubmitted: Int?
+        /// Designations an authority made in the quarter, as recorded on dossiers.
+        public var designationsObtained: Int?
+        /// Political-prisoner cases by status, those whose consent admits this report.
+        public var casesByStatus: [String: Int]?
     }
 
     public struct DirectionSection: Codable, Sendable, Equatable {

@@ -206,6 +206,25 @@ public enum ReportQueries {
         ) moves GROUP BY direction, to_status, \(audienceGroup)
         """
 
+    /// Sanctions dossiers with their audience facts: whether submitted in the quarter, and how
+    /// many designations their authorities made in it.
+    static let dossierFigures = """
+        SELECT g.direction, \(audienceFacts(object: "p", group: "p.working_group_id")),
+               EXISTS (SELECT 1 FROM proposal_transitions t WHERE t.proposal_id = p.id AND t.to_status = 'submitted'
+                       AND t.created_at >= $1 AND t.created_at < $2) AS submitted_in_quarter,
+               (SELECT count(*) FROM jsonb_array_elements(d.authorities) a
+                WHERE a->>'designated_on' >= $4 AND a->>'designated_on' < $5)::int8 AS designations
+        FROM sanctions_dossiers d JOIN proposals p ON p.id = d.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+        WHERE p.status <> 'draft' AND p.created_at < $2 AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
+    /// Political-prisoner cases with their audience facts, status and consent.
+    static let caseFigures = """
+        SELECT g.direction, \(audienceFacts(object: "p", group: "p.working_group_id")), c.status, c.consent
+        FROM prisoner_cases c JOIN proposals p ON p.id = c.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+        WHERE p.status <> 'draft' AND p.created_at < $2 AND ($3::text IS NULL OR g.direction = $3::text)
+        """
+
     /// Minutes of the quarter's sessions signed off by both sides by quarter end.
     static let minutes = """
         SELECT d.id::text, coalesce(g.direction, ''), s.title, d.title,

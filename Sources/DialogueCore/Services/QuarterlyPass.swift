@@ -229,6 +229,23 @@ struct QuarterlyPass {
             guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
             figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
         }
+        for row in try await query(ReportQueries.dossierFigures, quarter).collect() {
+            let (slug, audience, group, author, side, listed, submitted, designations) =
+                try row.decode((String, String, UUID?, UUID?, String, Bool, Bool, Int).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
+            figures.bump(slug) { f in
+                f.dossiersSubmitted = (f.dossiersSubmitted ?? 0) + (submitted ? 1 : 0)
+                f.designationsObtained = (f.designationsObtained ?? 0) + designations
+            }
+        }
+        // A case appears only where its recorded consent allows (SECURITY.md 27).
+        let needed: CaseConsent = export.audience == .public ? .public : .internal
+        for row in try await query(ReportQueries.caseFigures, quarter).collect() {
+            let (slug, audience, group, author, side, listed, status, consent) =
+                try row.decode((String, String, UUID?, UUID?, String, Bool, String, CaseConsent).self)
+            guard consent >= needed, shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
+            figures.bump(slug) { $0.casesByStatus = ($0.casesByStatus ?? [:]).merging([status: 1], uniquingKeysWith: +) }
+        }
         guard actions else { return figures }
         for row in try await query(ReportQueries.actionFigures, quarter).collect() {
             let (slug, status, count, opened, closed, overdue, due) = try row.decode((String, String, Int, Int, Int, Int, Int).self)
@@ -325,7 +342,13 @@ struct FigureBook {
 
     /// With the completion rate of the items due in the quarter.
     func completed() -> [String: QuarterlyReport.Figures] {
-        var result = figures
+        var result = figures.mapValues { figures in
+            var filled = figures
+            filled.dossiersSubmitted = figures.dossiersSubmitted ?? 0
+            filled.designationsObtained = figures.designationsObtained ?? 0
+            filled.casesByStatus = figures.casesByStatus ?? [:]
+            return filled
+        }
         for (key, value) in figures where value.actionsDueInQuarter > 0 {
             result[key]?.completionPerMille = (value.actionsDoneOfDue * 1000) / value.actionsDueInQuarter
         }
