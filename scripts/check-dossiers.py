@@ -14,6 +14,8 @@ show the internal-consent case. Prints 'N passed, N failed'.
 import hashlib
 import json
 import os
+import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,36 @@ def multipart(data, mime, fields=()):
     body += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="IMG_2041 Homel.jpg"\r\n'
              f"Content-Type: {mime}\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
     return body
+
+
+def oversized_upload(base, token, path, total=64 << 20):
+    """Offers a 64 MiB upload a piece at a time over a raw socket: (status, bytes sent when the
+    answer came). A server that buffered the body would answer only after all of it; this one
+    answers once it has read past its 20 MiB limit (and the sockets' buffers)."""
+    host, port = base.split("//")[1].split(":")
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: text/plain\r\n\r\n'.encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    length = len(head) + total + len(tail)
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n").encode() + head)
+        sent, piece = 0, b"a" * (64 << 10)
+        while sent < total:
+            if select.select([connection], [], [], 0)[0]:
+                break
+            try:
+                connection.sendall(piece)
+            except OSError:
+                break
+            sent += len(piece)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        status = int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/1.1") else 0
+        return status, sent
 
 
 def main():
@@ -95,6 +127,8 @@ def run(base, cli):
     check(hashlib.sha256(stored).hexdigest() == evidence[0]["stored_sha256"], "the stored copy's hash verifies")
     check(headers.get("Content-Disposition", "").startswith("attachment") and headers.get("X-Content-Type-Options") == "nosniff"
           and "sandbox" in headers.get("Content-Security-Policy", ""), "served as a sandboxed attachment")
+    status, sent = oversized_upload(base, member_token, f"/v1/proposals/{dossier}/evidence")
+    check(status == 413 and sent < 40 << 20, f"an oversized upload is refused with 413 after {sent >> 20} of 64 MiB, before the rest is sent")
     verified = cli("evidence", "verify")
     check(verified.startswith("ok: 2 files"), f"dialogue-admin evidence verify: {verified}")
 
