@@ -137,6 +137,7 @@ extension Dialogue {
 
     /// Marks the caller's notifications read: the ones named, or all of them.
     public func markNotificationsRead(_ context: CallContext, ids: [Int64]?) async throws {
+        if let ids, ids.count > 500 { throw DomainError.invalid("ids", "name at most 500 notifications at once") }
         guard let participantID = context.actor.participantID else { return }
         try await database.autocommit { connection in
             try await connection.query("""

@@ -225,8 +225,9 @@ extension Dialogue {
                 viewer, .update,
                 .participant(id: id, kind: current.kind, sharesGroup: try await sharesGroup(connection, viewer, id)),
                 notFound: "participant not found")
-            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            // What was sent is judged before whether it is stale: a bad field is 422 either way.
             let next = try Dialogue.validatedParticipant(input, over: current)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             if current.status == .compromised, next.status != .compromised, context.actor.role != .admin {
                 throw DomainError.forbidden("only an admin may reactivate a compromised participant")
             }

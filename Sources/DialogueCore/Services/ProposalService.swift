@@ -260,8 +260,9 @@ extension Dialogue {
         try await database.transaction { connection in
             let (row, viewer) = try await proposalRow(connection, context, id: id, input.changesContent ? .update : .read, lock: true)
             let current = row.proposal
-            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            // What was sent is judged before whether it is stale: a bad field is 422 either way.
             let fields = try Dialogue.validatedProposal(input, over: current)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             if let audience = fields.audience.flatMap(Audience.init(rawValue:)) {
                 try await changeAudience(
                     connection, context, viewer: viewer, table: .proposals, objectID: id, current: row.facts,

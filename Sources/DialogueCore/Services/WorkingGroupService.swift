@@ -154,8 +154,9 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             try AccessPolicy.require(viewer, .update, .workingGroup(id: id), notFound: "working group not found")
             let current = try await loadGroup(connection, id: id, lock: true)
-            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
+            // What was sent is judged before whether it is stale: a bad field is 422 either way.
             let next = try Dialogue.validatedGroup(input, over: current)
+            if let ifMatch, ifMatch != current.version { throw DomainError.preconditionFailed(currentVersion: current.version) }
             let rows = try await connection.query("""
                 UPDATE working_groups SET direction = \(next.direction), name = \(next.name), mandate = \(next.mandate),
                     status = \(next.status.rawValue), version = version + 1, updated_at = now()
