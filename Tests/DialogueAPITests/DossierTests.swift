@@ -42,7 +42,7 @@ struct DossierTests {
             #expect(written.status == 200 && written["consent"] == "internal")
             #expect(try await api.call(.put, casePath, as: cast.govMember, json: #"{"consent":"public"}"#).status == 403,
                     "another member reads the case but does not keep it")
-            #expect(try await api.call(.get, "/v1/proposals/\(caseID.lowercasedString)/dossier", as: member).status == 404,
+            #expect(try await api.call(.get, "/v1/proposals/\(caseID.lowercasedString)/dossier", as: member).status == 409,
                     "a case is not a dossier")
 
             // The judge becomes a dossier's target in one step.

@@ -40,6 +40,7 @@ struct FieldValidationTests {
         case "createWebhook": return ["url": "https://hooks.example.org/dialogue"]
         case "createDocument": return ["working_group_id": group, "title": "Paper", "kind": "briefing"]
         case "createDocumentComment", "createProposalComment", "updateComment": return ["body": "A thought"]
+        case "putDossier": return ["target_kind": "person", "names": ["Judge K."]]
         default: return [:]
         }
     }
@@ -55,8 +56,15 @@ struct FieldValidationTests {
                 // A proposal is edited by its author, the rest by an admin.
                 let byAuthor = ["updateProposal", "updateComment"].contains(operation.operationID)
                 let caller = byAuthor ? seeded.member : api.admin
-                let path = operation.operationID == "updateProposal"
+                var path = operation.operationID == "updateProposal"
                     ? "/v1/proposals/\(seeded.draft.uuidString.lowercased())" : seeded.path(operation.template)
+                // A dossier is a sanctions proposal's, a case a prisoner case's.
+                switch operation.template {
+                case "/v1/proposals/{id}/dossier": path = "/v1/proposals/\(seeded.sanctions.lowercasedString)/dossier"
+                case "/v1/proposals/{id}/case": path = "/v1/proposals/\(seeded.prisonerCase.lowercasedString)/case"
+                case "/v1/proposals/{id}/case/dossier": path = "/v1/proposals/\(seeded.prisonerCase.lowercasedString)/case/dossier"
+                default: break
+                }
                 for (field, property) in operation.bodyProperties.sorted(by: { $0.key < $1.key }) {
                     let isStrings = property.type == "string" || (property.type == "array" && property.items == "string")
                     guard isStrings else { continue }

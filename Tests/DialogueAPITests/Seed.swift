@@ -21,6 +21,9 @@ struct Seeded: Sendable {
     /// A document of the seeded member's in the group, and their comment on the proposal.
     var document: UUID
     var comment: UUID
+    /// The member's submitted sanctions proposal and prisoner case, whose dossier and case it keeps.
+    var sanctions: UUID
+    var prisonerCase: UUID
 
     static func make(_ api: API) async throws -> Seeded {
         let cli = CallContext.cli()
@@ -47,10 +50,17 @@ struct Seeded: Sendable {
         let document = try await dialogue.createDocument(
             member.context, DocumentInput(workingGroupID: group.id, kind: "briefing", title: "Seed briefing", body: "Text"))
         let comment = try await dialogue.createComment(member.context, on: .proposal(proposal.id), body: "Seed comment")
+        var structured: [UUID] = []
+        for kind in ["sanctions", "prisoner_case"] {
+            let made = try await dialogue.createProposal(
+                member.context, ProposalInput(workingGroupID: group.id, title: "Seed \(kind)", kind: kind, scale: "small"))
+            _ = try await dialogue.transitionProposal(member.context, id: made.id, to: "submitted", note: nil, ifMatch: nil)
+            structured.append(made.id)
+        }
         return Seeded(
             organization: organization.id, member: member, group: group.id, session: session.id, agendaItem: item.id,
             proposal: proposal.id, draft: draft.id, actionItem: action.id, token: member.tokenID, feed: feed.id,
-            document: document.id, comment: comment.id)
+            document: document.id, comment: comment.id, sanctions: structured[0], prisonerCase: structured[1])
     }
 
     /// The path a template names for the seeded objects: `{id}` is the object of the

@@ -11,12 +11,11 @@ extension APIHandlers {
 
     func putDossier(_ input: Operations.PutDossier.Input) async throws -> Operations.PutDossier.Output {
         let context = try RequestScope.callContext()
-        guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let fields = body.value1
+        guard case .json(let fields) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let dossier = try await dialogue.putDossier(
             context, proposalID: try pathID(input.path.id, "proposal"),
             DossierInput(
-                targetKind: fields.targetKind?.rawValue, names: fields.names ?? [], aliases: fields.aliases ?? [],
+                targetKind: fields.targetKind.rawValue, names: fields.names, aliases: fields.aliases ?? [],
                 birthDate: fields.birthDate, nationalities: fields.nationalities ?? [],
                 identifiers: (fields.identifiers ?? []).map { DossierIdentifier(scheme: $0.scheme, value: $0.value) },
                 positions: (fields.positions ?? []).map { DossierPosition(title: $0.title, organization: $0.organization) },
@@ -72,8 +71,7 @@ extension APIHandlers {
 
     func putPrisonerCase(_ input: Operations.PutPrisonerCase.Input) async throws -> Operations.PutPrisonerCase.Output {
         let context = try RequestScope.callContext()
-        guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let fields = body.value1
+        guard case .json(let fields) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let found = try await dialogue.putCase(
             context, proposalID: try pathID(input.path.id, "proposal"),
             PrisonerCaseInput(

@@ -77,8 +77,10 @@ extension Dialogue {
         _ connection: PostgresConnection, _ context: CallContext, id: UUID, kind: ProposalKind, edit: Bool
     ) async throws -> ProposalRow {
         let (row, viewer) = try await proposalRow(connection, context, id: id, .read, lock: edit)
+        // The proposal is there for this reader; it is of another kind (409, not a missing thing).
         guard row.proposal.kind == kind else {
-            throw DomainError.notFound(kind == .sanctions ? "dossier not found" : "case not found")
+            throw DomainError.conflict(
+                kind == .sanctions ? "only a sanctions proposal has a dossier" : "only a prisoner_case proposal has a case")
         }
         if edit, !(viewer.seesEverything || context.actor.participantID == row.authorID) || !context.actor.isAtLeast(.member) {
             throw DomainError.forbidden("a \(kind == .sanctions ? "dossier" : "case") is kept by the proposal's author or a coordinator")
