@@ -14,7 +14,13 @@ struct ServingTests {
     func healthAndDirections() async throws {
         try await API.run { api in
             #expect(try await api.call(.get, "/healthz").status == 200)
-            let ready = try await api.call(.get, "/readyz")
+            // Readiness answers within 2 s or says 503; on a loaded test machine a probe may
+            // need asking again, as an orchestrator would.
+            var ready = try await api.call(.get, "/readyz")
+            for _ in 0..<5 where ready.status == 503 {
+                try await Task.sleep(for: .seconds(1))
+                ready = try await api.call(.get, "/readyz")
+            }
             #expect(ready.status == 200)
             #expect(ready["status"] == "ready")
             let directions = try await api.call(.get, "/v1/directions", as: api.admin)

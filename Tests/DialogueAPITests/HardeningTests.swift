@@ -269,7 +269,8 @@ struct HardeningTests {
                 })
             }
             let offered = try #require(firstOffer.withLock { $0 })
-            #expect(ContinuousClock.now - offered < .seconds(3), "it gave up soon after the stall limit")
+            // A hang is what this guards against; the margin is for a loaded two-core machine.
+            #expect(ContinuousClock.now - offered < .seconds(15), "it gave up after the stall limit, not never")
             let open = try await sqlInt(dialogue, """
                 SELECT count(*)::bigint FROM pg_stat_activity
                 WHERE datname = current_database() AND state LIKE 'idle in transaction%'
