@@ -197,6 +197,11 @@ struct AudienceTests {
             #expect(try await api.call(.patch, path, as: cast.movCoord, json: #"{"audience":"side"}"#).status == 200)
             #expect(try await api.call(.get, path, as: cast.govCoord).status == 404)
             #expect(try await api.call(.get, path, as: cast.govMember).status == 404)
+            // Nor can the other side's coordinator place it on an agenda by its id.
+            let placed = try await api.call(
+                .post, "/v1/sessions/\(cast.session.lowercasedString)/agenda", as: cast.govCoord,
+                json: #"{"title":"Placed","duration_minutes":10,"proposal_id":"\#(proposal.id.lowercasedString)"}"#)
+            #expect(placed.status == 422 && placed.text.contains("no such proposal"))
             // Widening needs the author to mean it.
             let refused = try await api.call(.patch, path, as: cast.movMember, json: #"{"audience":"dialogue"}"#)
             #expect(refused.status == 422 && refused.errorFields == ["audience"])

@@ -226,12 +226,16 @@ extension Dialogue {
     /// Puts a proposal on this session's agenda: it must be accepted (or deferred by an earlier
     /// session) and not already waiting on another agenda.
     private func scheduleProposal(_ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, session: Session) async throws {
-        let rows = try await connection.query(
-            "SELECT status, working_group_id FROM proposals WHERE id = \(proposalID) FOR UPDATE", logger: logger
-        ).collect()
-        guard let (rawStatus, groupID) = try rows.first?.decode((String, UUID).self), rawStatus != ProposalStatus.draft.rawValue else {
+        // Only a proposal the caller may read can be placed (a side's or a named circle's is
+        // not there for the other side's coordinators): otherwise it reads as no such proposal.
+        let row: ProposalRow
+        do {
+            row = try await proposalRow(connection, context, id: proposalID, .read, lock: true).0
+        } catch DomainError.notFound {
             throw DomainError.invalid("proposal_id", "no such proposal")
         }
+        let (rawStatus, groupID) = (row.proposal.status.rawValue, row.proposal.workingGroupID)
+        guard rawStatus != ProposalStatus.draft.rawValue else { throw DomainError.invalid("proposal_id", "no such proposal") }
         if session.kind == .workingGroup, session.workingGroupID != groupID {
             throw DomainError.invalid("proposal_id", "belongs to another working group than this session")
         }

@@ -142,48 +142,57 @@ extension Dialogue {
     public func putDossier(_ context: CallContext, proposalID: UUID, _ input: DossierInput, ifMatch: Int?) async throws -> Dossier {
         let (kind, fields) = try Self.validatedDossier(input)
         return try await database.transaction { connection in
-            _ = try await structuredProposal(connection, context, id: proposalID, kind: .sanctions, edit: true)
-            let current = try await dossier(connection, proposalID)
-            if let ifMatch, ifMatch != (current?.version ?? 0) {
-                throw DomainError.preconditionFailed(currentVersion: current?.version ?? 0)
-            }
-            // That an authority acted is recorded by a coordinator; an author's rewrite keeps it.
-            if !context.actor.isAtLeast(.coordinator) {
-                let recorded = Dictionary((current?.authorities ?? []).map { ($0.authority, $0.designatedOn) }, uniquingKeysWith: { first, _ in first })
-                for asked in fields.authorities where asked.designatedOn != (recorded[asked.authority] ?? nil) {
-                    throw DomainError.forbidden("a coordinator records that an authority designated the target")
-                }
-            }
-            let cited = Array(Set(fields.claims.flatMap(\.evidenceIDs)))
-            if !cited.isEmpty {
-                let own = try await connection.query(
-                    "SELECT count(*)::int8 FROM evidence WHERE proposal_id = \(proposalID) AND id = ANY(\(cited))", logger: logger
-                ).collect().first?.decode(Int.self) ?? 0
-                guard own == cited.count else { throw DomainError.invalid("claims", "cite only evidence attached to this proposal") }
-            }
-            try await connection.query("""
-                INSERT INTO sanctions_dossiers (proposal_id, target_kind, names, aliases, birth_date, nationalities, identifiers,
-                                                positions, links, authorities, reason, claims)
-                VALUES (\(proposalID), \(kind), \(try StoredJSON.text(fields.names))::jsonb, \(fields.aliases), \(fields.birthDate)::date,
-                        \(fields.nationalities), \(try StoredJSON.text(fields.identifiers))::jsonb, \(try StoredJSON.text(fields.positions))::jsonb,
-                        \(try StoredJSON.text(fields.links))::jsonb, \(try StoredJSON.text(fields.authorities))::jsonb, \(fields.reason ?? ""),
-                        \(try StoredJSON.text(fields.claims))::jsonb)
-                ON CONFLICT (proposal_id) DO UPDATE SET target_kind = EXCLUDED.target_kind, names = EXCLUDED.names,
-                    aliases = EXCLUDED.aliases, birth_date = EXCLUDED.birth_date, nationalities = EXCLUDED.nationalities,
-                    identifiers = EXCLUDED.identifiers, positions = EXCLUDED.positions, links = EXCLUDED.links,
-                    authorities = EXCLUDED.authorities, reason = EXCLUDED.reason, claims = EXCLUDED.claims,
-                    version = sanctions_dossiers.version + 1, updated_at = now()
-                """, logger: logger)
-            let designated = fields.authorities.filter { $0.designatedOn != nil }.map(\.authority.rawValue).sorted()
-            try await AuditLog.append(
-                connection, logger: logger, context: context, action: "dossier.update", objectType: "proposal",
-                objectID: proposalID.lowercasedString,
-                diff: ["target_kind": kind.rawValue, "authorities": fields.authorities.map(\.authority.rawValue).sorted().joined(separator: " "),
-                       "designated": designated.joined(separator: " ")])
-            guard let saved = try await dossier(connection, proposalID) else { throw DomainError.notFound("dossier not found") }
-            try await matchReference(connection, saved)
-            return saved
+            try await writeDossier(connection, context, proposalID: proposalID, kind: kind, fields, ifMatch: ifMatch, fromCase: nil)
         }
+    }
+
+    /// Writes a dossier (validated) and its audit row in the caller's transaction, then matches
+    /// its target against the reference lists again.
+    private func writeDossier(
+        _ connection: PostgresConnection, _ context: CallContext, proposalID: UUID, kind: TargetKind, _ fields: DossierInput,
+        ifMatch: Int?, fromCase: UUID?
+    ) async throws -> Dossier {
+        _ = try await structuredProposal(connection, context, id: proposalID, kind: .sanctions, edit: true)
+        let current = try await dossier(connection, proposalID)
+        if let ifMatch, ifMatch != (current?.version ?? 0) {
+            throw DomainError.preconditionFailed(currentVersion: current?.version ?? 0)
+        }
+        // That an authority acted is recorded by a coordinator; an author's rewrite keeps it.
+        if !context.actor.isAtLeast(.coordinator) {
+            let recorded = Dictionary((current?.authorities ?? []).map { ($0.authority, $0.designatedOn) }, uniquingKeysWith: { first, _ in first })
+            for asked in fields.authorities where asked.designatedOn != (recorded[asked.authority] ?? nil) {
+                throw DomainError.forbidden("a coordinator records that an authority designated the target")
+            }
+        }
+        let cited = Array(Set(fields.claims.flatMap(\.evidenceIDs)))
+        if !cited.isEmpty {
+            let own = try await connection.query(
+                "SELECT count(*)::int8 FROM evidence WHERE proposal_id = \(proposalID) AND id = ANY(\(cited))", logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+            guard own == cited.count else { throw DomainError.invalid("claims", "cite only evidence attached to this proposal") }
+        }
+        try await connection.query("""
+            INSERT INTO sanctions_dossiers (proposal_id, target_kind, names, aliases, birth_date, nationalities, identifiers,
+                                            positions, links, authorities, reason, claims, from_case)
+            VALUES (\(proposalID), \(kind), \(try StoredJSON.text(fields.names))::jsonb, \(fields.aliases), \(fields.birthDate)::date,
+                    \(fields.nationalities), \(try StoredJSON.text(fields.identifiers))::jsonb, \(try StoredJSON.text(fields.positions))::jsonb,
+                    \(try StoredJSON.text(fields.links))::jsonb, \(try StoredJSON.text(fields.authorities))::jsonb, \(fields.reason ?? ""),
+                    \(try StoredJSON.text(fields.claims))::jsonb, \(fromCase))
+            ON CONFLICT (proposal_id) DO UPDATE SET target_kind = EXCLUDED.target_kind, names = EXCLUDED.names,
+                aliases = EXCLUDED.aliases, birth_date = EXCLUDED.birth_date, nationalities = EXCLUDED.nationalities,
+                identifiers = EXCLUDED.identifiers, positions = EXCLUDED.positions, links = EXCLUDED.links,
+                authorities = EXCLUDED.authorities, reason = EXCLUDED.reason, claims = EXCLUDED.claims,
+                version = sanctions_dossiers.version + 1, updated_at = now()
+            """, logger: logger)
+        let designated = fields.authorities.filter { $0.designatedOn != nil }.map(\.authority.rawValue).sorted()
+        try await AuditLog.append(
+            connection, logger: logger, context: context, action: "dossier.update", objectType: "proposal",
+            objectID: proposalID.lowercasedString,
+            diff: ["target_kind": kind.rawValue, "authorities": fields.authorities.map(\.authority.rawValue).sorted().joined(separator: " "),
+                   "designated": designated.joined(separator: " "), "from_case": fromCase?.lowercasedString])
+        guard let saved = try await dossier(connection, proposalID) else { throw DomainError.notFound("dossier not found") }
+        try await matchReference(connection, saved)
+        return saved
     }
 
     // MARK: Cases
@@ -272,17 +281,18 @@ extension Dialogue {
         case .investigator: name = found.investigator
         }
         guard !name.isEmpty else { throw DomainError.invalid("role", "the case names no \(role.rawValue)") }
-        let proposal = try await createProposal(context, ProposalInput(
-            workingGroupID: caseRow.proposal.workingGroupID, title: "Designate \(name) (\(role.rawValue))", kind: ProposalKind.sanctions.rawValue,
-            scale: ProposalScale.small.rawValue, audience: min(caseRow.facts.audience, .dialogue).rawValue))
-        _ = try await putDossier(context, proposalID: proposal.id, DossierInput(
-            targetKind: TargetKind.person.rawValue, names: [name],
-            positions: [DossierPosition(title: role.rawValue.capitalized, organization: found.court.isEmpty ? nil : found.court)],
-            reason: "Acted as \(role.rawValue) in a political case."), ifMatch: nil)
-        try await database.transaction { connection in
-            try await connection.query(
-                "UPDATE sanctions_dossiers SET from_case = \(caseID) WHERE proposal_id = \(proposal.id)", logger: logger)
+        // The draft and its dossier are written together, or neither is.
+        return try await database.transaction { connection in
+            let id = try await insertProposal(connection, context, try Self.validatedProposal(ProposalInput(
+                workingGroupID: caseRow.proposal.workingGroupID, title: "Designate \(name) (\(role.rawValue))",
+                kind: ProposalKind.sanctions.rawValue, scale: ProposalScale.small.rawValue,
+                audience: min(caseRow.facts.audience, .dialogue).rawValue), over: nil))
+            let (kind, fields) = try Self.validatedDossier(DossierInput(
+                targetKind: TargetKind.person.rawValue, names: [name],
+                positions: [DossierPosition(title: role.rawValue.capitalized, organization: found.court.isEmpty ? nil : found.court)],
+                reason: "Acted as \(role.rawValue) in a political case."))
+            _ = try await writeDossier(connection, context, proposalID: id, kind: kind, fields, ifMatch: nil, fromCase: caseID)
+            return try await authorizedProposal(connection, context, id: id, .read).0
         }
-        return proposal
     }
 }

@@ -195,36 +195,42 @@ extension Dialogue {
     /// A member of the group (chair or member, with a member token) or a coordinator drafts a
     /// proposal; it stays visible to its author alone until submitted.
     public func createProposal(_ context: CallContext, _ input: ProposalInput) async throws -> Proposal {
+        let fields = try Dialogue.validatedProposal(input, over: nil)
+        return try await database.transaction { connection in
+            let id = try await insertProposal(connection, context, fields)
+            return try await authorizedProposal(connection, context, id: id, .read).0
+        }
+    }
+
+    /// Writes a new draft (validated fields) and its audit row in the caller's transaction.
+    func insertProposal(_ connection: PostgresConnection, _ context: CallContext, _ fields: ProposalInput) async throws -> UUID {
         guard let authorID = context.actor.participantID else {
             throw DomainError.invalid("author", "a proposal needs an author; the operator has none")
         }
-        let fields = try Dialogue.validatedProposal(input, over: nil)
-        return try await database.transaction { connection in
-            let viewer = try await viewer(context, connection)
-            let groupID = try Validator.required(fields.workingGroupID, "working_group_id")
-            try AccessPolicy.require(viewer, .read, .workingGroup(id: groupID), notFound: "working group not found")
-            guard viewer.seesEverything || viewer.contributes(to: groupID) else {
-                throw DomainError.forbidden("only members of the working group (not observers) may put forward proposals")
-            }
-            let group = try await loadGroup(connection, id: groupID, lock: false)
-            guard group.status == .active else { throw DomainError.conflict("the working group is archived") }
-            let named = fields.namedParticipantIDs ?? []
-            let audience = try await validatedNewAudience(
-                connection, requested: fields.audience.flatMap(Audience.init(rawValue:)), named: named)
-            let id = try await connection.query("""
-                INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id, audience)
-                VALUES (\(groupID), \(try Validator.required(fields.title, "title")), \(fields.summary ?? ""), \(fields.body ?? ""),
-                        \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID),
-                        \(audience))
-                RETURNING id
-                """, logger: logger).collect().single(or: .conflict("the proposal could not be created")).decode(UUID.self)
-            try await writeNames(connection, context, objectID: id, named)
-            try await AuditLog.append(
-                connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
-                objectID: id.uuidString.lowercased(),
-                diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft", "audience": audience.rawValue])
-            return try await authorizedProposal(connection, context, id: id, .read).0
+        let viewer = try await viewer(context, connection)
+        let groupID = try Validator.required(fields.workingGroupID, "working_group_id")
+        try AccessPolicy.require(viewer, .read, .workingGroup(id: groupID), notFound: "working group not found")
+        guard viewer.seesEverything || viewer.contributes(to: groupID) else {
+            throw DomainError.forbidden("only members of the working group (not observers) may put forward proposals")
         }
+        let group = try await loadGroup(connection, id: groupID, lock: false)
+        guard group.status == .active else { throw DomainError.conflict("the working group is archived") }
+        let named = fields.namedParticipantIDs ?? []
+        let audience = try await validatedNewAudience(
+            connection, requested: fields.audience.flatMap(Audience.init(rawValue:)), named: named)
+        let id = try await connection.query("""
+            INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id, audience)
+            VALUES (\(groupID), \(try Validator.required(fields.title, "title")), \(fields.summary ?? ""), \(fields.body ?? ""),
+                    \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID),
+                    \(audience))
+            RETURNING id
+            """, logger: logger).collect().single(or: .conflict("the proposal could not be created")).decode(UUID.self)
+        try await writeNames(connection, context, objectID: id, named)
+        try await AuditLog.append(
+            connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
+            objectID: id.uuidString.lowercased(),
+            diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft", "audience": audience.rawValue])
+        return id
     }
 
     /// The proposal with its full history (who, when, from, to, note).
