@@ -242,6 +242,9 @@ def run(base, cli):
         check(document.get("report", {}).get("quarter") == "2030-Q1" and len(document.get("sha256", "")) == 64,
               "the JSON download is the quarter's report with its hash")
         page.get_by_role("link", name=t["console_report_open"]).click()
+        # The report is a page of its own: read it once it has arrived, not the page before.
+        page.wait_for_url("**/console/report/view**")
+        page.wait_for_load_state()
         check("Sanctions coordination" in page.content() and "Draft the joint sanctions list" in page.content(),
               "the printable report lists the decision and its action item")
         pages.shoot(page, "console-report-html")
