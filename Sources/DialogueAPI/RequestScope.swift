@@ -6,16 +6,17 @@ import Foundation
 /// that into every service call; nothing below the handlers reads this.
 struct RequestScope: Sendable {
     var requestID: String
-    var actor: Actor?
+    /// The authenticated caller, with the facts its credential check read.
+    var viewer: Viewer?
 
     @TaskLocal static var current: RequestScope?
 
     /// The authenticated caller of this request, or 401.
     static func callContext() throws -> CallContext {
-        guard let scope = current, let actor = scope.actor else {
+        guard let scope = current, let viewer = scope.viewer else {
             throw DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
         }
-        return CallContext(actor: actor, requestID: scope.requestID)
+        return CallContext(viewer: viewer, requestID: scope.requestID)
     }
 
     /// A request id from the client is kept when it is short and plain, so it can be logged
@@ -29,6 +30,6 @@ struct RequestScope: Sendable {
         {
             return header
         }
-        return UUID().uuidString.lowercased()
+        return UUID().lowercasedString
     }
 }

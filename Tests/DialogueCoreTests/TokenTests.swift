@@ -1,4 +1,4 @@
-import DialogueCore
+@testable import DialogueCore
 import DialogueTestSupport
 import Foundation
 import Testing
@@ -9,13 +9,31 @@ struct TokenTests {
     func mintAndAuthenticate() async throws {
         try await withDialogue { dialogue in
             let member = try await dialogue.makeUser(.member)
-            let actor = try await dialogue.authenticate(bearer: member.token)
+            let actor = try await dialogue.authenticate(bearer: member.token).actor
             #expect(actor == .participant(id: member.participantID, role: .member, tokenID: member.tokenID))
             let stored = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM tokens WHERE token_hash = \(member.token)")
             #expect(stored == 0, "the secret itself is never stored")
             let lastUsed = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM tokens WHERE last_used_at IS NOT NULL")
             #expect(lastUsed == 1)
         }
+    }
+
+    @Test("base64url (RFC 4648 section 5, unpadded) agrees with Foundation's base64 both ways, and refuses other text")
+    func base64URL() throws {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...70 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let expected = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(data.base64URLEncoded == expected)
+            #expect(Data(base64URLEncoded: expected) == data)
+        }
+        for refused in ["a", "abcde", "ab+c", "ab/c", "ab=c", "ab c", "абвг"] {
+            #expect(Data(base64URLEncoded: refused) == nil, "\(refused)")
+        }
+        let (secret, _) = TokenSecret.generate()
+        #expect(TokenSecret.looksValid(secret))
+        #expect(!TokenSecret.looksValid(String(secret.dropLast()) + "+"))
     }
 
     @Test("forged, expired and revoked tokens, and those of inactive participants, are refused")

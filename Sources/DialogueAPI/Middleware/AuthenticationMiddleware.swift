@@ -20,9 +20,9 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw DomainError.unauthenticated("the Authorization header must read: Bearer <token>")
         }
-        let actor = try await dialogue.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
-        var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil), actor: nil)
-        scope.actor = actor
+        let viewer = try await dialogue.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil))
+        scope.viewer = viewer
         return try await RequestScope.$current.withValue(scope) {
             try await next(request, context)
         }

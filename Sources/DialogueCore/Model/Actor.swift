@@ -60,10 +60,19 @@ public enum Actor: Sendable, Equatable {
 public struct CallContext: Sendable {
     public var actor: Actor
     public var requestID: String
+    /// The caller's side and memberships when its credential check brought them along (the
+    /// API's bearer tokens), so that a request does not read them a second time.
+    public var viewer: Viewer?
 
     public init(actor: Actor, requestID: String) {
         self.actor = actor
         self.requestID = requestID
+    }
+
+    public init(viewer: Viewer, requestID: String) {
+        self.actor = viewer.actor
+        self.requestID = requestID
+        self.viewer = viewer
     }
 
     public static func cli(requestID: String = "cli-" + UUID().uuidString.lowercased()) -> CallContext {

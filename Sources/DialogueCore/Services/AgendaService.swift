@@ -35,6 +35,14 @@ public struct AgendaItemInput: Sendable {
     }
 }
 
+/// An agenda item as read for a viewer: the item, its presenter's kind (to hide a proxy) and
+/// the facts its audience is decided on.
+struct AgendaRow {
+    var item: AgendaItem
+    var presenterKind: String
+    var facts: AudienceFacts
+}
+
 extension Dialogue {
     static let maximumAgendaItems = 200
     static let agendaColumns = """
@@ -42,39 +50,50 @@ extension Dialogue {
         created_at, updated_at, audience
         """
 
-    func decodeAgendaItem(_ row: PostgresRow) throws -> AgendaItem {
-        let (id, sessionID, position, title, duration, presenter, proposal, outcome, note, version, createdAt, updatedAt, audience) =
-            try row.decode((UUID, UUID, Int, String, Int, UUID?, UUID?, String?, String?, Int, Date, Date, Audience).self)
+    func decodeAgendaItem(_ row: PostgresRow) throws -> AgendaItem { try decodeAgendaItem(row.makeRandomAccess()) }
+
+    /// An item from `agendaColumns` starting at column `first`.
+    func decodeAgendaItem(_ cells: PostgresRandomAccessRow, from first: Int = 0) throws -> AgendaItem {
+        let outcome = try cells[first + 7].decode(String?.self)
         return AgendaItem(
-            id: id, sessionID: sessionID, position: position, title: title, durationMinutes: duration, presenterID: presenter,
-            proposalID: proposal, outcome: outcome.flatMap(AgendaOutcome.init(rawValue:)), outcomeNote: note,
-            audience: audience, version: version, createdAt: createdAt, updatedAt: updatedAt)
+            id: try cells[first].decode(UUID.self), sessionID: try cells[first + 1].decode(UUID.self),
+            position: try cells[first + 2].decode(Int.self), title: try cells[first + 3].decode(String.self),
+            durationMinutes: try cells[first + 4].decode(Int.self), presenterID: try cells[first + 5].decode(UUID?.self),
+            proposalID: try cells[first + 6].decode(UUID?.self), outcome: outcome.flatMap(AgendaOutcome.init(rawValue:)),
+            outcomeNote: try cells[first + 8].decode(String?.self), audience: try cells[first + 12].decode(Audience.self),
+            version: try cells[first + 9].decode(Int.self), createdAt: try cells[first + 10].decode(Date.self),
+            updatedAt: try cells[first + 11].decode(Date.self))
+    }
+
+    /// An item with its facts from the columns of `Prepared.AgendaOfSession`, starting at
+    /// column `first`; nil where a session without items left them null.
+    func decodeAgendaRow(_ cells: PostgresRandomAccessRow, from first: Int = 0) throws -> AgendaRow? {
+        guard try cells[first].decode(UUID?.self) != nil else { return nil }
+        let item = try decodeAgendaItem(cells, from: first)
+        let facts = AudienceFacts(
+            audience: item.audience, authorID: try cells[first + 14].decode(UUID?.self),
+            authorSide: OrganizationSide(rawValue: try cells[first + 15].decode(String.self)),
+            viewerNamed: try cells[first + 16].decode(Bool.self))
+        return AgendaRow(item: item, presenterKind: try cells[first + 13].decode(String.self), facts: facts)
     }
 
     /// The agenda in order, every item with its audience facts, before the viewer's view.
-    func agendaRows(
-        _ connection: PostgresConnection, sessionID: UUID, viewer: Viewer
-    ) async throws -> [(item: AgendaItem, presenterKind: String, facts: AudienceFacts)] {
-        let rows = try await connection.rows(
-            Prepared.AgendaOfSession(sessionID: sessionID, viewerID: viewer.actor.participantID), logger: logger)
-        return try rows.map { row in
-            let item = try decodeAgendaItem(row)
-            let extra = row.makeRandomAccess()
-            let presenterKind = try extra[13].decode(String.self)
-            let author = try extra[14].decode(UUID?.self)
-            let side = try extra[15].decode(String.self)
-            let listed = try extra[16].decode(Bool.self)
-            let facts = AudienceFacts(
-                audience: item.audience, authorID: author, authorSide: OrganizationSide(rawValue: side), viewerNamed: listed)
-            return (item, presenterKind, facts)
-        }
+    func agendaRows(_ connection: PostgresConnection, sessionID: UUID, viewer: Viewer) async throws -> [AgendaRow] {
+        try await connection.rows(
+            Prepared.AgendaOfSession(sessionID: sessionID, viewerID: viewer.actor.participantID), logger: logger
+        ).compactMap { try decodeAgendaRow($0.makeRandomAccess()) }
     }
 
     /// The agenda in order as the viewer (who may see the session) sees it: items their
     /// audience hides are not there, and a presenter who is an in-country proxy is named to
     /// coordinators only.
     func loadAgenda(_ connection: PostgresConnection, session: Session, viewer: Viewer) async throws -> Agenda {
-        let rows = try await agendaRows(connection, sessionID: session.id, viewer: viewer).filter {
+        try await agenda(of: session, agendaRows(connection, sessionID: session.id, viewer: viewer), viewer: viewer, connection)
+    }
+
+    /// The viewer's view of a session's agenda rows.
+    func agenda(of session: Session, _ rows: [AgendaRow], viewer: Viewer, _ connection: PostgresConnection) async throws -> Agenda {
+        let rows = rows.filter {
             AccessPolicy.decide(viewer, .read, .agendaItem(sessionVisible: true, audience: $0.facts)) == .allow
         }
         let names = try await audienceNames(
@@ -102,10 +121,19 @@ extension Dialogue {
         return row.facts
     }
 
+    /// The session, the invitation and the items come in one statement; AccessPolicy decides
+    /// on the session, then on each item.
     public func getAgenda(_ context: CallContext, sessionID: UUID) async throws -> Agenda {
         try await database.read { connection in
-            let (session, viewer) = try await authorizedSession(connection, context, id: sessionID, .read)
-            return try await loadAgenda(connection, session: session, viewer: viewer)
+            let viewer = try await viewer(context, connection)
+            let rows = try await connection.rows(
+                Prepared.SessionAgenda(sessionID: sessionID, viewerID: viewer.actor.participantID), logger: logger
+            ).map { ($0, $0.makeRandomAccess()) }
+            guard let (first, cells) = rows.first else { throw DomainError.notFound("session not found") }
+            let session = try decodeSession(first)
+            try authorize(session, viewer, .read, invited: try cells[Prepared.SessionForViewer.invitedColumn].decode(Bool.self))
+            let items = try rows.compactMap { try decodeAgendaRow($0.1, from: Prepared.SessionAgenda.itemOffset) }
+            return try await agenda(of: session, items, viewer: viewer, connection)
         }
     }
 

@@ -54,18 +54,24 @@ public struct Dialogue: Sendable {
             .joined(separator: ", ")
     }
 
-    /// The caller with its group memberships, read inside the caller's transaction so that a
-    /// decision and the change it allows see the same state.
+    /// The caller with its side and group memberships: those its credential brought when it
+    /// was checked at the start of this request (`authenticate`), else read now. Either way
+    /// they are read committed, as a decision's other reads are; nothing here locks them.
     func viewer(_ context: CallContext, _ connection: PostgresConnection) async throws -> Viewer {
+        if let viewer = context.viewer { return viewer }
         guard let participantID = context.actor.participantID else { return Viewer(actor: context.actor, groupIDs: []) }
         guard let row = try await connection.rows(Prepared.ViewerFacts(participantID: participantID), logger: logger).first
         else { return Viewer(actor: context.actor, groupIDs: []) }
-        let (side, groups, contributing) = try row.decode((String, [UUID], [UUID]).self)
-        // Coordinators see every group whatever their memberships; only their side matters.
-        let everything = context.actor.isAtLeast(.coordinator)
+        return try Self.viewer(context.actor, facts: row.decode((String, [UUID], [UUID]).self))
+    }
+
+    /// A viewer from the columns of `Prepared.ViewerFacts.columns`. Coordinators see every
+    /// group whatever their memberships; only their side matters.
+    static func viewer(_ actor: Actor, facts: (side: String, groups: [UUID], contributing: [UUID])) -> Viewer {
+        let everything = actor.isAtLeast(.coordinator)
         return Viewer(
-            actor: context.actor, groupIDs: everything ? [] : Set(groups), contributingGroupIDs: everything ? [] : Set(contributing),
-            side: OrganizationSide(rawValue: side))
+            actor: actor, groupIDs: everything ? [] : Set(facts.groups),
+            contributingGroupIDs: everything ? [] : Set(facts.contributing), side: OrganizationSide(rawValue: facts.side))
     }
 }
 

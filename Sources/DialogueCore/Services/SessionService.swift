@@ -196,23 +196,36 @@ extension Dialogue {
     }
 
     /// Loads a session and checks the caller's right to `operation` on it (or on its
-    /// attendance); unknown and invisible sessions answer alike.
+    /// attendance); unknown and invisible sessions answer alike. Unlocked, the session and the
+    /// invitation come in one round trip.
     func authorizedSession(
         _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation,
         attendance: Bool = false, lock: Bool = false
     ) async throws -> (Session, Viewer) {
         let viewer = try await viewer(context, connection)
-        let session = try await loadSession(connection, id: id, lock: lock)
-        var invited = false
-        if !viewer.seesEverything, let participantID = context.actor.participantID {
-            invited = try await connection.rows(Prepared.Invited(sessionID: id, participantID: participantID), logger: logger)
-                .first?.decode(Bool.self) ?? false
+        let session: Session, invited: Bool
+        if lock {
+            session = try await loadSession(connection, id: id, lock: true)
+            invited = try await connection.rows(
+                Prepared.Invited(sessionID: id, participantID: viewer.actor.participantID ?? Prepared.nobody), logger: logger
+            ).first?.decode(Bool.self) ?? false
+        } else {
+            guard let row = try await connection.rows(
+                Prepared.SessionForViewer(sessionID: id, viewerID: viewer.actor.participantID), logger: logger
+            ).first else { throw DomainError.notFound("session not found") }
+            session = try decodeSession(row)
+            invited = try row.makeRandomAccess()[Prepared.SessionForViewer.invitedColumn].decode(Bool.self)
         }
+        try authorize(session, viewer, operation, invited: invited, attendance: attendance)
+        return (session, viewer)
+    }
+
+    /// The access decision on a session read with its invitation fact.
+    func authorize(_ session: Session, _ viewer: Viewer, _ operation: AccessOperation, invited: Bool, attendance: Bool = false) throws {
         let object: AccessObject = attendance
             ? .attendance(groupID: session.workingGroupID, invited: invited)
             : .session(groupID: session.workingGroupID, invited: invited)
         try AccessPolicy.require(viewer, operation, object, notFound: "session not found")
-        return (session, viewer)
     }
 
     public func getSession(_ context: CallContext, id: UUID) async throws -> Session {

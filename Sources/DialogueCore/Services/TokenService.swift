@@ -116,17 +116,19 @@ extension Dialogue {
         }
     }
 
-    /// Resolves a bearer secret to its actor, or says why not. The message is the same for
-    /// every failure so that a probe learns nothing about which tokens exist.
-    public func authenticate(bearer secret: String) async throws -> Actor {
+    /// Resolves a bearer secret to its caller (the actor, with its side and memberships read in
+    /// the same statement), or says why not. The message is the same for every failure so that
+    /// a probe learns nothing about which tokens exist. Nothing is cached: a revoked token fails
+    /// on its next request on every instance.
+    public func authenticate(bearer secret: String) async throws -> Viewer {
         let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
         guard TokenSecret.looksValid(secret) else { throw refusal }
         let hash = TokenSecret.hash(secret)
         let found = try await database.read { connection in
-            try await connection.rows(Prepared.TokenByHash(hash: hash), logger: logger)
-                .first?.decode((UUID, UUID, String, String, Bool).self)
+            try await connection.rows(Prepared.Credential(hash: hash), logger: logger)
+                .first?.decode((UUID, UUID, String, String, Bool, String, [UUID], [UUID]).self)
         }
-        guard let (tokenID, participantID, rawRole, storedHash, stale) = found,
+        guard let (tokenID, participantID, rawRole, storedHash, stale, side, groups, contributing) = found,
             TokenSecret.constantTimeEquals(storedHash, hash), let role = Role(rawValue: rawRole)
         else { throw refusal }
         if stale {
@@ -136,6 +138,7 @@ extension Dialogue {
                     "UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
             }
         }
-        return .participant(id: participantID, role: role, tokenID: tokenID)
+        return Self.viewer(
+            .participant(id: participantID, role: role, tokenID: tokenID), facts: (side, groups, contributing))
     }
 }

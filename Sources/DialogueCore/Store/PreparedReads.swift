@@ -31,32 +31,38 @@ enum Prepared {
         return bindings
     }
 
-    /// The live token behind a bearer secret's hash (every authenticated request).
-    struct TokenByHash: PreparedRead {
+    /// The live token behind a bearer secret's hash, with its participant's viewer facts:
+    /// every authenticated request's one round trip before its own work. After the token's
+    /// id, participant, role, stored hash and whether `last_used_at` is stale: the facts.
+    struct Credential: PreparedRead {
         static let sql = """
             SELECT t.id, t.participant_id, t.role, t.token_hash,
-                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')
+                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'),
+                   \(ViewerFacts.columns)
             FROM tokens t JOIN participants p ON p.id = t.participant_id
+            LEFT JOIN organizations o ON o.id = p.organization_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'
             """
         let bindings: PostgresBindings
         init(hash: String) throws { bindings = try binding(hash) }
     }
 
-    /// A participant's side and group memberships (every request): the facts `Viewer` holds.
-    /// One row even without memberships; the arrays are then empty.
+    /// A participant's side and group memberships: the facts `Viewer` holds, for a caller
+    /// whose credential did not bring them (the portal's sessions, tests).
     struct ViewerFacts: PreparedRead {
         static let sql = """
-            SELECT \(Dialogue.sideExpression),
-                   coalesce(array_agg(m.working_group_id) FILTER (WHERE m.working_group_id IS NOT NULL), '{}'),
-                   coalesce(array_agg(m.working_group_id) FILTER (WHERE m.role IS DISTINCT FROM 'observer'
-                                                                  AND m.working_group_id IS NOT NULL), '{}')
-            FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id
-            LEFT JOIN memberships m ON m.participant_id = p.id
-            WHERE p.id = $1 GROUP BY p.id, o.side, p.kind
+            SELECT \(columns) FROM participants p LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1
             """
         let bindings: PostgresBindings
         init(participantID: UUID) throws { bindings = try binding(participantID) }
+
+        /// Side, groups, contributing groups of the participant `p` (with its organization `o`).
+        static let columns = """
+            \(Dialogue.sideExpression),
+                   ARRAY(SELECT m.working_group_id FROM memberships m WHERE m.participant_id = p.id),
+                   ARRAY(SELECT m.working_group_id FROM memberships m
+                         WHERE m.participant_id = p.id AND m.role IS DISTINCT FROM 'observer')
+            """
     }
 
     /// A session by id, unlocked.
@@ -80,6 +86,38 @@ enum Prepared {
         init(id: UUID) throws { bindings = try binding(id) }
     }
 
+    /// A session and whether the viewer $2 is invited to it: what AccessPolicy needs to decide
+    /// on a session read, in one round trip. After the session's columns: invited.
+    struct SessionForViewer: PreparedRead {
+        static let sql = """
+            SELECT \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(invited)
+            FROM sessions s WHERE s.id = $1
+            """
+        let bindings: PostgresBindings
+        init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
+
+        static let invited = "EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = $2)"
+        /// The column that holds `invited`, after the session's.
+        static let invitedColumn = 15
+    }
+
+    /// A session, whether the viewer $2 is invited, and its agenda in order with each item's
+    /// facts: the agenda read's one round trip. One row per item (a session without items
+    /// gives one row whose item columns are null). Session columns, invited, then the
+    /// columns of `AgendaOfSession`.
+    struct SessionAgenda: PreparedRead {
+        static let sql = """
+            SELECT \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(SessionForViewer.invited), \(AgendaOfSession.columns)
+            FROM sessions s LEFT JOIN agenda_items i ON i.session_id = s.id
+            WHERE s.id = $1 ORDER BY i.position
+            """
+        let bindings: PostgresBindings
+        init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
+
+        /// Where the item's columns start in a row.
+        static let itemOffset = SessionForViewer.invitedColumn + 1
+    }
+
     /// Whether a participant is invited to a session.
     struct Invited: PreparedRead {
         static let sql = "SELECT EXISTS (SELECT 1 FROM attendances WHERE session_id = $1 AND participant_id = $2)"
@@ -90,20 +128,21 @@ enum Prepared {
     /// A session's agenda in order, with each presenter's kind (a proxy presenter is hidden
     /// from those who may not see proxies). The kind is looked up per item by primary key,
     /// so the plan does not change with the number of participants.
-    /// After the item's columns: the presenter's kind, then the audience facts (author, the
-    /// author's side, whether the viewer $2 is listed).
     struct AgendaOfSession: PreparedRead {
-        static let sql = """
-            SELECT \(Dialogue.qualified(Dialogue.agendaColumns, "i")),
+        static let sql = "SELECT \(columns) FROM agenda_items i WHERE i.session_id = $1 ORDER BY i.position"
+        let bindings: PostgresBindings
+        init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
+
+        /// The item's columns, the presenter's kind, then the audience facts (author, the
+        /// author's side, whether the viewer $2 is listed).
+        static let columns = """
+            \(Dialogue.qualified(Dialogue.agendaColumns, "i")),
                    coalesce((SELECT p.kind FROM participants p WHERE p.id = i.presenter_id), ''),
                    i.author_id, coalesce(\(Dialogue.sideOf("i.author_id")), ''),
                    EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = i.id AND n.participant_id = $2)
-            FROM agenda_items i WHERE i.session_id = $1 ORDER BY i.position
             """
-        let bindings: PostgresBindings
-        init(sessionID: UUID, viewerID: UUID?) throws {
-            // The nil UUID lists nobody: the operator is on no list.
-            bindings = try binding(sessionID, viewerID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
-        }
     }
+
+    /// The nil UUID lists nobody and is invited nowhere: the operator's id in a viewer parameter.
+    static let nobody = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 }
