@@ -51,7 +51,7 @@ public enum DialogueHTTP {
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: dependencies.dialogue.database)))
 
         router.get("/healthz") { _, _ in
-            jsonResponse(.ok, ["status": "ok"])
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: healthy))
         }
         router.get("/readyz") { _, _ in
             try await readiness(dependencies)
@@ -168,6 +168,9 @@ public enum DialogueHTTP {
     /// The hash of the export's canonical JSON content, known once the body is written, so it
     /// is sent as a trailer (the JSON document and the HTML page also carry it in the body).
     static let exportHashTrailer = HTTPField.Name("X-Content-SHA256")!
+
+    /// The liveness answer, made once: a prober calls it often.
+    static let healthy = ByteBuffer(string: #"{"status":"ok"}"#)
 
     static func calendarResponse(_ text: String) -> Response {
         Response(

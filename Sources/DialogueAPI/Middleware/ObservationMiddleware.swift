@@ -20,7 +20,7 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         var response: Response
         do {
-            response = try await RequestScope.$current.withValue(RequestScope(requestID: requestID, actor: nil)) {
+            response = try await RequestScope.$current.withValue(RequestScope(requestID: requestID)) {
                 try await next(request, context)
             }
         } catch {
@@ -47,10 +47,9 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "unmatched"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
-        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
-            "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", milliseconds))",
+            "status": "\(response.status.code)", "ms": "\(Self.milliseconds(elapsed))",
         ]
         if let clientAddressHeader, let forwarded = request.headers[clientAddressHeader] {
             // The last hop is the one the trusted proxy added; earlier ones are client-supplied.
@@ -59,6 +58,14 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
         return response
+    }
+
+    /// "12.34": a duration in milliseconds to two places, without `String(format:)`'s printf
+    /// on every request.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 
