@@ -34,6 +34,9 @@ public struct WebSession: Sendable, Equatable {
     /// Unread notifications, counted by the same statement that found the session (the
     /// portal's header shows it on every page).
     public var unreadNotifications: Int = 0
+    /// The participant's side and memberships, read by the same statement, so that the
+    /// page's reads do not each read them again.
+    public var facts: ViewerFacts?
 
     /// The token every form of this session carries (SECURITY.md 21).
     public var csrfToken: String {
@@ -275,8 +278,9 @@ extension Dialogue {
             try await connection.query("""
                 WITH live AS (
                     SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
-                           s.expires_at, s.last_seen_at, s.factor
+                           s.expires_at, s.last_seen_at, s.factor, \(unescaped: Prepared.ViewerFacts.columns)
                     FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
+                    LEFT JOIN organizations o ON o.id = p.organization_id
                     WHERE s.secret_hash = \(hash) AND s.ended_at IS NULL AND s.expires_at > now()
                       AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
                 ), touched AS (
@@ -284,17 +288,20 @@ extension Dialogue {
                     WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(step) * interval '1 second')
                 )
                 SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor,
-                       (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8
+                       (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8,
+                       side, groups, contributing
                 FROM live
                 """, logger: logger).collect().first
         }
-        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread) =
-            try row?.decode((UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int).self),
+        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread, side, groups, contributing) =
+            try row?.decode(
+                (UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int, String, [UUID], [UUID]).self),
             let role = Role(rawValue: rawRole)
         else { throw refusal }
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
-            language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread)
+            language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread,
+            facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
     }
 
     /// The language the portal speaks to this account.
@@ -373,7 +380,9 @@ extension Dialogue {
     /// The context a portal request acts with: the account's participant and role, the web
     /// session standing where an API request's token stands.
     public func callContext(for session: WebSession, requestID: String) -> CallContext {
-        CallContext(actor: .participant(id: session.participantID, role: session.role, tokenID: session.id), requestID: requestID)
+        let actor = Actor.participant(id: session.participantID, role: session.role, tokenID: session.id)
+        guard let facts = session.facts else { return CallContext(actor: actor, requestID: requestID) }
+        return CallContext(viewer: Self.viewer(actor, facts: facts), requestID: requestID)
     }
 
     /// Ends this session, or every other session of its account.

@@ -62,17 +62,26 @@ public struct Dialogue: Sendable {
         guard let participantID = context.actor.participantID else { return Viewer(actor: context.actor, groupIDs: []) }
         guard let row = try await connection.rows(Prepared.ViewerFacts(participantID: participantID), logger: logger).first
         else { return Viewer(actor: context.actor, groupIDs: []) }
-        return try Self.viewer(context.actor, facts: row.decode((String, [UUID], [UUID]).self))
+        let (side, groups, contributing) = try row.decode((String, [UUID], [UUID]).self)
+        return Self.viewer(context.actor, facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
     }
 
-    /// A viewer from the columns of `Prepared.ViewerFacts.columns`. Coordinators see every
-    /// group whatever their memberships; only their side matters.
-    static func viewer(_ actor: Actor, facts: (side: String, groups: [UUID], contributing: [UUID])) -> Viewer {
+    /// A viewer from its facts. Coordinators see every group whatever their memberships; only
+    /// their side matters.
+    static func viewer(_ actor: Actor, facts: ViewerFacts) -> Viewer {
         let everything = actor.isAtLeast(.coordinator)
         return Viewer(
             actor: actor, groupIDs: everything ? [] : Set(facts.groups),
             contributingGroupIDs: everything ? [] : Set(facts.contributing), side: OrganizationSide(rawValue: facts.side))
     }
+}
+
+/// What `Prepared.ViewerFacts.columns` reads of a participant: the side and the groups (all,
+/// and those where they contribute), as the statement that checked a credential brought them.
+public struct ViewerFacts: Sendable, Equatable {
+    var side: String
+    var groups: [UUID]
+    var contributing: [UUID]
 }
 
 /// Shared steps of update use cases.

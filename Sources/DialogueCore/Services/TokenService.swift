@@ -139,6 +139,7 @@ extension Dialogue {
             }
         }
         return Self.viewer(
-            .participant(id: participantID, role: role, tokenID: tokenID), facts: (side, groups, contributing))
+            .participant(id: participantID, role: role, tokenID: tokenID),
+            facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
     }
 }

@@ -56,12 +56,13 @@ enum Prepared {
         let bindings: PostgresBindings
         init(participantID: UUID) throws { bindings = try binding(participantID) }
 
-        /// Side, groups, contributing groups of the participant `p` (with its organization `o`).
+        /// Side, groups, contributing groups of the participant `p` (with its organization `o`),
+        /// named so that a CTE can pass them on.
         static let columns = """
-            \(Dialogue.sideExpression),
-                   ARRAY(SELECT m.working_group_id FROM memberships m WHERE m.participant_id = p.id),
+            \(Dialogue.sideExpression) AS side,
+                   ARRAY(SELECT m.working_group_id FROM memberships m WHERE m.participant_id = p.id) AS groups,
                    ARRAY(SELECT m.working_group_id FROM memberships m
-                         WHERE m.participant_id = p.id AND m.role IS DISTINCT FROM 'observer')
+                         WHERE m.participant_id = p.id AND m.role IS DISTINCT FROM 'observer') AS contributing
             """
     }
 
