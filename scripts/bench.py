@@ -8,9 +8,12 @@ One run on one machine, on the embedded cluster:
     writes (action items with Idempotency-Key and audit rows) with wrk, at several client counts;
   * scaling: page 1 against page 1,000, scale 0.1 against scale 1, and the quarterly export
     against `COPY (the same queries) TO STDOUT`, with the export's peak memory;
-  * start-up: `serve` to /readyz 200 on a migrated database.
-Prints a table and writes bench/results.json. Nothing here fails on a time: the figures are
-for reading. Usage: scripts/bench.py PATH/TO/release/dialogue-admin
+  * start-up: `serve` to /readyz 200 on a migrated database;
+  * the server's peak memory under that load, and a revocation across two instances: a token
+    revoked on one is refused by the other on its very next request (whatever either cached).
+Prints a table, then each of issue 20's goals beside its figure, and writes bench/results.json.
+Nothing here fails on a time: the figures are for reading (a revoked token that still works
+is not a figure, and fails the run). Usage: scripts/bench.py PATH/TO/release/dialogue-admin
 """
 import json
 import os
@@ -103,10 +106,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(url, token=None):
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read()
+def get(url, token=None, method="GET"):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read()
 
 
 class Server:
@@ -128,6 +134,10 @@ class Server:
                 sys.exit(f"bench: serve exited; see {self.log.name}")
             time.sleep(0.005)
         self.startup = time.perf_counter() - started
+
+    def peak_rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
 
     def stop(self):
         self.process.terminate()
@@ -216,6 +226,60 @@ function request()
     ["Authorization"] = "Bearer {token}", ["Idempotency-Key"] = key}}, [[{body}]])
 end
 """)
+
+
+# --- revocation across instances ------------------------------------------------------
+
+def revocation_across_instances(first, env, owner_db, admin):
+    """A second instance on the same database; a token used on both, revoked through the first,
+    must be refused by the second on its very next request."""
+    second = Server(env)
+    try:
+        participant = psql(owner_db, "SELECT id FROM participants ORDER BY id LIMIT 1")
+        secret = run([BIN, "token", "issue", "--participant", participant, "--role", "member", "--label", "bench-revoke"], env=env).strip()
+        token_id = psql(owner_db, "SELECT id FROM tokens WHERE label = 'bench-revoke' ORDER BY created_at DESC LIMIT 1")
+        warm = [get(server.base + "/v1/me", secret)[0] for server in (first, second) for _ in range(50)]
+        revoked = get(f"{first.base}/v1/participants/{participant}/tokens/{token_id}", admin, method="DELETE")[0]
+        after = [get(server.base + "/v1/me", secret)[0] for server in (second, first)]
+    finally:
+        second.stop()
+    held = set(warm) == {200} and revoked in (200, 204) and after == [401, 401]
+    record("security", "token revoked on instance A: next request on B and on A", f"{after[0]} / {after[1]}", "status")
+    if not held:
+        sys.exit(f"bench: revocation did not hold across instances (warm {set(warm)}, revoke {revoked}, after {after})")
+    return held
+
+
+# --- the goals --------------------------------------------------------------------------
+
+def goals(per_scale):
+    """Issue 20's goals, each beside its figure, from this run."""
+    large = per_scale[max(SCALES)]
+    ceiling = RESULTS["ceiling"]
+    exports = [(scale, fmt, e["export"][fmt]["seconds"] / e["export"]["copy_seconds"])
+               for scale, e in per_scale.items() for fmt in ["json", "csv"]]
+    worst_export = max(exports, key=lambda row: row[2])
+    rows = [
+        ("agenda read, 16 clients", large["agenda"][16]["rps"] / ceiling["select_only_tps"][16], ">=", 0.15, "x pgbench -S"),
+        ("agenda p99 at half the peak rate", large["agenda at half peak"]["p99_ms"], "<", 10.0, "ms"),
+        ("filtered action-item list, 16 clients", large["filtered action items"][16]["rps"] / ceiling["select_only_tps"][16],
+         ">=", 0.08, "x pgbench -S"),
+        ("create an action item, 16 clients", large["writes"]["rps"] / ceiling["writes_tps"][16], ">=", 0.25, "x pgbench writes"),
+        ("/healthz, 16 clients", large["healthz"]["rps"] / ceiling["select_only_tps"][16], ">=", 0.5, "x pgbench -S"),
+        ("server peak RSS under load", large["server_peak_rss_mib"], "<=", 150.0, "MiB"),
+        (f"slowest export ({worst_export[1]}, scale {worst_export[0]})", worst_export[2], "<=", 1.5, "x COPY"),
+    ]
+    if len(SCALES) > 1:
+        flat = max(per_scale[max(SCALES)]["export"][fmt]["peak_rss_mib"] / per_scale[min(SCALES)]["export"][fmt]["peak_rss_mib"]
+                   for fmt in ["json", "csv", "html", "html full"])
+        rows.append((f"export peak memory, scale {max(SCALES)} over {min(SCALES)}", flat, "<=", 1.5, "x"))
+    print(f"\n{'GOAL (issue 20)':<52} {'FIGURE':>10}   {'TARGET':<22} MET", flush=True)
+    met = {}
+    for name, value, op, target, unit in rows:
+        ok = value >= target if op == ">=" else value < target if op == "<" else value <= target
+        met[name] = {"value": value, "target": f"{op} {target} {unit}", "met": ok}
+        print(f"{name:<52} {value:>10.3f}   {op + ' ' + str(target) + ' ' + unit:<22} {'yes' if ok else 'NO'}", flush=True)
+    RESULTS["goals"] = met
 
 
 # --- the export against COPY ------------------------------------------------------------
@@ -346,6 +410,10 @@ def main():
         record("write", f"scale {scale}: create action item (Idempotency-Key, audit), 16 clients", r["rps"], "req/s",
                "of pgbench writes at 16", r["rps"] / ceiling_writes[16])
         record("write", f"  p50 / p99 latency; {audited:,} audit rows written", f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}", "ms")
+        results["server_peak_rss_mib"] = server.peak_rss_mib()
+        record("memory", f"scale {scale}: server peak RSS after every load above", results["server_peak_rss_mib"], "MiB")
+        if scale == max(SCALES):
+            results["revocation_held"] = revocation_across_instances(server, env, owner_db, token)
         server.stop()
         results["export"] = export_figures(scale, owner_db, env)
         per_scale[scale] = results
@@ -371,6 +439,7 @@ def main():
                    f"of scale {small}", b["peak_rss_mib"] / a["peak_rss_mib"])
             record("scaling", f"export {fmt} time at scale {large} vs {small}", b["seconds"], "s",
                    f"of scale {small}", b["seconds"] / a["seconds"])
+    goals(per_scale)
     RESULTS["scales"] = {str(k): v for k, v in per_scale.items()}
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
