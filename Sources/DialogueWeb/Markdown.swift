@@ -1,3 +1,4 @@
+import DialogueCore
 import Foundation
 import Ink
 
@@ -74,17 +75,17 @@ enum Markdown {
     /// its parser Sendable.
     nonisolated(unsafe) private static let parser: MarkdownParser = {
         var parser = MarkdownParser()
-        parser.addModifier(Modifier(target: .html) { escaped(String($0.markdown)) })
+        parser.addModifier(Modifier(target: .html) { HTMLText.escaped(String($0.markdown)) })
         parser.addModifier(Modifier(target: .images) { input in
-            "<span class=\"image\">" + escaped(String(input.markdown)) + "</span>"
+            "<span class=\"image\">" + HTMLText.escaped(String(input.markdown)) + "</span>"
         })
         parser.addModifier(Modifier(target: .links) { input in
             let prefix = "<a href=\"", suffix = "</a>"
             guard input.html.hasPrefix(prefix), input.html.hasSuffix(suffix),
                 let close = input.html.range(of: "\">", range: input.html.index(input.html.startIndex, offsetBy: prefix.count)..<input.html.endIndex)
-            else { return escaped(String(input.markdown)) }
+            else { return HTMLText.escaped(String(input.markdown)) }
             let url = String(input.html[input.html.index(input.html.startIndex, offsetBy: prefix.count)..<close.lowerBound])
-            guard isSafe(url) else { return escaped(String(input.markdown)) }
+            guard isSafe(url) else { return HTMLText.escaped(String(input.markdown)) }
             return input.html.replacingOccurrences(of: prefix, with: "<a rel=\"noreferrer noopener\" href=\"", options: .anchored)
         })
         return parser
@@ -100,20 +101,5 @@ enum Markdown {
         if lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") { return true }
         // Same site: a path (not `//host`) or an anchor.
         return (lower.hasPrefix("/") && !lower.hasPrefix("//")) || lower.hasPrefix("#")
-    }
-
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "&": result += "&amp;"
-            case "\"": result += "&quot;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

@@ -334,24 +334,8 @@ struct ReportPage {
 
     func e(_ text: String) -> String { Self.e(text) }
 
-    /// HTML text escaping.
-    static func e(_ text: String) -> String {
-        guard text.utf8.contains(where: { [UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'")].contains($0) }) else {
-            return text
-        }
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// HTML text escaping (`HTMLText.escaped`).
+    static func e(_ text: String) -> String { HTMLText.escaped(text) }
 
     /// A CSS string: the footer's words are the catalog's and the hash is hex, but quote anyway.
     static func css(_ text: String) -> String {
