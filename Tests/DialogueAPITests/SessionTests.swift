@@ -26,6 +26,41 @@ struct SessionTests {
         }
     }
 
+    @Test("the agenda read in one statement: empty, unknown, hidden until invited; a removed membership and a revoked token count on the next request")
+    func agendaReadAsTheCallerIsNow() async throws {
+        try await API.run { api in
+            let cli = CallContext.cli()
+            let group = try await api.dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let session = try await api.dialogue.createSession(cli, SessionInput(
+                kind: "working_group", workingGroupID: group.id, title: "Media meeting",
+                startsAt: Date().addingTimeInterval(86_400), endsAt: Date().addingTimeInterval(90_000), timezone: "UTC"))
+            let path = "/v1/sessions/\(session.id.lowercasedString)/agenda"
+
+            let empty = try await api.call(.get, path, as: api.admin)
+            #expect(empty.status == 200 && empty.items.isEmpty, "a session without items has an empty agenda, not a 404")
+            #expect(empty["version"] == "1")
+            let unknown = try await api.call(.get, "/v1/sessions/\(UUID().lowercasedString)/agenda", as: api.admin)
+            #expect(unknown.status == 404 && unknown.isProblem)
+
+            let outsider = try await api.dialogue.makeUser(.member)
+            let hidden = try await api.call(.get, path, as: outsider)
+            #expect(hidden.status == 404 && hidden["detail"] == unknown["detail"] && hidden["title"] == unknown["title"],
+                    "a hidden session reads as an unknown one")
+            _ = try await api.dialogue.invite(cli, sessionID: session.id, participantID: outsider.participantID, onBehalfOf: nil)
+            #expect(try await api.call(.get, path, as: outsider).status == 200, "an invitation opens it")
+
+            let member = try await api.dialogue.makeUser(.member)
+            _ = try await api.dialogue.putMember(cli, groupID: group.id, participantID: member.participantID, role: "member")
+            _ = try await api.dialogue.addAgendaItem(cli, sessionID: session.id, AgendaItemInput(title: "Press freedom", durationMinutes: 30), ifMatch: nil)
+            let read = try await api.call(.get, path, as: member)
+            #expect(read.status == 200 && read.items.count == 1 && read.items.first?["title"] as? String == "Press freedom")
+            try await api.dialogue.removeMember(cli, groupID: group.id, participantID: member.participantID)
+            #expect(try await api.call(.get, path, as: member).status == 404, "memberships are read with the token, on every request")
+            _ = try await api.dialogue.revokeToken(cli, tokenID: outsider.tokenID)
+            #expect(try await api.call(.get, path, as: outsider).status == 401, "a revoked token fails on its next request")
+        }
+    }
+
     @Test("bad sessions are refused field by field and nothing is stored")
     func validation() async throws {
         try await API.run { api in
