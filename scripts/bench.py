@@ -301,7 +301,10 @@ def export_figures(scale, owner_db, env):
     rows_read = 0
     for listed in ["action_items", "proposals", "sessions"]:
         sql = run([BIN, "export", "sql", "--quarter", QUARTER, "--list", listed], env=env).strip()
-        times = [timed(["psql", "-X", "-q", owner_db, "-c", f"COPY ({sql}) TO STDOUT (FORMAT csv)"])[0] for _ in range(REPEAT)]
+        # COPY runs with the settings the service connects with (no JIT), so both sides plan alike.
+        copy_env = dict(os.environ, PGOPTIONS="-c jit=off -c TimeZone=UTC")
+        times = [timed(["psql", "-X", "-q", owner_db, "-c", f"COPY ({sql}) TO STDOUT (FORMAT csv)"], env=copy_env)[0]
+                 for _ in range(REPEAT)]
         copy_total += statistics.median(times)
         rows_read += int(psql(owner_db, f"SELECT count(*) FROM ({sql}) q"))
     figures["copy_seconds"] = copy_total

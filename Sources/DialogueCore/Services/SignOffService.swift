@@ -7,7 +7,12 @@ extension Dialogue {
     static let sideExpression = side(participant: "p", organization: "o")
 
     static func side(participant p: String, organization o: String) -> String {
-        "coalesce(\(o).side, CASE \(p).kind WHEN 'official' THEN 'government' ELSE 'movement' END)"
+        side(kind: "\(p).kind", organizationSide: "\(o).side")
+    }
+
+    /// The rule itself, over any expressions for the participant's kind and its organization's side.
+    static func side(kind: String, organizationSide: String) -> String {
+        "coalesce(\(organizationSide), CASE \(kind) WHEN 'official' THEN 'government' ELSE 'movement' END)"
     }
 
     /// A chair signs the outcomes of a held session for their side. Once both the government
