@@ -111,33 +111,30 @@ public struct Database: Sendable {
         try await withConnection(body)
     }
 
+    /// Runs `body` on a leased connection. The lease runs as its own task so that it can be
+    /// given up alone: if no connection is leased within `acquireTimeout`, the process-wide
+    /// `AcquisitionWatchdog` cancels that task and the caller gets `unavailable` (503), while
+    /// the request's own task goes on to answer. A request cancelled by its client cancels the
+    /// lease with it.
     private func withConnection<Result: Sendable>(
         translating: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let acquired = AcquiredFlag()
+        let acquisition = Acquisition()
         let client = self.client
-        do {
-            return try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        acquired.set()
-                        return try await body(connection)
-                    }
-                }
-                group.addTask {
-                    try await Task.sleep(for: Database.acquireTimeout)
-                    if acquired.isSet { return nil }
-                    throw DomainError.unavailable("the database is not available; retry later")
-                }
-                while let result = try await group.next() {
-                    if let result {
-                        group.cancelAll()
-                        return result
-                    }
-                }
-                throw DomainError.unavailable("the database is not available; retry later")
+        let lease = Task {
+            try await client.withConnection { connection in
+                acquisition.leased()
+                return try await body(connection)
             }
+        }
+        let watch = AcquisitionWatchdog.shared.watch(deadline: .now + Database.acquireTimeout) {
+            if acquisition.giveUp() { lease.cancel() }
+        }
+        defer { AcquisitionWatchdog.shared.forget(watch) }
+        do {
+            return try await withTaskCancellationHandler { try await lease.value } onCancel: { lease.cancel() }
         } catch {
+            if acquisition.gaveUp { throw DomainError.unavailable("the database is not available; retry later") }
             // A transaction keeps concurrency failures as they are, so that it can retry them.
             if !translating, DatabaseErrors.isConcurrencyFailure(error) { throw DatabaseErrors.unwrap(error) }
             throw DatabaseErrors.translate(error)
@@ -145,11 +142,62 @@ public struct Database: Sendable {
     }
 }
 
-/// Set once a connection has been leased, read by the acquisition watchdog.
-private final class AcquiredFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .releasing) }
-    var isSet: Bool { value.load(ordering: .acquiring) }
+/// One request for a connection: waiting, leased, or given up by the watchdog — never both of
+/// the last two, so a lease that arrives at the deadline is used, not cancelled.
+private final class Acquisition: Sendable {
+    private enum State: UInt8, AtomicRepresentable { case waiting, leased, gaveUp }
+    private let state = Atomic<State>(.waiting)
+    func leased() { _ = state.compareExchange(expected: .waiting, desired: .leased, ordering: .acquiringAndReleasing) }
+    /// True if the acquisition was still waiting and is now given up.
+    func giveUp() -> Bool { state.compareExchange(expected: .waiting, desired: .gaveUp, ordering: .acquiringAndReleasing).exchanged }
+    var gaveUp: Bool { state.load(ordering: .acquiring) == .gaveUp }
+}
+
+/// One timer for the whole process instead of one per lease: acquisitions register a deadline
+/// and what to do when it passes, and a single task looks at them ten times a second. A
+/// sleeping child task per request cost as much as the agenda read's own query.
+final class AcquisitionWatchdog: Sendable {
+    static let shared = AcquisitionWatchdog()
+    static let resolution: Duration = .milliseconds(100)
+
+    private struct Watch {
+        let deadline: ContinuousClock.Instant
+        let expire: @Sendable () -> Void
+    }
+    private struct State {
+        var next = 0
+        var watches: [Int: Watch] = [:]
+    }
+    private let state = Mutex(State())
+
+    private init() {
+        Task.detached { [self] in
+            while true {
+                try? await Task.sleep(for: Self.resolution)
+                for expire in expired(at: .now) { expire() }
+            }
+        }
+    }
+
+    func watch(deadline: ContinuousClock.Instant, _ expire: @escaping @Sendable () -> Void) -> Int {
+        state.withLock { state in
+            state.next &+= 1
+            state.watches[state.next] = Watch(deadline: deadline, expire: expire)
+            return state.next
+        }
+    }
+
+    func forget(_ watch: Int) {
+        _ = state.withLock { $0.watches.removeValue(forKey: watch) }
+    }
+
+    private func expired(at now: ContinuousClock.Instant) -> [@Sendable () -> Void] {
+        state.withLock { state in
+            let due = state.watches.filter { $0.value.deadline <= now }
+            for key in due.keys { state.watches.removeValue(forKey: key) }
+            return due.values.map(\.expire)
+        }
+    }
 }
 
 /// The one place where PostgreSQL's failures become domain errors.
