@@ -235,29 +235,45 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            let afterMicros = after?.createdAtMicros, afterID = after?.id
-            let rows = try await connection.query("""
-                SELECT \(unescaped: Dialogue.actionColumns)
-                FROM action_items x JOIN participants o ON o.id = x.owner_id JOIN working_groups g ON g.id = x.working_group_id
-                WHERE (\(viewer.seesEverything) OR x.working_group_id = ANY(\(groups)) OR x.owner_id = \(selfID))
-                  AND (\(status?.rawValue)::text IS NULL OR x.status = \(status?.rawValue))
-                  AND (\(filter.ownerID)::uuid IS NULL OR (x.owner_id = \(filter.ownerID)
-                       AND (\(viewer.seesEverything) OR o.kind <> 'in_country_proxy' OR o.id = \(selfID))))
-                  AND (\(filter.workingGroupID)::uuid IS NULL OR x.working_group_id = \(filter.workingGroupID))
-                  AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
-                  AND (\(filter.overdue)::boolean IS NULL OR \(filter.overdue) =
-                       (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped')))
-                  AND (\(dueBefore)::date IS NULL OR x.due_on < \(dueBefore)::date)
-                  AND (\(filter.closed)::boolean IS NULL OR \(filter.closed) = (x.status IN ('done', 'dropped')))
-                  AND (\(filter.agendaItemID)::uuid IS NULL OR x.agenda_item_id = \(filter.agendaItemID))
-                  AND (\(afterMicros)::bigint IS NULL
-                       OR (x.created_at, x.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                ORDER BY x.created_at, x.id
-                LIMIT \(page.limit + 1)
-                """, logger: logger).collect()
+            var read = try FilteredRead<ActionItemList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            try read.filter(status)
+            try read.filter(filter.ownerID)
+            try read.filter(filter.workingGroupID)
+            try read.filter(filter.direction)
+            try read.filter(filter.overdue)
+            try read.filter(dueBefore)
+            try read.filter(filter.closed)
+            try read.filter(filter.agendaItemID)
+            try read.filter(after: after)
+            try read.finish(page.limit + 1)
+            let rows = try await connection.rows(read, logger: logger)
             return pageOf(try rows.map { try decodeAction($0, viewer: viewer) }, limit: page.limit, scope: scope) {
                 KeysetPosition(createdAt: $0.createdAt, id: $0.id)
             }
         }
     }
+}
+
+/// The action items a viewer ($1 sees everything, $2 their groups, $3 themselves) may see,
+/// filtered, oldest first. An owner filter never reveals a proxy's items to those who may
+/// not see proxies.
+enum ActionItemList: FilteredList {
+    static let name = "action_items.list"
+    static let head = """
+        SELECT \(Dialogue.actionColumns)
+        FROM action_items x JOIN participants o ON o.id = x.owner_id JOIN working_groups g ON g.id = x.working_group_id
+        WHERE ($1 OR x.working_group_id = ANY($2) OR x.owner_id = $3)
+        """
+    static let filters = [
+        "x.status = ?",
+        "x.owner_id = ? AND ($1 OR o.kind <> 'in_country_proxy' OR o.id = $3)",
+        "x.working_group_id = ?",
+        "g.direction = ?",
+        "? = (x.due_on < (now() AT TIME ZONE 'UTC')::date AND x.status NOT IN ('done', 'dropped'))",
+        "x.due_on < ?::date",
+        "? = (x.status IN ('done', 'dropped'))",
+        "x.agenda_item_id = ?",
+        keyset("x.created_at, x.id"),
+    ]
+    static let tail = "ORDER BY x.created_at, x.id LIMIT ?"
 }

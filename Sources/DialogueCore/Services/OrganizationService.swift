@@ -31,15 +31,11 @@ extension Dialogue {
         let scope = "organizations|\(side?.rawValue ?? "")"
         let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
-            let afterMicros = after?.createdAtMicros, afterID = after?.id
-            let rows = try await connection.query("""
-                SELECT \(unescaped: Dialogue.organizationColumns) FROM organizations
-                WHERE (\(side?.rawValue)::text IS NULL OR side = \(side?.rawValue))
-                  AND (\(afterMicros)::bigint IS NULL
-                       OR (created_at, id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                ORDER BY created_at, id
-                LIMIT \(page.limit + 1)
-                """, logger: logger).collect()
+            var read = try FilteredRead<OrganizationList>()
+            try read.filter(side)
+            try read.filter(after: after)
+            try read.finish(page.limit + 1)
+            let rows = try await connection.rows(read, logger: logger)
             let items = try rows.map(decodeOrganization)
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
         }
@@ -133,4 +129,15 @@ extension Dialogue {
             return organization
         }
     }
+}
+
+/// Organizations, of one side or both, oldest first.
+enum OrganizationList: FilteredList {
+    static let name = "organizations.list"
+    static let head = "SELECT \(Dialogue.organizationColumns) FROM organizations WHERE true"
+    static let filters = [
+        "side = ?",
+        keyset("created_at, id"),
+    ]
+    static let tail = "ORDER BY created_at, id LIMIT ?"
 }

@@ -195,21 +195,14 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            let afterMicros = after?.createdAtMicros, afterID = after?.id
-            let rows = try await connection.query("""
-                SELECT \(unescaped: Dialogue.participantColumns) FROM participants p
-                WHERE (\(viewer.seesEverything) OR p.id = \(selfID)
-                       OR (p.kind <> 'in_country_proxy' AND EXISTS (
-                           SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.working_group_id = ANY(\(groups)))))
-                  AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
-                  AND (\(filter.organizationID)::uuid IS NULL OR p.organization_id = \(filter.organizationID))
-                  AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
-                  AND (\(pattern)::text IS NULL OR p.display_name ILIKE \(pattern))
-                  AND (\(afterMicros)::bigint IS NULL
-                       OR (p.created_at, p.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                ORDER BY p.created_at, p.id
-                LIMIT \(page.limit + 1)
-                """, logger: logger).collect()
+            var read = try FilteredRead<ParticipantList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            try read.filter(kind)
+            try read.filter(filter.organizationID)
+            try read.filter(status)
+            try read.filter(pattern)
+            try read.filter(after: after)
+            try read.finish(page.limit + 1)
+            let rows = try await connection.rows(read, logger: logger)
             let items = try await withSides(connection, viewer, try rows.map { shown(try decodeParticipant($0), to: viewer) })
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
         }
@@ -257,4 +250,24 @@ extension Dialogue {
                 .collect().first?.decode(Int.self) ?? 0
         }
     }
+}
+
+/// The participants a viewer ($1 sees everything, $2 their groups, $3 themselves) may see:
+/// never an in-country proxy through a shared group. Filtered, oldest first.
+enum ParticipantList: FilteredList {
+    static let name = "participants.list"
+    static let head = """
+        SELECT \(Dialogue.participantColumns) FROM participants p
+        WHERE ($1 OR p.id = $3
+               OR (p.kind <> 'in_country_proxy' AND EXISTS (
+                   SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.working_group_id = ANY($2))))
+        """
+    static let filters = [
+        "p.kind = ?",
+        "p.organization_id = ?",
+        "p.status = ?",
+        "p.display_name ILIKE ?",
+        keyset("p.created_at, p.id"),
+    ]
+    static let tail = "ORDER BY p.created_at, p.id LIMIT ?"
 }

@@ -397,26 +397,16 @@ extension Dialogue {
             // SQL narrows to the rows that might be visible (the viewer's groups, own, listed);
             // AccessPolicy decides on each, so a batch may keep fewer than it read.
             let rows = try await visibleRows(limit: page.limit, after: after) { after, batch in
-                let afterMicros = after?.createdAtMicros, afterID = after?.id
-                return try await connection.query("""
-                    SELECT \(unescaped: ProposalRow.columns), named.listed
-                    FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
-                    CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM audience_names n
-                                                       WHERE n.object_id = p.id AND n.participant_id = \(selfID)) AS listed) named
-                    WHERE (p.status <> 'draft' OR p.author_id = \(selfID))
-                      AND (\(viewer.seesEverything) OR p.author_id = \(selfID) OR p.working_group_id = ANY(\(groups)) OR named.listed)
-                      AND (\(query)::text IS NULL OR p.search @@ websearch_to_tsquery('simple', \(query)))
-                      AND (\(filter.workingGroupID)::uuid IS NULL OR p.working_group_id = \(filter.workingGroupID))
-                      AND (\(filter.direction)::text IS NULL OR g.direction = \(filter.direction))
-                      AND (\(status?.rawValue)::text IS NULL OR p.status = \(status?.rawValue))
-                      AND (\(kind?.rawValue)::text IS NULL OR p.kind = \(kind?.rawValue))
-                      AND (\(filter.authorID)::uuid IS NULL OR (p.author_id = \(filter.authorID)
-                           AND (\(viewer.seesEverything) OR a.kind <> 'in_country_proxy' OR a.id = \(selfID))))
-                      AND (\(afterMicros)::bigint IS NULL
-                           OR (p.created_at, p.id) < ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                    ORDER BY p.created_at DESC, p.id DESC
-                    LIMIT \(batch)
-                    """, logger: logger).collect().map(ProposalRow.init)
+                var read = try FilteredRead<ProposalList>(selfID ?? Prepared.nobody, viewer.seesEverything, groups)
+                try read.filter(query)
+                try read.filter(filter.workingGroupID)
+                try read.filter(filter.direction)
+                try read.filter(status)
+                try read.filter(kind)
+                try read.filter(filter.authorID)
+                try read.filter(after: after)
+                try read.finish(batch)
+                return try await connection.rows(read, logger: logger).map(ProposalRow.init)
             } position: {
                 KeysetPosition(createdAt: $0.proposal.createdAt, id: $0.proposal.id)
             } visible: {
@@ -484,4 +474,29 @@ extension Dialogue {
             return Endorser(participantID: id, displayName: name, at: at)
         }
     }
+}
+
+/// The proposals that might be visible to a viewer ($1 themselves, $2 sees everything, $3
+/// their groups): not others' drafts; in the viewer's groups, their own, or naming them.
+/// AccessPolicy decides on each row. Filtered, newest first.
+enum ProposalList: FilteredList {
+    static let name = "proposals.list"
+    static let head = """
+        SELECT \(ProposalRow.columns), named.listed
+        FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
+        CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM audience_names n
+                                           WHERE n.object_id = p.id AND n.participant_id = $1) AS listed) named
+        WHERE (p.status <> 'draft' OR p.author_id = $1)
+          AND ($2 OR p.author_id = $1 OR p.working_group_id = ANY($3) OR named.listed)
+        """
+    static let filters = [
+        "p.search @@ websearch_to_tsquery('simple', ?)",
+        "p.working_group_id = ?",
+        "g.direction = ?",
+        "p.status = ?",
+        "p.kind = ?",
+        "p.author_id = ? AND ($2 OR a.kind <> 'in_country_proxy' OR a.id = $1)",
+        keyset("p.created_at, p.id", "<"),
+    ]
+    static let tail = "ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
 }

@@ -255,21 +255,15 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            let afterMicros = after?.createdAtMicros, afterID = after?.id
-            let rows = try await connection.query("""
-                SELECT \(unescaped: Dialogue.sessionColumns) FROM sessions s
-                WHERE (\(viewer.seesEverything) OR s.working_group_id = ANY(\(groups))
-                       OR EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = \(selfID)))
-                  AND (\(from)::timestamptz IS NULL OR s.starts_at >= \(from))
-                  AND (\(to)::timestamptz IS NULL OR s.starts_at < \(to))
-                  AND (\(kind?.rawValue)::text IS NULL OR s.kind = \(kind?.rawValue))
-                  AND (\(filter.workingGroupID)::uuid IS NULL OR s.working_group_id = \(filter.workingGroupID))
-                  AND (\(status?.rawValue)::text IS NULL OR s.status = \(status?.rawValue))
-                  AND (\(afterMicros)::bigint IS NULL
-                       OR (s.starts_at, s.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterID)))
-                ORDER BY s.starts_at, s.id
-                LIMIT \(page.limit + 1)
-                """, logger: logger).collect()
+            var read = try FilteredRead<SessionList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            try read.filter(from)
+            try read.filter(to)
+            try read.filter(kind)
+            try read.filter(filter.workingGroupID)
+            try read.filter(status)
+            try read.filter(after: after)
+            try read.finish(page.limit + 1)
+            let rows = try await connection.rows(read, logger: logger)
             return pageOf(try rows.map(decodeSession), limit: page.limit, scope: scope) {
                 KeysetPosition(createdAt: $0.startsAt, id: $0.id)
             }
@@ -397,4 +391,24 @@ extension Dialogue {
             return result
         }
     }
+}
+
+/// The sessions a viewer ($1 sees everything, $2 their groups, $3 themselves, invited) may
+/// see, filtered, in order of time.
+enum SessionList: FilteredList {
+    static let name = "sessions.list"
+    static let head = """
+        SELECT \(Dialogue.sessionColumns) FROM sessions s
+        WHERE ($1 OR s.working_group_id = ANY($2)
+               OR EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = $3))
+        """
+    static let filters = [
+        "s.starts_at >= ?",
+        "s.starts_at < ?",
+        "s.kind = ?",
+        "s.working_group_id = ?",
+        "s.status = ?",
+        keyset("s.starts_at, s.id"),
+    ]
+    static let tail = "ORDER BY s.starts_at, s.id LIMIT ?"
 }

@@ -7,3 +7,7 @@ extension OrganizationSide: PostgresCodable {}
 extension ProposalKind: PostgresCodable {}
 extension ProposalScale: PostgresCodable {}
 extension ProposalStatus: PostgresCodable {}
+extension ActionStatus: PostgresCodable {}
+extension SessionKind: PostgresCodable {}
+extension SessionStatus: PostgresCodable {}
+extension ParticipantStatus: PostgresCodable {}

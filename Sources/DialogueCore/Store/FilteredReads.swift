@@ -1,0 +1,157 @@
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// A list read whose WHERE clause holds only the filters a request gave, prepared once per
+/// connection for each combination of them ("shape"). One catch-all statement with
+/// `$n IS NULL OR …` for every filter had to be planned on every call, because no single plan
+/// fits every combination; one statement per shape has a plan that fits, and PostgreSQL keeps
+/// it. A list declares its parts in order; a request binds them in the same order.
+protocol FilteredList {
+    /// Names the list's prepared statements (with the shape appended).
+    static var name: String { get }
+    /// SELECT … WHERE <fixed conditions>: its parameters are written `$1`, `$2`, … and bound
+    /// by `FilteredRead.init`; the filters may refer to them by number too.
+    static var head: String { get }
+    /// The optional conditions, each joined with AND when its filter is present. A `?`
+    /// stands for the filter's next value, numbered when the statement is written.
+    static var filters: [String] { get }
+    /// ORDER BY … LIMIT ?: its `?` values are bound by `FilteredRead.finish`.
+    static var tail: String { get }
+}
+
+extension FilteredList {
+    /// The filter for keyset paging on `(time, id)` columns: rows after (`>`) or, newest
+    /// first, before (`<`) a position given as microseconds since the epoch and an id.
+    static func keyset(_ columns: String, _ comparison: String = ">") -> String {
+        "(\(columns)) \(comparison) ('epoch'::timestamptz + ?::bigint * interval '1 microsecond', ?)"
+    }
+
+    /// The statement for one shape: bit `i` set means `filters[i]` is in it.
+    static func sql(shape: UInt64) -> String {
+        var parameter = highestParameter(in: head)
+        func numbered(_ part: String) -> String {
+            var text = ""
+            for character in part {
+                if character == "?" {
+                    parameter += 1
+                    text += "$\(parameter)"
+                } else {
+                    text.append(character)
+                }
+            }
+            return text
+        }
+        var sql = head
+        for (index, filter) in filters.enumerated() where shape & (1 << UInt64(index)) != 0 {
+            sql += "\n  AND " + numbered(filter)
+        }
+        return sql + "\n" + numbered(tail)
+    }
+}
+
+/// The highest `$n` that `sql` refers to.
+private func highestParameter(in sql: String) -> Int {
+    var highest = 0
+    var digits: Int?
+    for character in sql + " " {
+        if let digit = character.wholeNumberValue, let number = digits {
+            digits = number * 10 + digit
+        } else {
+            if let number = digits { highest = max(highest, number) }
+            digits = character == "$" ? 0 : nil
+        }
+    }
+    return highest
+}
+
+/// The values of one read of a `FilteredList`, and which filters it has.
+struct FilteredRead<List: FilteredList> {
+    private(set) var shape: UInt64 = 0
+    private(set) var bindings = PostgresBindings()
+    private var nextFilter = 0
+
+    /// Binds the head's parameters, `$1` onwards.
+    init(_ values: any PostgresEncodable & Sendable...) throws {
+        for value in values { try bindings.append(value) }
+    }
+
+    /// The next filter of `List.filters`: present with its values, or absent (nil).
+    mutating func filter(_ values: [any PostgresEncodable & Sendable]?) throws {
+        defer { nextFilter += 1 }
+        guard let values else { return }
+        shape |= 1 << UInt64(nextFilter)
+        for value in values { try bindings.append(value) }
+    }
+
+    /// A filter with one value, present when the value is.
+    mutating func filter<Value: PostgresEncodable & Sendable>(_ value: Value?) throws {
+        try filter(value.map { [$0] })
+    }
+
+    /// The keyset filter (`FilteredList.keyset`): rows after the page's last one, if any.
+    mutating func filter(after position: KeysetPosition?) throws {
+        try filter(position.map { [$0.createdAtMicros, $0.id] })
+    }
+
+    /// Binds the tail's values, after every filter has been given.
+    mutating func finish(_ values: any PostgresEncodable & Sendable...) throws {
+        precondition(nextFilter == List.filters.count, "\(List.name): \(nextFilter) filters given, \(List.filters.count) declared")
+        for value in values { try bindings.append(value) }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs the read as the prepared statement of its shape.
+    func rows<List: FilteredList>(_ read: FilteredRead<List>, logger: Logger) async throws -> [PostgresRow] {
+        func run<Shape: ShapeBits>(_: Shape.Type) async throws -> [PostgresRow] {
+            try await rows(ShapedStatement<List, Shape>(bindings: read.bindings), logger: logger)
+        }
+        return try await run(shapeType(read.shape))
+    }
+}
+
+/// A shape as a type, one generic layer per bit, because PostgresNIO names a prepared
+/// statement after its type: `Bit1<Bit0<NoBits>>` is shape 0b10.
+protocol ShapeBits: SendableMetatype { static var bits: UInt64 { get } }
+enum NoBits: ShapeBits { static var bits: UInt64 { 0 } }
+enum Bit0<Higher: ShapeBits>: ShapeBits { static var bits: UInt64 { Higher.bits << 1 } }
+enum Bit1<Higher: ShapeBits>: ShapeBits { static var bits: UInt64 { Higher.bits << 1 | 1 } }
+
+/// The type of a shape, made once per shape: each layer is a generic-metadata lookup.
+private func shapeType(_ shape: UInt64) -> any ShapeBits.Type {
+    if let type = ShapeTypes.made.withLock({ $0[shape] }) { return type }
+    func zero<Higher: ShapeBits>(_: Higher.Type) -> any ShapeBits.Type { Bit0<Higher>.self }
+    func one<Higher: ShapeBits>(_: Higher.Type) -> any ShapeBits.Type { Bit1<Higher>.self }
+    var type: any ShapeBits.Type = NoBits.self
+    var bit = UInt64.bitWidth - shape.leadingZeroBitCount
+    while bit > 0 {
+        bit -= 1
+        type = shape & (1 << UInt64(bit)) != 0 ? one(type) : zero(type)
+    }
+    ShapeTypes.made.withLock { $0[shape] = type }
+    return type
+}
+
+private enum ShapeTypes {
+    static let made = Mutex<[UInt64: any ShapeBits.Type]>([:])
+}
+
+private struct ShapedStatement<List: FilteredList, Shape: ShapeBits>: PreparedRead {
+    static var name: String { Statements.text(of: self).name }
+    static var sql: String { Statements.text(of: self).sql }
+    let bindings: PostgresBindings
+}
+
+/// Each shape's name and SQL, written once: PostgresNIO asks for both on every execution.
+private enum Statements {
+    static let written = Mutex<[ObjectIdentifier: (name: String, sql: String)]>([:])
+
+    static func text<List, Shape>(of statement: ShapedStatement<List, Shape>.Type) -> (name: String, sql: String) {
+        let key = ObjectIdentifier(statement)
+        if let text = written.withLock({ $0[key] }) { return text }
+        let text = (name: "\(List.name)#\(Shape.bits)", sql: List.sql(shape: Shape.bits))
+        written.withLock { $0[key] = text }
+        return text
+    }
+}
