@@ -158,9 +158,7 @@ extension AuditLog {
         guard !entries.isEmpty else { return }
         // Takes the chain's lock, then reads the head with a snapshot taken after the lock
         // (sql/0009): one round trip, where every writer waits on the one before.
-        let head = try await connection.query(
-            "SELECT head_seq, head_hash, now_micros FROM audit_chain_head(\(chainLockKey), \(genesisHash))", logger: logger
-        ).collect()
+        let head = try await connection.rows(ChainHead(), logger: logger)
         guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
             throw DomainError.unavailable("could not read the audit chain")
         }
@@ -181,13 +179,39 @@ extension AuditLog {
             actors.append(row.actor); participants.append(actorID ?? ""); requests.append(row.requestID)
             previous = row.hash
         }
-        try await connection.query("""
+        _ = try await connection.rows(
+            try ChainAppend(
+                micros: nowMicros, seqs: seqs, actors: actors, participants: participants, actions: actions, types: types,
+                ids: ids, diffs: diffs, requests: requests, prevs: prevs, hashes: hashes),
+            logger: logger)
+    }
+
+    // The two statements run while the chain's lock is held, which every writer waits for in
+    // turn: prepared, so that none of them is parsed and planned inside it.
+
+    /// Takes the chain's lock and reads its head (sql/0009).
+    struct ChainHead: PreparedRead {
+        static let sql = "SELECT head_seq, head_hash, now_micros FROM audit_chain_head(\(chainLockKey), '\(genesisHash)')"
+        let bindings = PostgresBindings()
+    }
+
+    /// Appends the rows, linked and hashed, in one statement.
+    struct ChainAppend: PreparedRead {
+        static let sql = """
             INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
                                    diff, request_id, prev_hash, hash)
-            SELECT s, 'epoch'::timestamptz + \(nowMicros) * interval '1 microsecond', ac, nullif(ap, '')::uuid, a, t, o, d, r, p, h
-            FROM unnest(\(seqs), \(actors), \(participants), \(actions), \(types), \(ids), \(diffs), \(requests),
-                        \(prevs), \(hashes)) AS x(s, ac, ap, a, t, o, d, r, p, h)
-            """, logger: logger)
+            SELECT s, 'epoch'::timestamptz + $1 * interval '1 microsecond', ac, nullif(ap, '')::uuid, a, t, o, d, r, p, h
+            FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[]) AS x(s, ac, ap, a, t, o, d, r, p, h)
+            """
+        let bindings: PostgresBindings
+
+        init(
+            micros: Int64, seqs: [Int64], actors: [String], participants: [String], actions: [String], types: [String],
+            ids: [String], diffs: [String], requests: [String], prevs: [String], hashes: [String]
+        ) throws {
+            bindings = try Prepared.binding(micros, seqs, actors, participants, actions, types, ids, diffs, requests, prevs, hashes)
+        }
     }
 }
 
