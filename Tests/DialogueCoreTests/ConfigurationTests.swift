@@ -45,6 +45,10 @@ struct ConfigurationTests {
         environment["DIALOGUE_MIGRATION_DATABASE_URL"] = "postgres://owner:pw@127.0.0.1:5432/dialogue?sslmode=disable"
         let configuration = try Configuration.fromEnvironment(environment)
         #expect(configuration.database.maximumConnections == 7)
+        var unsized = environment
+        unsized["DIALOGUE_DB_POOL_SIZE"] = nil
+        let sizedByCores = try Configuration.fromEnvironment(unsized).database.maximumConnections
+        #expect(sizedByCores == min(20, max(6, 2 * ProcessInfo.processInfo.activeProcessorCount + 2)))
         #expect(configuration.database.statementTimeoutMilliseconds == 5000)
         #expect(configuration.jsonLogs)
         #expect(configuration.logLevel == .debug)

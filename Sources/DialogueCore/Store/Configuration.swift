@@ -82,7 +82,7 @@ public struct Configuration: Sendable {
                 problems.append("DIALOGUE_EXPORT_STALL_SECONDS: expected seconds from 1 to 3600")
             }
         }
-        var poolSize = 20
+        var poolSize = DatabaseConfiguration.defaultPoolSize
         if let raw = environment["DIALOGUE_DB_POOL_SIZE"], !raw.isEmpty {
             if let value = Int(raw), (1...500).contains(value) { poolSize = value } else {
                 problems.append("DIALOGUE_DB_POOL_SIZE: expected a number from 1 to 500")
