@@ -37,4 +37,45 @@ struct ConnectionPoolTests {
             #expect(again == 1)
         }
     }
+
+    @Test("a second connection that joins an export's snapshot reads what the first reads, not what was committed since")
+    func snapshotIsShared() async throws {
+        let configuration = try await TestDatabases.shared.migratedDatabase()
+        try await withDatabase(configuration) { database in
+            let logger = database.logger
+            @Sendable func organizations(_ connection: PostgresConnection) async throws -> Int {
+                try await connection.query("SELECT count(*)::int8 FROM organizations", logger: logger).collect().first?.decode(Int.self) ?? -1
+            }
+            try await database.snapshot(statementTimeout: .seconds(30)) { first in
+                let before = try await organizations(first)
+                let name = try await Database.exportSnapshot(first, logger: logger)
+                try await database.autocommit { connection in
+                    try await connection.query("INSERT INTO organizations (name, side) VALUES ('Committed since', 'partner')", logger: logger)
+                }
+                let joined = try await database.snapshot(statementTimeout: .seconds(30), joining: name) { second in
+                    try await organizations(second)
+                }
+                let now = try await database.read { connection in try await organizations(connection) }
+                #expect(joined == before)
+                #expect(now == before + 1)
+            }
+            await #expect(throws: DomainError.unavailable("the export's snapshot could not be shared")) {
+                try await database.snapshot(statementTimeout: .seconds(30), joining: "1'; DROP TABLE organizations; --") { _ in 0 }
+            }
+        }
+    }
+
+    @Test("with a pool of one, the quarterly report reads its trend on its own connection and still comes out whole")
+    func reportWithoutASecondConnection() async throws {
+        var configuration = try await TestDatabases.shared.migratedDatabase()
+        configuration.maximumConnections = 1
+        let database = Database(configuration: configuration, logger: TestDatabases.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            await database.startClient(in: &group)
+            defer { group.cancelAll() }
+            let dialogue = try await Dialogue.load(database: database, passphraseCost: .forTests)
+            let exported = try await dialogue.quarterlyReport(.cli(), quarter: "2026-Q3", direction: nil, audience: nil)
+            #expect(exported.report.trend?.map(\.quarter) == ["2025-Q4", "2026-Q1", "2026-Q2"])
+        }
+    }
 }

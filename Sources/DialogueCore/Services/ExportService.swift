@@ -48,31 +48,63 @@ extension Dialogue {
     @discardableResult
     public func writeQuarterlyExport(_ export: QuarterlyExport, to output: ExportOutput) async throws -> String {
         try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
-            let pass = QuarterlyPass(export: export, viewer: try await viewer(export.context, connection), connection: connection, logger: logger)
-            switch output {
-            case .json(let sink):
-                return try await pass.run(canonical: CanonicalReportWriter(document: sink), rows: nil).sha256
-            case .csv(let sinks):
-                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(sinks))
-                if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(summary))) }
-                return sha256
-            case .html(let sink, let options):
-                // The page opens with the figures, the hash and what the digest keeps of the
-                // lists; the appendix reads the lists again, in the same snapshot.
-                let digest = ReportDigest()
-                let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: digest)
-                let page = ReportPage(report: summary, sha256: sha256, options: options)
-                let output = ChunkedOutput(sink)
-                output.append(page.body(digest))
-                if options.detail == .full {
-                    output.append(page.appendixHeading())
-                    try await pass.streamLists(HTMLListsWriter(output, page: page))
-                    output.append(ReportPage.appendixEnd)
-                }
-                output.append(ReportPage.tail)
-                try await output.flush()
-                return sha256
+            try await withPass(export, on: connection) { pass in try await Self.write(pass, to: output) }
+        }
+    }
+
+    /// A pass over the export in `connection`'s snapshot, with the trend's figures read in
+    /// parallel on a second connection that joins the same snapshot: they cover three earlier
+    /// quarters that the lists do not, and reading them in turn was most of what the export
+    /// spent beyond the lists themselves.
+    private func withPass<Result: Sendable>(
+        _ export: QuarterlyExport, on connection: PostgresConnection, _ body: (QuarterlyPass) async throws -> Result
+    ) async throws -> Result {
+        let viewer = try await viewer(export.context, connection)
+        var pass = QuarterlyPass(export: export, viewer: viewer, connection: connection, logger: logger)
+        let snapshot = try await Database.exportSnapshot(connection, logger: logger)
+        let (database, logger) = (self.database, self.logger)
+        let trend = Task {
+            try await database.snapshot(statementTimeout: Self.exportStatementTimeout, joining: snapshot) { second in
+                try await QuarterlyPass(export: export, viewer: viewer, connection: second, logger: logger).earlierFigures()
             }
+        }
+        pass.trend = trend
+        do {
+            return try await body(pass)
+        } catch {
+            // An export that fails (a client that stopped reading) leaves no transaction open:
+            // the trend's is wound down before the snapshot it joined closes.
+            trend.cancel()
+            _ = await trend.result
+            throw error
+        }
+    }
+
+    /// Writes the report in the requested format from one pass.
+    private static func write(_ pass: QuarterlyPass, to output: ExportOutput) async throws -> String {
+        switch output {
+        case .json(let sink):
+            return try await pass.run(canonical: CanonicalReportWriter(document: sink), rows: nil).sha256
+        case .csv(let sinks):
+            let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: CSVTablesWriter(sinks))
+            if let sink = sinks["summary"] { try await sink(ByteBuffer(string: ReportCSV.summary(summary))) }
+            return sha256
+        case .html(let sink, let options):
+            // The page opens with the figures, the hash and what the digest keeps of the
+            // lists; the appendix reads the lists again, in the same snapshot.
+            let digest = ReportDigest()
+            let (summary, sha256) = try await pass.run(canonical: CanonicalReportWriter(document: nil), rows: digest)
+            let page = ReportPage(report: summary, sha256: sha256, options: options)
+            let output = ChunkedOutput(sink)
+            output.append(page.body(digest))
+            if options.detail == .full {
+                output.append(page.appendixHeading())
+                try await pass.streamLists(HTMLListsWriter(output, page: page))
+                output.append(ReportPage.appendixEnd)
+            }
+            output.append(ReportPage.tail)
+            try await output.flush()
+            return sha256
         }
     }
 
@@ -84,8 +116,9 @@ extension Dialogue {
         let export = try quarterlyExport(context, quarter: quarter, direction: direction, audience: audience)
         let collected = CollectedBytes()
         let sha256 = try await database.snapshot(statementTimeout: Self.exportStatementTimeout) { connection in
-            try await QuarterlyPass(export: export, viewer: try await viewer(export.context, connection), connection: connection, logger: logger)
-                .run(canonical: CanonicalReportWriter(content: { collected.append($0) }), rows: nil).sha256
+            try await withPass(export, on: connection) { pass in
+                try await pass.run(canonical: CanonicalReportWriter(content: { collected.append($0) }), rows: nil).sha256
+            }
         }
         let canonical = collected.data
         return ExportedReport(report: try QuarterlyReport.decode(canonical: canonical), canonical: canonical, sha256: sha256, fromSnapshot: false)

@@ -12,6 +12,9 @@ struct QuarterlyPass {
     let viewer: Viewer
     let connection: PostgresConnection
     let logger: Logger
+    /// The trend's figures (the three quarters before this one) being read on another
+    /// connection in the same snapshot while this pass streams the lists; nil reads them here.
+    var trend: Task<[String: FigureBook], any Error>? = nil
 
     /// Whether the report may hold an object: the exporter may read it (`AccessPolicy`), and
     /// the public variant holds `public` objects only.
@@ -181,9 +184,7 @@ struct QuarterlyPass {
             slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) }
         }
         let earlier = quarter.preceding(3)
-        var books: [String: FigureBook] = [:]
-        for previous in earlier { books[previous.description] = try await aggregateFigures(previous, actions: false) }
-        try await tallyEarlierActions(earlier, into: &books)
+        let books = try await trendFigures()
         let trend = earlier.map { previous in
             let book = (books[previous.description] ?? FigureBook()).completed()
             return QuarterlyReport.QuarterFigures(quarter: previous.description, total: book[""] ?? .init(), directions: sections(book))
@@ -194,6 +195,27 @@ struct QuarterlyPass {
             auditHeadAtEnd: auditHead, total: figures[""] ?? .init(), directions: sections(figures),
             sessions: [], proposals: [], actionItems: [], trend: trend,
             view: viewer.side?.rawValue ?? (viewer.actor.participantID == nil ? "operator" : ""))
+    }
+
+    /// The trend's figures, from the parallel read if there is one. Where it got no connection
+    /// (a pool of one, or one exhausted), they are read here after all.
+    private func trendFigures() async throws -> [String: FigureBook] {
+        guard let trend else { return try await earlierFigures() }
+        do {
+            return try await trend.value
+        } catch let error as DomainError {
+            guard case .unavailable = error else { throw error }
+            return try await earlierFigures()
+        }
+    }
+
+    /// The figures of the three quarters before the exported one, keyed by quarter.
+    func earlierFigures() async throws -> [String: FigureBook] {
+        let earlier = export.quarter.preceding(3)
+        var books: [String: FigureBook] = [:]
+        for previous in earlier { books[previous.description] = try await aggregateFigures(previous, actions: false) }
+        try await tallyEarlierActions(earlier, into: &books)
+        return books
     }
 
     /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, outcomes,
@@ -330,7 +352,7 @@ struct QuarterlyPass {
 }
 
 /// Figures per direction slug, and in total under "".
-struct FigureBook {
+struct FigureBook: Sendable {
     private var figures: [String: QuarterlyReport.Figures] = [:]
 
     /// Counts under the direction and in the total; a plenary session (no direction) counts

@@ -82,17 +82,36 @@ public struct Database: Sendable {
 
     /// Runs `body` in one read-only REPEATABLE READ transaction, so that every query it makes
     /// sees the same snapshot; `statementTimeout` replaces the service's bound for its queries.
+    /// With `joining`, the transaction reads in the snapshot another open transaction
+    /// exported (`exportSnapshot`), so that two connections read the same data in parallel.
     public func snapshot<Result: Sendable>(
-        statementTimeout: Duration,
+        statementTimeout: Duration, joining exported: String? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
         let milliseconds = statementTimeout.components.seconds * 1000
+        if let exported, exported.isEmpty || !exported.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            throw DomainError.unavailable("the export's snapshot could not be shared")
+        }
         return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            if let exported {
+                // Checked above to be hex digits and dashes, as PostgreSQL names snapshots.
+                try await connection.query(PostgresQuery(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(exported)'"), logger: logger)
+            }
             try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(milliseconds)"), logger: logger)
             return try await body(connection)
         }
+    }
+
+    /// Names the snapshot of `connection`'s open REPEATABLE READ transaction, for
+    /// `snapshot(joining:)` on other connections while this transaction stays open.
+    public static func exportSnapshot(_ connection: PostgresConnection, logger: Logger) async throws -> String {
+        let rows = try await connection.query("SELECT pg_export_snapshot()", logger: logger).collect()
+        guard let name = try rows.first?.decode(String.self) else {
+            throw DomainError.unavailable("the export's snapshot could not be shared")
+        }
+        return name
     }
 
     /// Runs one statement that PostgreSQL commits on its own, without the BEGIN and COMMIT
