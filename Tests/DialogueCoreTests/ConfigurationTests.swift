@@ -45,6 +45,7 @@ struct ConfigurationTests {
         environment["DIALOGUE_MIGRATION_DATABASE_URL"] = "postgres://owner:pw@127.0.0.1:5432/dialogue?sslmode=disable"
         let configuration = try Configuration.fromEnvironment(environment)
         #expect(configuration.database.maximumConnections == 7)
+        #expect(configuration.database.minimumConnections == 7, "the service keeps its connections: no idle timers")
         var unsized = environment
         unsized["DIALOGUE_DB_POOL_SIZE"] = nil
         let sizedByCores = try Configuration.fromEnvironment(unsized).database.maximumConnections

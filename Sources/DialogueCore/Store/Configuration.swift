@@ -119,6 +119,7 @@ public struct Configuration: Sendable {
             throw ConfigurationError.invalid("configuration", problems.joined(separator: "; "))
         }
         database.maximumConnections = poolSize
+        database.minimumConnections = poolSize
         database.statementTimeoutMilliseconds = statementTimeout
         migrationDatabase.maximumConnections = 2
         // A database across a network without TLS exposes tokens and data to anyone on the path.
