@@ -8,12 +8,8 @@ import Testing
 struct ConnectionPoolTests {
     @Test("a read that gets no connection within the acquire timeout is told 'unavailable'; the lease holder finishes, and the pool serves again")
     func acquisitionTimesOut() async throws {
-        var configuration = try await TestDatabases.shared.migratedDatabase()
-        configuration.maximumConnections = 1
-        let database = Database(configuration: configuration, logger: TestDatabases.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await database.startClient(in: &group)
-            defer { group.cancelAll() }
+        let configuration = try await TestDatabases.shared.migratedDatabase()
+        try await withDatabase(configuration, maximumConnections: 1) { database in
             let logger = database.logger
             let (holding, held) = AsyncStream<Void>.makeStream()
             let holder = Task {
@@ -67,12 +63,8 @@ struct ConnectionPoolTests {
 
     @Test("with a pool of one, the quarterly report reads its trend on its own connection and still comes out whole")
     func reportWithoutASecondConnection() async throws {
-        var configuration = try await TestDatabases.shared.migratedDatabase()
-        configuration.maximumConnections = 1
-        let database = Database(configuration: configuration, logger: TestDatabases.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await database.startClient(in: &group)
-            defer { group.cancelAll() }
+        let configuration = try await TestDatabases.shared.migratedDatabase()
+        try await withDatabase(configuration, maximumConnections: 1) { database in
             let dialogue = try await Dialogue.load(database: database, passphraseCost: .forTests)
             let exported = try await dialogue.quarterlyReport(.cli(), quarter: "2026-Q3", direction: nil, audience: nil)
             #expect(exported.report.trend?.map(\.quarter) == ["2025-Q4", "2026-Q1", "2026-Q2"])

@@ -117,12 +117,12 @@ public actor TestDatabases {
     }
 }
 
-/// Runs `body` with a running connection pool on `configuration`.
+/// Runs `body` with a running connection pool of `maximumConnections` on `configuration`.
 public func withDatabase<T: Sendable>(
-    _ configuration: DatabaseConfiguration, _ body: (Database) async throws -> T
+    _ configuration: DatabaseConfiguration, maximumConnections: Int = 8, _ body: (Database) async throws -> T
 ) async throws -> T {
     var configuration = configuration
-    configuration.maximumConnections = 8
+    configuration.maximumConnections = maximumConnections
     let database = Database(configuration: configuration, logger: TestDatabases.logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         await database.startClient(in: &group)
