@@ -142,7 +142,8 @@ public struct Database: Sendable {
         let client = self.client
         let lease = Task {
             try await client.withConnection { connection in
-                acquisition.leased()
+                // Given up at the deadline: the caller is told 503, so nothing may run.
+                guard acquisition.leased() else { throw DomainError.unavailable("the database is not available; retry later") }
                 return try await body(connection)
             }
         }
@@ -166,7 +167,8 @@ public struct Database: Sendable {
 private final class Acquisition: Sendable {
     private enum State: UInt8, AtomicRepresentable { case waiting, leased, gaveUp }
     private let state = Atomic<State>(.waiting)
-    func leased() { _ = state.compareExchange(expected: .waiting, desired: .leased, ordering: .acquiringAndReleasing) }
+    /// True if the acquisition was still waiting and now holds its connection.
+    func leased() -> Bool { state.compareExchange(expected: .waiting, desired: .leased, ordering: .acquiringAndReleasing).exchanged }
     /// True if the acquisition was still waiting and is now given up.
     func giveUp() -> Bool { state.compareExchange(expected: .waiting, desired: .gaveUp, ordering: .acquiringAndReleasing).exchanged }
     var gaveUp: Bool { state.load(ordering: .acquiring) == .gaveUp }
