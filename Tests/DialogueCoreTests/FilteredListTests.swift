@@ -45,4 +45,11 @@ struct FilteredListTests {
         #expect(read.bindings.count == 7)
         #expect(!sql.contains("x.status = "), "an absent filter is not in the statement")
     }
+
+    @Test("a read that leaves a declared filter out is refused before it reaches PostgreSQL")
+    func everyFilterMustBeGiven() throws {
+        var read = try FilteredRead<OrganizationList>()
+        try read.filter(nil as String?)
+        #expect(throws: FilteredListMismatch.self) { try read.finish(21) }
+    }
 }

@@ -96,9 +96,18 @@ struct FilteredRead<List: FilteredList> {
 
     /// Binds the tail's values, after every filter has been given.
     mutating func finish(_ values: any PostgresEncodable & Sendable...) throws {
-        precondition(nextFilter == List.filters.count, "\(List.name): \(nextFilter) filters given, \(List.filters.count) declared")
+        // A list whose reads do not give every filter is a mistake in this code; it fails the
+        // request (500), never the process.
+        guard nextFilter == List.filters.count else {
+            throw FilteredListMismatch(list: List.name, given: nextFilter, declared: List.filters.count)
+        }
         for value in values { try bindings.append(value) }
     }
+}
+
+struct FilteredListMismatch: Error, CustomStringConvertible {
+    let list: String, given: Int, declared: Int
+    var description: String { "\(list): \(given) filters given, \(declared) declared" }
 }
 
 extension PostgresConnection {
