@@ -52,10 +52,10 @@ extension Dialogue {
         }
     }
 
-    /// A pass over the export in `connection`'s snapshot, with the trend's figures read in
-    /// parallel on a second connection that joins the same snapshot: they cover three earlier
-    /// quarters that the lists do not, and reading them in turn was most of what the export
-    /// spent beyond the lists themselves.
+    /// A pass over the export in `connection`'s snapshot, with the aggregated figures read in
+    /// parallel on a second connection that joins the same snapshot: the quarter's and the
+    /// trend's three earlier quarters, which the lists do not give. Read in turn, they were
+    /// most of what the export spent beyond the lists themselves.
     private func withPass<Result: Sendable>(
         _ export: QuarterlyExport, on connection: PostgresConnection, _ body: (QuarterlyPass) async throws -> Result
     ) async throws -> Result {
@@ -63,19 +63,19 @@ extension Dialogue {
         var pass = QuarterlyPass(export: export, viewer: viewer, connection: connection, logger: logger)
         let snapshot = try await Database.exportSnapshot(connection, logger: logger)
         let (database, logger) = (self.database, self.logger)
-        let trend = Task {
+        let aggregates = Task {
             try await database.snapshot(statementTimeout: Self.exportStatementTimeout, joining: snapshot) { second in
-                try await QuarterlyPass(export: export, viewer: viewer, connection: second, logger: logger).earlierFigures()
+                try await QuarterlyPass(export: export, viewer: viewer, connection: second, logger: logger).readAggregates()
             }
         }
-        pass.trend = trend
+        pass.aggregates = aggregates
         do {
             return try await body(pass)
         } catch {
             // An export that fails (a client that stopped reading) leaves no transaction open:
-            // the trend's is wound down before the snapshot it joined closes.
-            trend.cancel()
-            _ = await trend.result
+            // the aggregates' is wound down before the snapshot it joined closes.
+            aggregates.cancel()
+            _ = await aggregates.result
             throw error
         }
     }

@@ -12,9 +12,10 @@ struct QuarterlyPass {
     let viewer: Viewer
     let connection: PostgresConnection
     let logger: Logger
-    /// The trend's figures (the three quarters before this one) being read on another
-    /// connection in the same snapshot while this pass streams the lists; nil reads them here.
-    var trend: Task<[String: FigureBook], any Error>? = nil
+    /// The figures PostgreSQL aggregates (this quarter's beyond its action items, and the
+    /// three quarters before it) being read on another connection in the same snapshot while
+    /// this pass streams the lists; nil reads them here.
+    var aggregates: Task<AggregatedFigures, any Error>? = nil
 
     /// Whether the report may hold an object: the exporter may read it (`AccessPolicy`), and
     /// the public variant holds `public` objects only.
@@ -45,7 +46,7 @@ struct QuarterlyPass {
     /// Streams the canonical content (and the lists to `rows`); returns the report's header and
     /// figures, without its lists, and the content's hash.
     func run(canonical: CanonicalReportWriter, rows: (any ReportRowWriter)?) async throws -> (summary: QuarterlyReport, sha256: String) {
-        var figures = try await aggregateFigures(export.quarter, actions: false)
+        var figures = FigureBook()
 
         try await canonical.begin()
         canonical.beginArray("action_items")
@@ -75,7 +76,9 @@ struct QuarterlyPass {
         canonical.raw("],")
         try await rows?.end(.actionItems)
 
-        let summary = try await header(figures.completed())
+        let aggregated = try await aggregatedFigures()
+        figures.add(aggregated.quarter)
+        let summary = try await header(figures.completed(), trend: aggregated.earlier)
         canonical.field("audience", summary.audience.rawValue)
         canonical.field("audit_head_at_end", summary.auditHeadAtEnd)
         canonical.beginArray("decisions")
@@ -170,7 +173,7 @@ struct QuarterlyPass {
     }
 
     /// The report without its lists: period, audit head, figures by direction and in total.
-    private func header(_ figures: [String: QuarterlyReport.Figures]) async throws -> QuarterlyReport {
+    private func header(_ figures: [String: QuarterlyReport.Figures], trend books: [String: FigureBook]) async throws -> QuarterlyReport {
         let quarter = export.quarter
         let names = Dictionary(uniqueKeysWithValues: try await connection.query(
             "SELECT slug, name FROM directions ORDER BY position", logger: logger
@@ -184,7 +187,6 @@ struct QuarterlyPass {
             slugs.map { .init(slug: $0, name: names[$0] ?? $0, figures: figures[$0] ?? .init()) }
         }
         let earlier = quarter.preceding(3)
-        let books = try await trendFigures()
         let trend = earlier.map { previous in
             let book = (books[previous.description] ?? FigureBook()).completed()
             return QuarterlyReport.QuarterFigures(quarter: previous.description, total: book[""] ?? .init(), directions: sections(book))
@@ -197,20 +199,25 @@ struct QuarterlyPass {
             view: viewer.side?.rawValue ?? (viewer.actor.participantID == nil ? "operator" : ""))
     }
 
-    /// The trend's figures, from the parallel read if there is one. Where it got no connection
-    /// (a pool of one, or one exhausted), they are read here after all.
-    private func trendFigures() async throws -> [String: FigureBook] {
-        guard let trend else { return try await earlierFigures() }
+    /// The aggregated figures, from the parallel read if there is one. Where it got no
+    /// connection (a pool of one, or one exhausted), they are read here after all.
+    private func aggregatedFigures() async throws -> AggregatedFigures {
+        guard let aggregates else { return try await readAggregates() }
         do {
-            return try await trend.value
+            return try await aggregates.value
         } catch let error as DomainError {
             guard case .unavailable = error else { throw error }
-            return try await earlierFigures()
+            return try await readAggregates()
         }
     }
 
+    /// What PostgreSQL aggregates for the report, read on this pass's connection.
+    func readAggregates() async throws -> AggregatedFigures {
+        AggregatedFigures(quarter: try await aggregateFigures(export.quarter, actions: false), earlier: try await earlierFigures())
+    }
+
     /// The figures of the three quarters before the exported one, keyed by quarter.
-    func earlierFigures() async throws -> [String: FigureBook] {
+    private func earlierFigures() async throws -> [String: FigureBook] {
         let earlier = export.quarter.preceding(3)
         var books: [String: FigureBook] = [:]
         for previous in earlier { books[previous.description] = try await aggregateFigures(previous, actions: false) }
@@ -351,6 +358,14 @@ struct QuarterlyPass {
     }
 }
 
+/// The figures PostgreSQL aggregates: the reported quarter's sessions, outcomes, proposals,
+/// dossiers and cases (its action items are counted along their list), and the trend's three
+/// earlier quarters, keyed by quarter.
+struct AggregatedFigures: Sendable {
+    var quarter: FigureBook
+    var earlier: [String: FigureBook]
+}
+
 /// Figures per direction slug, and in total under "".
 struct FigureBook: Sendable {
     private var figures: [String: QuarterlyReport.Figures] = [:]
@@ -360,6 +375,12 @@ struct FigureBook: Sendable {
     mutating func bump(_ slug: String, _ change: (inout QuarterlyReport.Figures) -> Void) {
         if !slug.isEmpty { change(&figures[slug, default: QuarterlyReport.Figures()]) }
         change(&figures["", default: QuarterlyReport.Figures()])
+    }
+
+    /// Adds another book's counts to this one's (the quarter's aggregates to those counted
+    /// along its action items).
+    mutating func add(_ other: FigureBook) {
+        for (key, theirs) in other.figures { figures[key, default: QuarterlyReport.Figures()].add(theirs) }
     }
 
     /// With the completion rate of the items due in the quarter.
@@ -375,5 +396,27 @@ struct FigureBook: Sendable {
             result[key]?.completionPerMille = (value.actionsDoneOfDue * 1000) / value.actionsDueInQuarter
         }
         return result
+    }
+}
+
+extension QuarterlyReport.Figures {
+    /// Adds every count of `other` to this one's. The completion rate is not a count: it is
+    /// worked out once the counts are complete (`FigureBook.completed`).
+    mutating func add(_ other: Self) {
+        sessionsHeld += other.sessionsHeld
+        sessionsPlanned += other.sessionsPlanned
+        sessionsCancelled += other.sessionsCancelled
+        agendaOutcomes.merge(other.agendaOutcomes, uniquingKeysWith: +)
+        proposalsByState.merge(other.proposalsByState, uniquingKeysWith: +)
+        proposalTransitions.merge(other.proposalTransitions, uniquingKeysWith: +)
+        actionsOpened += other.actionsOpened
+        actionsClosed += other.actionsClosed
+        actionsOverdueAtEnd += other.actionsOverdueAtEnd
+        actionsDueInQuarter += other.actionsDueInQuarter
+        actionsDoneOfDue += other.actionsDoneOfDue
+        actionsByStatus.merge(other.actionsByStatus, uniquingKeysWith: +)
+        if let theirs = other.dossiersSubmitted { dossiersSubmitted = (dossiersSubmitted ?? 0) + theirs }
+        if let theirs = other.designationsObtained { designationsObtained = (designationsObtained ?? 0) + theirs }
+        if let theirs = other.casesByStatus { casesByStatus = (casesByStatus ?? [:]).merging(theirs, uniquingKeysWith: +) }
     }
 }
