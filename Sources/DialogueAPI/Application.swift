@@ -71,7 +71,7 @@ public enum DialogueHTTP {
             return calendarResponse(try await dependencies.dialogue.calendarFeed(secret: secret))
         }
         router.get("/v1/sessions/{id}.ics") { _, context in
-            let callContext = try RequestScope.callContext()
+            let callContext = try await RequestScope.callContext(dependencies.dialogue)
             let id = try pathID(context.parameters.get("id") ?? "", "session")
             return calendarResponse(try await dependencies.dialogue.sessionCalendar(callContext, sessionID: id))
         }
@@ -93,8 +93,7 @@ public enum DialogueHTTP {
             try await custodyManifest(request, dependencies.dialogue)
         }
         router.get("/v1/evidence/{id}/content") { _, context in
-            let id = try pathID(context.parameters.get("id") ?? "", "evidence")
-            return try await evidenceContent(id, dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
+            try await evidenceContent(context.parameters.get("id") ?? "", dependencies.dialogue, stallLimit: dependencies.exportStallLimit)
         }
         try APIHandlers(dialogue: dependencies.dialogue, publicBaseURL: dependencies.publicBaseURL).registerHandlers(
             on: router,
@@ -140,7 +139,7 @@ public enum DialogueHTTP {
 
     /// `GET /v1/exports/quarterly`: the same report as `dialogue-admin export quarterly`.
     static func exportResponse(_ request: Request, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let query = request.uri.queryParameters
         let known: Set<String> = ["quarter", "format", "direction", "audience", "table", "detail", "lang"]
         if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {

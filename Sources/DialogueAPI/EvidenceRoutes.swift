@@ -10,7 +10,7 @@ extension DialogueHTTP {
     /// `source_url` and `captured_at` fields and then `file`, streamed into the service as it
     /// arrives. The part's file name is read past, never kept; its content type is the declared one.
     static func evidenceUpload(_ request: Request, on parent: EvidenceParent, _ dialogue: Dialogue) async throws -> Response {
-        let evidence = try await receiveEvidenceForm(request, context: try RequestScope.callContext(), on: parent, dialogue: dialogue)
+        let evidence = try await receiveEvidenceForm(request, context: try await RequestScope.callContext(dialogue), on: parent, dialogue: dialogue)
         let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -52,8 +52,10 @@ extension DialogueHTTP {
 
     /// `GET /v1/evidence/{id}/content`: the stored working copy, only ever as a download that no
     /// browser renders or runs (SECURITY.md 26), streamed a chunk at a time.
-    static func evidenceContent(_ id: UUID, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
-        try await evidenceDownload(id, context: try RequestScope.callContext(), dialogue: dialogue, stallLimit: stallLimit)
+    /// The caller is checked before the id is read: an unknown token is 401 whatever it names.
+    static func evidenceContent(_ rawID: String, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
+        let context = try await RequestScope.callContext(dialogue)
+        return try await evidenceDownload(pathID(rawID, "evidence"), context: context, dialogue: dialogue, stallLimit: stallLimit)
     }
 
     /// The stored copy as a download, for the API and the portal alike.
@@ -88,7 +90,7 @@ extension DialogueHTTP {
 
     /// `GET /v1/dossiers/export.ftm`: FollowTheMoney JSON lines, streamed as they are made.
     static func dossierExport(_ request: Request, _ dialogue: Dialogue, stallLimit: Duration) async throws -> Response {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let audience = try exportAudience(request)
         try AccessPolicy.requireCoordinator(context.actor, "export dossiers")
         let headers: HTTPFields = [
@@ -102,7 +104,7 @@ extension DialogueHTTP {
 
     /// `GET /v1/dossiers/custody.json`: what the same export's Document entities stand for.
     static func custodyManifest(_ request: Request, _ dialogue: Dialogue) async throws -> Response {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let audience = try exportAudience(request)
         let entries = try await dialogue.writeFollowTheMoney(context, audience: audience, to: { _ in })
         let encoder = JSONEncoder()

@@ -8,16 +8,31 @@ struct RequestScope: Sendable {
     var requestID: String
     /// The authenticated caller, with the facts its credential check read.
     var viewer: Viewer?
+    /// A read's bearer credential, not checked yet: the handler checks it, in the read's own
+    /// statement where the service offers one (`caller()`), or with `callContext(_:)`.
+    var bearer: BearerCredential?
 
     @TaskLocal static var current: RequestScope?
 
-    /// The authenticated caller of this request, or 401.
-    static func callContext() throws -> CallContext {
-        guard let scope = current, let viewer = scope.viewer else {
-            throw DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
-        }
-        return CallContext(viewer: viewer, requestID: scope.requestID)
+    /// The authenticated caller of this request (its credential checked now if it was left
+    /// to the handler), or 401.
+    static func callContext(_ dialogue: Dialogue) async throws -> CallContext {
+        guard let scope = current else { throw missingCredential }
+        if let viewer = scope.viewer { return CallContext(viewer: viewer, requestID: scope.requestID) }
+        guard let bearer = scope.bearer else { throw missingCredential }
+        return CallContext(viewer: try await dialogue.authenticate(bearer), requestID: scope.requestID)
     }
+
+    /// The caller of this request as a service read takes it: authenticated, or a bearer
+    /// credential that the read checks in its own statement. 401 without either.
+    static func caller() throws -> Caller {
+        guard let scope = current else { throw missingCredential }
+        if let viewer = scope.viewer { return .authenticated(CallContext(viewer: viewer, requestID: scope.requestID)) }
+        guard let bearer = scope.bearer else { throw missingCredential }
+        return .bearer(bearer)
+    }
+
+    static let missingCredential = DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
 
     /// A request id from the client is kept when it is short and plain, so it can be logged
     /// and echoed safely; anything else is replaced by a fresh one.

@@ -43,6 +43,41 @@ struct AuthTests {
         }
     }
 
+    @Test("the agenda read checks its bearer in its own statement: 401 before anything about the session, 401 right after a revocation")
+    func agendaChecksItsOwnBearer() async throws {
+        try await API.run { api in
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
+            #expect(try await api.call(.post, "/v1/sessions/\(session)/agenda", as: api.admin, json: #"{"title":"A","duration_minutes":10}"#).status == 201)
+            let coordinator = try await api.dialogue.makeUser(.coordinator)
+            let agenda = try await api.call(.get, "/v1/sessions/\(session)/agenda", as: coordinator)
+            #expect(agenda.status == 200)
+            #expect(agenda.items.compactMap { $0["title"] as? String } == ["A"])
+            #expect(agenda.headers[.eTag] == "\"2\"")
+            let unknown = UUID().uuidString.lowercased()
+            #expect(try await api.call(.get, "/v1/sessions/\(unknown)/agenda", as: coordinator).status == 404)
+            #expect(try await api.call(.get, "/v1/sessions/not-an-id/agenda", as: coordinator).status == 404)
+
+            // A token of the right form that names nothing: 401 whatever the path names.
+            let forged: HTTPFields = [.authorization: "Bearer dlg_" + String(repeating: "x", count: 43)]
+            for path in ["/v1/sessions/\(session)/agenda", "/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda"] {
+                let reply = try await api.call(.get, path, headers: forged)
+                #expect(reply.status == 401, "\(path)")
+                #expect(reply.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            }
+
+            // The read wrote when the token was last used, as every other read does.
+            let lastUsed = try await api.dialogue.database.read { connection in
+                try await connection.query("SELECT last_used_at IS NOT NULL FROM tokens WHERE id = \(coordinator.tokenID)", logger: api.dialogue.database.logger)
+                    .collect().first?.decode(Bool.self)
+            }
+            #expect(lastUsed == true)
+
+            try await sql(api.dialogue, "UPDATE tokens SET revoked_at = now() WHERE id = \(coordinator.tokenID)")
+            #expect(try await api.call(.get, "/v1/sessions/\(session)/agenda", as: coordinator).status == 401)
+            #expect(try await api.call(.get, "/v1/sessions/\(unknown)/agenda", as: coordinator).status == 401)
+        }
+    }
+
     @Test("/v1/me names the caller and the role of the token; a CLI-minted token works as a bearer")
     func me() async throws {
         try await API.run { api in

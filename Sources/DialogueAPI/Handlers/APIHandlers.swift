@@ -10,7 +10,7 @@ struct APIHandlers: APIProtocol {
     let publicBaseURL: String
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .participant(let id, let role, let tokenID) = context.actor else {
             throw DomainError.unauthenticated("this endpoint needs a bearer token")
         }
@@ -20,7 +20,7 @@ struct APIHandlers: APIProtocol {
     }
 
     func listDirections(_ input: Operations.ListDirections.Input) async throws -> Operations.ListDirections.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let directions = try await dialogue.listDirections(context)
         return .ok(.init(body: .json(.init(items: directions.compactMap(Components.Schemas.Direction.init), nextCursor: nil))))
     }

@@ -4,14 +4,14 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func listOrganizations(_ input: Operations.ListOrganizations.Input) async throws -> Operations.ListOrganizations.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await dialogue.listOrganizations(context, page: page, side: input.query.side?.rawValue)
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Organization.init), nextCursor: result.nextCursor))))
     }
 
     func createOrganization(_ input: Operations.CreateOrganization.Input) async throws -> Operations.CreateOrganization.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let organization = try await dialogue.createOrganization(
             context, OrganizationInput(name: body.name, side: body.side.rawValue, country: body.country.map { .some($0) }))
@@ -21,13 +21,13 @@ extension APIHandlers {
     }
 
     func getOrganization(_ input: Operations.GetOrganization.Input) async throws -> Operations.GetOrganization.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let organization = try await dialogue.getOrganization(context, id: try pathID(input.path.id, "organization"))
         return .ok(.init(headers: .init(eTag: ETags.value(organization.version)), body: .json(.init(organization))))
     }
 
     func updateOrganization(_ input: Operations.UpdateOrganization.Input) async throws -> Operations.UpdateOrganization.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "organization")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let country = clearable(body.country)
@@ -38,7 +38,7 @@ extension APIHandlers {
     }
 
     func createParticipant(_ input: Operations.CreateParticipant.Input) async throws -> Operations.CreateParticipant.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let participant = try await dialogue.createParticipant(context, ParticipantInput(
             displayName: body.displayName, kind: body.kind.rawValue,
@@ -51,13 +51,13 @@ extension APIHandlers {
     }
 
     func getParticipant(_ input: Operations.GetParticipant.Input) async throws -> Operations.GetParticipant.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let participant = try await dialogue.getParticipant(context, id: try pathID(input.path.id, "participant"))
         return .ok(.init(headers: .init(eTag: ETags.value(participant.version)), body: .json(.init(participant))))
     }
 
     func listParticipants(_ input: Operations.ListParticipants.Input) async throws -> Operations.ListParticipants.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let filter = ParticipantFilter(
             kind: input.query.kind?.rawValue, organizationID: try bodyID(input.query.organizationId, "organization_id"),
@@ -67,7 +67,7 @@ extension APIHandlers {
     }
 
     func updateParticipant(_ input: Operations.UpdateParticipant.Input) async throws -> Operations.UpdateParticipant.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let organization = try clearable(body.organizationId).map { raw in try raw.map { try parsedBodyID($0, "organization_id") } }
@@ -82,7 +82,7 @@ extension APIHandlers {
     }
 
     func listParticipantTokens(_ input: Operations.ListParticipantTokens.Input) async throws -> Operations.ListParticipantTokens.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await dialogue.listTokens(
             context, participantID: try pathID(input.path.id, "participant"), page: page)
@@ -90,7 +90,7 @@ extension APIHandlers {
     }
 
     func issueParticipantToken(_ input: Operations.IssueParticipantToken.Input) async throws -> Operations.IssueParticipantToken.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let participantID = try pathID(input.path.id, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let issued = try await dialogue.issueToken(
@@ -104,7 +104,7 @@ extension APIHandlers {
     }
 
     func revokeParticipantToken(_ input: Operations.RevokeParticipantToken.Input) async throws -> Operations.RevokeParticipantToken.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         _ = try await dialogue.revokeToken(
             context, tokenID: try pathID(input.path.tokenId, "token"),
             participantID: try pathID(input.path.id, "participant"))
@@ -114,7 +114,7 @@ extension APIHandlers {
 
 extension APIHandlers {
     func compromiseParticipant(_ input: Operations.CompromiseParticipant.Input) async throws -> Operations.CompromiseParticipant.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let participant = try await dialogue.markCompromised(
             context, participantID: try pathID(input.path.id, "participant"), reason: body.reason)
@@ -122,7 +122,7 @@ extension APIHandlers {
     }
 
     func listAudit(_ input: Operations.ListAudit.Input) async throws -> Operations.ListAudit.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let query = input.query
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let result = try await dialogue.listAudit(context, page: page, filter: AuditFilter(

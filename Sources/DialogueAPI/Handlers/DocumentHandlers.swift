@@ -4,7 +4,7 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func listDocuments(_ input: Operations.ListDocuments.Input) async throws -> Operations.ListDocuments.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let query = input.query
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let result = try await dialogue.listDocuments(context, page: page, filter: DocumentFilter(
@@ -14,7 +14,7 @@ extension APIHandlers {
     }
 
     func createDocument(_ input: Operations.CreateDocument.Input) async throws -> Operations.CreateDocument.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let document = try await dialogue.createDocument(context, DocumentInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), sessionID: try bodyID(body.sessionId, "session_id"),
@@ -26,13 +26,13 @@ extension APIHandlers {
     }
 
     func getDocument(_ input: Operations.GetDocument.Input) async throws -> Operations.GetDocument.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let document = try await dialogue.getDocument(context, id: try pathID(input.path.id, "document"))
         return .ok(.init(headers: .init(eTag: ETags.value(document.version)), body: .json(.init(document))))
     }
 
     func updateDocument(_ input: Operations.UpdateDocument.Input) async throws -> Operations.UpdateDocument.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let document = try await dialogue.updateDocument(
             context, id: try pathID(input.path.id, "document"),
@@ -45,20 +45,20 @@ extension APIHandlers {
     }
 
     func listDocumentVersions(_ input: Operations.ListDocumentVersions.Input) async throws -> Operations.ListDocumentVersions.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let versions = try await dialogue.documentVersions(context, id: try pathID(input.path.id, "document"))
         return .ok(.init(body: .json(.init(items: versions.map(Components.Schemas.DocumentVersion.init)))))
     }
 
     func getDocumentVersion(_ input: Operations.GetDocumentVersion.Input) async throws -> Operations.GetDocumentVersion.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let version = try await dialogue.documentVersion(
             context, id: try pathID(input.path.id, "document"), number: input.path.number)
         return .ok(.init(body: .json(.init(version))))
     }
 
     func diffDocument(_ input: Operations.DiffDocument.Input) async throws -> Operations.DiffDocument.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let (old, new, lines) = try await dialogue.documentDiff(
             context, id: try pathID(input.path.id, "document"), from: input.query.from, to: input.query.to)
         return .ok(.init(body: .json(.init(
@@ -67,20 +67,20 @@ extension APIHandlers {
     }
 
     func getMinutesSignOff(_ input: Operations.GetMinutesSignOff.Input) async throws -> Operations.GetMinutesSignOff.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let signOffs = try await dialogue.minutesSignOffs(context, id: try pathID(input.path.id, "document"))
         return .ok(.init(body: .json(.init(signOffs))))
     }
 
     func signOffMinutes(_ input: Operations.SignOffMinutes.Input) async throws -> Operations.SignOffMinutes.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "document")
         _ = try await dialogue.signOffMinutes(context, id: id)
         return .ok(.init(body: .json(.init(try await dialogue.minutesSignOffs(context, id: id)))))
     }
 
     func listDocumentComments(_ input: Operations.ListDocumentComments.Input) async throws -> Operations.ListDocumentComments.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let comments = try await dialogue.listComments(context, on: .document(try pathID(input.path.id, "document")))
         return .ok(.init(body: .json(.init(items: comments.map(Components.Schemas.Comment.init)))))
     }
@@ -92,7 +92,7 @@ extension APIHandlers {
     }
 
     func listProposalComments(_ input: Operations.ListProposalComments.Input) async throws -> Operations.ListProposalComments.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let comments = try await dialogue.listComments(context, on: .proposal(try pathID(input.path.id, "proposal")))
         return .ok(.init(body: .json(.init(items: comments.map(Components.Schemas.Comment.init)))))
     }
@@ -105,18 +105,18 @@ extension APIHandlers {
 
     private func createComment(on parent: CommentParent, _ body: Components.Schemas.CommentCreate) async throws -> Comment {
         try await dialogue.createComment(
-            try RequestScope.callContext(), on: parent, body: body.body, audience: body.audience?.rawValue,
+            try await RequestScope.callContext(dialogue), on: parent, body: body.body, audience: body.audience?.rawValue,
             named: try body.namedParticipantIds.map { try bodyIDs($0, "named_participant_ids") })
     }
 
     func getComment(_ input: Operations.GetComment.Input) async throws -> Operations.GetComment.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let (comment, _) = try await dialogue.getComment(context, id: try pathID(input.path.id, "comment"))
         return .ok(.init(headers: .init(eTag: ETags.value(comment.version)), body: .json(.init(comment))))
     }
 
     func updateComment(_ input: Operations.UpdateComment.Input) async throws -> Operations.UpdateComment.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let comment = try await dialogue.updateComment(
             context, id: try pathID(input.path.id, "comment"), body: body.body, ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
@@ -124,7 +124,7 @@ extension APIHandlers {
     }
 
     func deleteComment(_ input: Operations.DeleteComment.Input) async throws -> Operations.DeleteComment.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         try await dialogue.removeComment(context, id: try pathID(input.path.id, "comment"))
         return .noContent(.init())
     }
@@ -169,19 +169,19 @@ extension Components.Schemas.Comment {
 
 extension APIHandlers {
     func listProposalEvidence(_ input: Operations.ListProposalEvidence.Input) async throws -> Operations.ListProposalEvidence.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let items = try await dialogue.listEvidence(context, on: .proposal(try pathID(input.path.id, "proposal")))
         return .ok(.init(body: .json(.init(items: items.map(Components.Schemas.Evidence.init)))))
     }
 
     func listDocumentEvidence(_ input: Operations.ListDocumentEvidence.Input) async throws -> Operations.ListDocumentEvidence.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let items = try await dialogue.listEvidence(context, on: .document(try pathID(input.path.id, "document")))
         return .ok(.init(body: .json(.init(items: items.map(Components.Schemas.Evidence.init)))))
     }
 
     func getEvidence(_ input: Operations.GetEvidence.Input) async throws -> Operations.GetEvidence.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         return .ok(.init(body: .json(.init(try await dialogue.getEvidence(context, id: try pathID(input.path.id, "evidence"))))))
     }
 }

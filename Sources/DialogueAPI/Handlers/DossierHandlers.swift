@@ -4,13 +4,13 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func getDossier(_ input: Operations.GetDossier.Input) async throws -> Operations.GetDossier.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let dossier = try await dialogue.getDossier(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(headers: .init(eTag: ETags.value(dossier.version)), body: .json(.init(dossier))))
     }
 
     func putDossier(_ input: Operations.PutDossier.Input) async throws -> Operations.PutDossier.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let fields) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let dossier = try await dialogue.putDossier(
             context, proposalID: try pathID(input.path.id, "proposal"),
@@ -34,7 +34,7 @@ extension APIHandlers {
     }
 
     func listDossierMatches(_ input: Operations.ListDossierMatches.Input) async throws -> Operations.ListDossierMatches.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let matches = try await dialogue.referenceMatches(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(body: .json(.init(items: matches.map {
             .init(
@@ -45,7 +45,7 @@ extension APIHandlers {
     }
 
     func decideDossierMatch(_ input: Operations.DecideDossierMatch.Input) async throws -> Operations.DecideDossierMatch.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         try await dialogue.decideMatch(
             context, proposalID: try pathID(input.path.id, "proposal"), referenceID: input.path.referenceId,
@@ -54,7 +54,7 @@ extension APIHandlers {
     }
 
     func getDossierGaps(_ input: Operations.GetDossierGaps.Input) async throws -> Operations.GetDossierGaps.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let rows = try await dialogue.gapTable(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(body: .json(.init(items: rows.compactMap { row in
             Components.Schemas.Authority(rawValue: row.authority.rawValue).map {
@@ -64,13 +64,13 @@ extension APIHandlers {
     }
 
     func getPrisonerCase(_ input: Operations.GetPrisonerCase.Input) async throws -> Operations.GetPrisonerCase.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let found = try await dialogue.getCase(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(headers: .init(eTag: ETags.value(found.version)), body: .json(.init(found))))
     }
 
     func putPrisonerCase(_ input: Operations.PutPrisonerCase.Input) async throws -> Operations.PutPrisonerCase.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let fields) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let found = try await dialogue.putCase(
             context, proposalID: try pathID(input.path.id, "proposal"),
@@ -84,7 +84,7 @@ extension APIHandlers {
     }
 
     func openDossierFromCase(_ input: Operations.OpenDossierFromCase.Input) async throws -> Operations.OpenDossierFromCase.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.openDossier(context, fromCase: try pathID(input.path.id, "proposal"), role: body.role.rawValue)
         return .created(.init(body: .json(.init(proposal))))

@@ -4,7 +4,7 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func listWorkingGroups(_ input: Operations.ListWorkingGroups.Input) async throws -> Operations.ListWorkingGroups.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await dialogue.listWorkingGroups(
             context, page: page, direction: input.query.direction?.rawValue, status: input.query.status?.rawValue)
@@ -12,7 +12,7 @@ extension APIHandlers {
     }
 
     func createWorkingGroup(_ input: Operations.CreateWorkingGroup.Input) async throws -> Operations.CreateWorkingGroup.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let group = try await dialogue.createWorkingGroup(
             context, WorkingGroupInput(direction: body.direction.rawValue, name: body.name, mandate: body.mandate))
@@ -22,13 +22,13 @@ extension APIHandlers {
     }
 
     func getWorkingGroup(_ input: Operations.GetWorkingGroup.Input) async throws -> Operations.GetWorkingGroup.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let group = try await dialogue.getWorkingGroup(context, id: try pathID(input.path.id, "working group"))
         return .ok(.init(headers: .init(eTag: ETags.value(group.version)), body: .json(.init(group))))
     }
 
     func updateWorkingGroup(_ input: Operations.UpdateWorkingGroup.Input) async throws -> Operations.UpdateWorkingGroup.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "working group")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let group = try await dialogue.updateWorkingGroup(
@@ -39,14 +39,14 @@ extension APIHandlers {
     }
 
     func listWorkingGroupMembers(_ input: Operations.ListWorkingGroupMembers.Input) async throws -> Operations.ListWorkingGroupMembers.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await dialogue.listMembers(context, groupID: try pathID(input.path.id, "working group"), page: page)
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Membership.init), nextCursor: result.nextCursor))))
     }
 
     func putWorkingGroupMember(_ input: Operations.PutWorkingGroupMember.Input) async throws -> Operations.PutWorkingGroupMember.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let groupID = try pathID(input.path.id, "working group")
         let participantID = try pathID(input.path.participantId, "participant")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
@@ -57,7 +57,7 @@ extension APIHandlers {
     }
 
     func removeWorkingGroupMember(_ input: Operations.RemoveWorkingGroupMember.Input) async throws -> Operations.RemoveWorkingGroupMember.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         try await dialogue.removeMember(
             context, groupID: try pathID(input.path.id, "working group"),
             participantID: try pathID(input.path.participantId, "participant"))

@@ -5,7 +5,7 @@ import Foundation
 /// portal's list and the outbox worker use.
 extension APIHandlers {
     func listNotifications(_ input: Operations.ListNotifications.Input) async throws -> Operations.ListNotifications.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let items = try await dialogue.listNotifications(context).compactMap { notification -> Components.Schemas.Notification? in
             guard let event = Components.Schemas.NotificationEvent(rawValue: notification.event.rawValue),
                 let objectType = Components.Schemas.Notification.ObjectTypePayload(rawValue: notification.event.object.rawValue)
@@ -18,14 +18,14 @@ extension APIHandlers {
     }
 
     func markNotificationsRead(_ input: Operations.MarkNotificationsRead.Input) async throws -> Operations.MarkNotificationsRead.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         try await dialogue.markNotificationsRead(context, ids: body.ids)
         return .noContent(.init())
     }
 
     func listWebhooks(_ input: Operations.ListWebhooks.Input) async throws -> Operations.ListWebhooks.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let items = try await dialogue.listWebhooks(context).map { subscription in
             Components.Schemas.Webhook(
                 id: subscription.id.lowercasedString, url: subscription.url, events: Self.events(subscription.events),
@@ -35,7 +35,7 @@ extension APIHandlers {
     }
 
     func createWebhook(_ input: Operations.CreateWebhook.Input) async throws -> Operations.CreateWebhook.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let (subscription, secret) = try await dialogue.createWebhook(context, url: body.url, events: body.events)
         return .created(.init(body: .json(.init(
@@ -44,7 +44,7 @@ extension APIHandlers {
     }
 
     func deleteWebhook(_ input: Operations.DeleteWebhook.Input) async throws -> Operations.DeleteWebhook.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         try await dialogue.deleteWebhook(context, id: try pathID(input.path.id, "webhook"))
         return .noContent(.init())
     }

@@ -4,19 +4,19 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func getSessionSignOff(_ input: Operations.GetSessionSignOff.Input) async throws -> Operations.GetSessionSignOff.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let signOffs = try await dialogue.signOffs(context, sessionID: try pathID(input.path.id, "session"))
         return .ok(.init(body: .json(.init(signOffs))))
     }
 
     func signOffSession(_ input: Operations.SignOffSession.Input) async throws -> Operations.SignOffSession.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let signOffs = try await dialogue.signOff(context, sessionID: try pathID(input.path.id, "session"))
         return .ok(.init(body: .json(.init(signOffs))))
     }
 
     func listProposals(_ input: Operations.ListProposals.Input) async throws -> Operations.ListProposals.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let query = input.query
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let result = try await dialogue.listProposals(context, page: page, filter: ProposalFilter(
@@ -27,7 +27,7 @@ extension APIHandlers {
     }
 
     func createProposal(_ input: Operations.CreateProposal.Input) async throws -> Operations.CreateProposal.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.createProposal(context, ProposalInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title, summary: body.summary,
@@ -39,13 +39,13 @@ extension APIHandlers {
     }
 
     func getProposal(_ input: Operations.GetProposal.Input) async throws -> Operations.GetProposal.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let proposal = try await dialogue.getProposal(context, id: try pathID(input.path.id, "proposal"))
         return .ok(.init(headers: .init(eTag: ETags.value(proposal.version)), body: .json(.init(proposal))))
     }
 
     func updateProposal(_ input: Operations.UpdateProposal.Input) async throws -> Operations.UpdateProposal.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let proposal = try await dialogue.updateProposal(
             context, id: try pathID(input.path.id, "proposal"),
@@ -59,7 +59,7 @@ extension APIHandlers {
     }
 
     func transitionProposal(_ input: Operations.TransitionProposal.Input) async throws -> Operations.TransitionProposal.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let id = try pathID(input.path.id, "proposal")
         _ = try await dialogue.transitionProposal(
@@ -69,7 +69,7 @@ extension APIHandlers {
     }
 
     func listEndorsements(_ input: Operations.ListEndorsements.Input) async throws -> Operations.ListEndorsements.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let endorsers = try await dialogue.listEndorsers(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(body: .json(.init(items: endorsers.map {
             .init(participantId: $0.participantID.lowercasedString, displayName: $0.displayName, endorsedAt: $0.at)
@@ -77,19 +77,19 @@ extension APIHandlers {
     }
 
     func endorseProposal(_ input: Operations.EndorseProposal.Input) async throws -> Operations.EndorseProposal.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let proposal = try await dialogue.endorse(context, proposalID: try pathID(input.path.id, "proposal"))
         return .ok(.init(body: .json(.init(proposal))))
     }
 
     func withdrawEndorsement(_ input: Operations.WithdrawEndorsement.Input) async throws -> Operations.WithdrawEndorsement.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let proposal = try await dialogue.endorse(context, proposalID: try pathID(input.path.id, "proposal"), withdraw: true)
         return .ok(.init(body: .json(.init(proposal))))
     }
 
     func listActionItems(_ input: Operations.ListActionItems.Input) async throws -> Operations.ListActionItems.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let query = input.query
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let result = try await dialogue.listActionItems(context, page: page, filter: ActionItemFilter(
@@ -100,7 +100,7 @@ extension APIHandlers {
     }
 
     func createActionItem(_ input: Operations.CreateActionItem.Input) async throws -> Operations.CreateActionItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let item = try await dialogue.createActionItem(context, ActionItemInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"),
@@ -112,13 +112,13 @@ extension APIHandlers {
     }
 
     func getActionItem(_ input: Operations.GetActionItem.Input) async throws -> Operations.GetActionItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let item = try await dialogue.getActionItem(context, id: try pathID(input.path.id, "action item"))
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
     }
 
     func updateActionItem(_ input: Operations.UpdateActionItem.Input) async throws -> Operations.UpdateActionItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let item = try await dialogue.updateActionItem(
             context, id: try pathID(input.path.id, "action item"),
@@ -130,7 +130,7 @@ extension APIHandlers {
     }
 
     func listActionItemUpdates(_ input: Operations.ListActionItemUpdates.Input) async throws -> Operations.ListActionItemUpdates.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let updates = try await dialogue.actionUpdates(context, id: try pathID(input.path.id, "action item"))
         return .ok(.init(body: .json(.init(items: updates.map {
             .init(
@@ -140,7 +140,7 @@ extension APIHandlers {
     }
 
     func addActionItemUpdate(_ input: Operations.AddActionItemUpdate.Input) async throws -> Operations.AddActionItemUpdate.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let item = try await dialogue.updateActionItem(
             context, id: try pathID(input.path.id, "action item"),

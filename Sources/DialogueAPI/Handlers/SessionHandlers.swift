@@ -4,7 +4,7 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     func listSessions(_ input: Operations.ListSessions.Input) async throws -> Operations.ListSessions.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
         let query = input.query
         let filter = SessionFilter(
@@ -16,7 +16,7 @@ extension APIHandlers {
     }
 
     func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.createSession(context, SessionInput(
             kind: body.kind.rawValue, workingGroupID: try bodyID(body.workingGroupId, "working_group_id"), title: body.title,
@@ -28,7 +28,7 @@ extension APIHandlers {
     }
 
     func scheduleQuarterlySessions(_ input: Operations.ScheduleQuarterlySessions.Input) async throws -> Operations.ScheduleQuarterlySessions.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let scheduled = try await dialogue.scheduleQuarterly(
             context, year: body.year, monthInQuarter: body.monthInQuarter ?? 2, day: body.day ?? 15,
@@ -38,13 +38,13 @@ extension APIHandlers {
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let session = try await dialogue.getSession(context, id: try pathID(input.path.id, "session"))
         return .ok(.init(headers: .init(eTag: ETags.value(session.version)), body: .json(.init(session))))
     }
 
     func updateSession(_ input: Operations.UpdateSession.Input) async throws -> Operations.UpdateSession.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "session")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.updateSession(
@@ -58,7 +58,7 @@ extension APIHandlers {
     }
 
     func transitionSession(_ input: Operations.TransitionSession.Input) async throws -> Operations.TransitionSession.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let id = try pathID(input.path.id, "session")
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let session = try await dialogue.transitionSession(
@@ -67,13 +67,13 @@ extension APIHandlers {
     }
 
     func listSessionAttendees(_ input: Operations.ListSessionAttendees.Input) async throws -> Operations.ListSessionAttendees.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let attendees = try await dialogue.listAttendees(context, sessionID: try pathID(input.path.id, "session"))
         return .ok(.init(body: .json(.init(items: attendees.map(Components.Schemas.Attendance.init), nextCursor: nil))))
     }
 
     func inviteSessionAttendee(_ input: Operations.InviteSessionAttendee.Input) async throws -> Operations.InviteSessionAttendee.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let (attendance, created, conflicts) = try await dialogue.invite(
             context, sessionID: try pathID(input.path.id, "session"),
@@ -84,7 +84,7 @@ extension APIHandlers {
     }
 
     func updateSessionAttendee(_ input: Operations.UpdateSessionAttendee.Input) async throws -> Operations.UpdateSessionAttendee.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let attendance = try await dialogue.updateAttendance(
             context, sessionID: try pathID(input.path.id, "session"),
@@ -94,19 +94,24 @@ extension APIHandlers {
     }
 
     func listSessionConflicts(_ input: Operations.ListSessionConflicts.Input) async throws -> Operations.ListSessionConflicts.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let conflicts = try await dialogue.sessionConflicts(context, sessionID: try pathID(input.path.id, "session"))
         return .ok(.init(body: .json(.init(items: conflicts.map(Components.Schemas.Conflict.init), nextCursor: nil))))
     }
 
     func getSessionAgenda(_ input: Operations.GetSessionAgenda.Input) async throws -> Operations.GetSessionAgenda.Output {
-        let context = try RequestScope.callContext()
-        let agenda = try await dialogue.getAgenda(context, sessionID: try pathID(input.path.id, "session"))
+        // The bearer is checked in the agenda's own statement; an id that is no UUID names
+        // nothing, but only an authenticated caller is told so.
+        guard let sessionID = UUID(uuidString: input.path.id) else {
+            _ = try await RequestScope.callContext(dialogue)
+            throw DomainError.notFound("session not found")
+        }
+        let agenda = try await dialogue.getAgenda(try RequestScope.caller(), sessionID: sessionID)
         return .ok(.init(headers: .init(eTag: ETags.value(agenda.version)), body: .json(.init(agenda))))
     }
 
     func addAgendaItem(_ input: Operations.AddAgendaItem.Input) async throws -> Operations.AddAgendaItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let (item, agenda) = try await dialogue.addAgendaItem(
             context, sessionID: try pathID(input.path.id, "session"),
@@ -124,7 +129,7 @@ extension APIHandlers {
     }
 
     func reorderAgenda(_ input: Operations.ReorderAgenda.Input) async throws -> Operations.ReorderAgenda.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let ids = try body.ids.map { raw -> UUID in
             guard let id = UUID(uuidString: raw) else { throw DomainError.invalid("ids", "'\(raw.prefix(40))' is not a UUID") }
@@ -137,13 +142,13 @@ extension APIHandlers {
     }
 
     func getAgendaItem(_ input: Operations.GetAgendaItem.Input) async throws -> Operations.GetAgendaItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let item = try await dialogue.getAgendaItem(context, id: try pathID(input.path.id, "agenda item"))
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
     }
 
     func updateAgendaItem(_ input: Operations.UpdateAgendaItem.Input) async throws -> Operations.UpdateAgendaItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
         let presenter = try clearable(body.presenterId).map { raw in try raw.map { try parsedBodyID($0, "presenter_id") } }
         let item = try await dialogue.updateAgendaItem(
@@ -159,20 +164,20 @@ extension APIHandlers {
     }
 
     func deleteAgendaItem(_ input: Operations.DeleteAgendaItem.Input) async throws -> Operations.DeleteAgendaItem.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         try await dialogue.deleteAgendaItem(
             context, id: try pathID(input.path.id, "agenda item"), ifMatch: ETags.version(ifMatch: input.headers.ifMatch))
         return .noContent(.init())
     }
 
     func createCalendarFeed(_ input: Operations.CreateCalendarFeed.Input) async throws -> Operations.CreateCalendarFeed.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         let (id, secret) = try await dialogue.createCalendarFeed(context)
         return .created(.init(body: .json(.init(id: id.lowercasedString, url: CalendarFeed.url(publicBaseURL: publicBaseURL, secret: secret)))))
     }
 
     func revokeCalendarFeed(_ input: Operations.RevokeCalendarFeed.Input) async throws -> Operations.RevokeCalendarFeed.Output {
-        let context = try RequestScope.callContext()
+        let context = try await RequestScope.callContext(dialogue)
         try await dialogue.revokeCalendarFeed(context, id: try pathID(input.path.id, "calendar feed"))
         return .noContent(.init())
     }

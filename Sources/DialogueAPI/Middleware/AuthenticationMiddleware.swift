@@ -3,6 +3,10 @@ import Hummingbird
 
 /// Every `/v1` route needs a bearer token. The token is checked against the database on each
 /// request, so a revocation on any instance takes effect on the very next request everywhere.
+/// A write's token is checked here (the idempotency middleware keys on its caller); a read's
+/// is left to its handler, whose read may check it in its own statement (one round trip
+/// instead of two). Either way no handler answers before the check: a missing, malformed or
+/// unknown token is 401 whatever the path names.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let dialogue: Dialogue
 
@@ -13,16 +17,20 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.method == .get, path.hasPrefix("/v1/calendar/"), path.hasSuffix(".ics") {
             return try await next(request, context)
         }
-        guard let header = request.headers[.authorization] else {
-            throw DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
-        }
+        guard let header = request.headers[.authorization] else { throw RequestScope.missingCredential }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw DomainError.unauthenticated("the Authorization header must read: Bearer <token>")
         }
-        let viewer = try await dialogue.authenticate(bearer: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        guard let credential = BearerCredential(secret: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw BearerCredential.refusal
+        }
         var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil))
-        scope.viewer = viewer
+        if request.method == .get {
+            scope.bearer = credential
+        } else {
+            scope.viewer = try await dialogue.authenticate(credential)
+        }
         return try await RequestScope.$current.withValue(scope) {
             try await next(request, context)
         }

@@ -128,13 +128,39 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let rows = try await connection.rows(
                 Prepared.SessionAgenda(sessionID: sessionID, viewerID: viewer.actor.participantID), logger: logger
-            ).map { ($0, $0.makeRandomAccess()) }
-            guard let (first, cells) = rows.first else { throw DomainError.notFound("session not found") }
-            let session = try decodeSession(first)
-            try authorize(session, viewer, .read, invited: try cells[Prepared.SessionForViewer.invitedColumn].decode(Bool.self))
-            let items = try rows.compactMap { try decodeAgendaRow($0.1, from: Prepared.SessionAgenda.itemOffset) }
-            return try await agenda(of: session, items, viewer: viewer, connection)
+            ).map { $0.makeRandomAccess() }
+            return try await agenda(rows, from: 0, viewer: viewer, connection)
         }
+    }
+
+    /// The agenda for a caller; a bearer is checked in the agenda's own statement, so the
+    /// read is one round trip: the credential first (401 for any failure, before anything
+    /// about the session is told), then the session (404), then AccessPolicy as above.
+    public func getAgenda(_ caller: Caller, sessionID: UUID) async throws -> Agenda {
+        switch caller {
+        case .authenticated(let context):
+            return try await getAgenda(context, sessionID: sessionID)
+        case .bearer(let credential):
+            return try await database.read { connection in
+                let rows = try await connection.rows(
+                    Prepared.SessionAgendaForBearer(hash: credential.hash, sessionID: sessionID), logger: logger
+                ).map { $0.makeRandomAccess() }
+                let viewer = try await viewer(credential, row: try rows.first.map { try CredentialRow($0, from: 0) }, connection)
+                return try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
+            }
+        }
+    }
+
+    /// The agenda from the rows of `Prepared.SessionAgenda`'s columns starting at `first`: the
+    /// session (404 if its columns are empty), its items.
+    private func agenda(
+        _ rows: [PostgresRandomAccessRow], from first: Int, viewer: Viewer, _ connection: PostgresConnection
+    ) async throws -> Agenda {
+        guard let cells = rows.first, try cells[first].decode(UUID?.self) != nil else { throw DomainError.notFound("session not found") }
+        let session = try decodeSession(cells, from: first)
+        try authorize(session, viewer, .read, invited: try cells[first + Prepared.SessionForViewer.invitedColumn].decode(Bool.self))
+        let items = try rows.compactMap { try decodeAgendaRow($0, from: first + Prepared.SessionAgenda.itemOffset) }
+        return try await agenda(of: session, items, viewer: viewer, connection)
     }
 
     /// Locks the session (all agenda changes of a session are serialised on its row), checks

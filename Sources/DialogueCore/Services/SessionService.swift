@@ -60,15 +60,21 @@ extension Dialogue {
         sequence, version, created_at, updated_at
         """
 
-    func decodeSession(_ row: PostgresRow) throws -> Session {
-        let (id, kind, groupID, title, level, startsAt, endsAt, timezone, location, status, agendaVersion, sequence,
-            version, createdAt, updatedAt) =
-            try row.decode((UUID, String, UUID?, String, String, Date, Date, String, String, String, Int, Int, Int, Date, Date).self)
-        return Session(
-            id: id, kind: SessionKind(rawValue: kind) ?? .plenary, workingGroupID: groupID, title: title, level: level,
-            startsAt: startsAt, endsAt: endsAt, timezone: timezone, location: location,
-            status: SessionStatus(rawValue: status) ?? .planned, agendaVersion: agendaVersion, sequence: sequence,
-            version: version, createdAt: createdAt, updatedAt: updatedAt)
+    func decodeSession(_ row: PostgresRow) throws -> Session { try decodeSession(row.makeRandomAccess()) }
+
+    /// A session from `sessionColumns` starting at column `first`.
+    func decodeSession(_ cells: PostgresRandomAccessRow, from first: Int = 0) throws -> Session {
+        Session(
+            id: try cells[first].decode(UUID.self),
+            kind: SessionKind(rawValue: try cells[first + 1].decode(String.self)) ?? .plenary,
+            workingGroupID: try cells[first + 2].decode(UUID?.self), title: try cells[first + 3].decode(String.self),
+            level: try cells[first + 4].decode(String.self), startsAt: try cells[first + 5].decode(Date.self),
+            endsAt: try cells[first + 6].decode(Date.self), timezone: try cells[first + 7].decode(String.self),
+            location: try cells[first + 8].decode(String.self),
+            status: SessionStatus(rawValue: try cells[first + 9].decode(String.self)) ?? .planned,
+            agendaVersion: try cells[first + 10].decode(Int.self), sequence: try cells[first + 11].decode(Int.self),
+            version: try cells[first + 12].decode(Int.self), createdAt: try cells[first + 13].decode(Date.self),
+            updatedAt: try cells[first + 14].decode(Date.self))
     }
 
     /// Applies `input` over `current` and checks the whole: kind and group rules, time zone,

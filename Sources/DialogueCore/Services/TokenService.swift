@@ -121,25 +121,75 @@ extension Dialogue {
     /// a probe learns nothing about which tokens exist. Nothing is cached: a revoked token fails
     /// on its next request on every instance.
     public func authenticate(bearer secret: String) async throws -> Viewer {
-        let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
-        guard TokenSecret.looksValid(secret) else { throw refusal }
-        let hash = TokenSecret.hash(secret)
-        let found = try await database.read { connection in
-            try await connection.rows(Prepared.Credential(hash: hash), logger: logger)
-                .first?.decode((UUID, UUID, String, String, Bool, String, [UUID], [UUID]).self)
+        guard let credential = BearerCredential(secret: secret) else { throw BearerCredential.refusal }
+        return try await authenticate(credential)
+    }
+
+    /// The caller behind a credential, checked with a statement of its own.
+    public func authenticate(_ credential: BearerCredential) async throws -> Viewer {
+        try await database.read { connection in
+            let row = try await connection.rows(Prepared.Credential(hash: credential.hash), logger: logger).first
+            return try await viewer(credential, row: try row.map { try CredentialRow($0.makeRandomAccess(), from: 0) }, connection)
         }
-        guard let (tokenID, participantID, rawRole, storedHash, stale, side, groups, contributing) = found,
-            TokenSecret.constantTimeEquals(storedHash, hash), let role = Role(rawValue: rawRole)
-        else { throw refusal }
-        if stale {
+    }
+
+    /// The viewer a credential's row names, or the refusal: no row (no live token), a stored
+    /// hash that differs, an unknown role. Every read that checks a bearer decides here.
+    func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {
+        guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let role = Role(rawValue: row.role)
+        else { throw BearerCredential.refusal }
+        if row.stale {
             // Coarse on purpose: one write a minute per token keeps reads cheap.
-            try await database.autocommit { connection in
-                try await connection.query(
-                    "UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
-            }
+            try await connection.query("UPDATE tokens SET last_used_at = now() WHERE id = \(row.tokenID)", logger: logger)
         }
-        return Self.viewer(
-            .participant(id: participantID, role: role, tokenID: tokenID),
-            facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
+        return Self.viewer(.participant(id: row.participantID, role: role, tokenID: row.tokenID), facts: row.facts)
+    }
+}
+
+/// A bearer secret that has the form of a token, hashed and not yet checked. A read may check
+/// it in its own statement (`Prepared.SessionAgendaForBearer`), so that authentication, access
+/// facts and payload come back in one round trip. Nothing is cached either way: a revoked
+/// token fails on its very next request on every instance.
+public struct BearerCredential: Sendable {
+    let hash: String
+
+    /// Nil for a secret that cannot be a token: it is refused without a query.
+    public init?(secret: String) {
+        guard TokenSecret.looksValid(secret) else { return nil }
+        hash = TokenSecret.hash(secret)
+    }
+
+    /// The one answer to every failed check, so that a probe learns nothing about which
+    /// tokens exist.
+    public static let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
+}
+
+/// Who makes a call: a caller whose credential is checked already, or a bearer credential
+/// that the call's own read checks first.
+public enum Caller: Sendable {
+    case authenticated(CallContext)
+    case bearer(BearerCredential)
+}
+
+/// What `Prepared.Credential.columns` reads: the token, its participant, the stored hash,
+/// whether `last_used_at` is due for a write, and the participant's viewer facts.
+struct CredentialRow {
+    static let columnCount = 8
+    var tokenID: UUID
+    var participantID: UUID
+    var role: String
+    var storedHash: String
+    var stale: Bool
+    var facts: ViewerFacts
+
+    init(_ cells: PostgresRandomAccessRow, from first: Int) throws {
+        tokenID = try cells[first].decode(UUID.self)
+        participantID = try cells[first + 1].decode(UUID.self)
+        role = try cells[first + 2].decode(String.self)
+        storedHash = try cells[first + 3].decode(String.self)
+        stale = try cells[first + 4].decode(Bool.self)
+        facts = ViewerFacts(
+            side: try cells[first + 5].decode(String.self), groups: try cells[first + 6].decode([UUID].self),
+            contributing: try cells[first + 7].decode([UUID].self))
     }
 }

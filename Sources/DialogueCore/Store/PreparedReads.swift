@@ -35,16 +35,29 @@ enum Prepared {
     /// every authenticated request's one round trip before its own work. After the token's
     /// id, participant, role, stored hash and whether `last_used_at` is stale: the facts.
     struct Credential: PreparedRead {
-        static let sql = """
-            SELECT t.id, t.participant_id, t.role, t.token_hash,
-                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'),
+        static let sql = "SELECT \(columns) FROM tokens t \(joined)"
+        let bindings: PostgresBindings
+        init(hash: String) throws { bindings = try binding(hash) }
+
+        /// The token's columns and its participant's facts (`CredentialRow`), named so that a
+        /// subquery can pass them on.
+        static let columns = """
+            t.id AS token_id, t.participant_id, t.role, t.token_hash,
+                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale,
                    \(ViewerFacts.columns)
-            FROM tokens t JOIN participants p ON p.id = t.participant_id
+            """
+        /// The live token of hash $1 with its participant, after `FROM tokens t`.
+        static let joined = """
+            JOIN participants p ON p.id = t.participant_id
             LEFT JOIN organizations o ON o.id = p.organization_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'
             """
-        let bindings: PostgresBindings
-        init(hash: String) throws { bindings = try binding(hash) }
+        /// The credential as a one-row table `c` (no row for a token that is not live), for a
+        /// read that checks its bearer in its own statement; its columns come first. Kept
+        /// apart from the read (`MATERIALIZED`), so that the participant's memberships are read
+        /// once, not again for every row the read returns.
+        static let common = "WITH c AS MATERIALIZED (SELECT \(columns) FROM tokens t \(joined))"
+        static let outerColumns = "c.token_id, c.participant_id, c.role, c.token_hash, c.stale, c.side, c.groups, c.contributing"
     }
 
     /// A participant's side and group memberships: the facts `Viewer` holds, for a caller
@@ -91,13 +104,15 @@ enum Prepared {
     /// on a session read, in one round trip. After the session's columns: invited.
     struct SessionForViewer: PreparedRead {
         static let sql = """
-            SELECT \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(invited)
+            SELECT \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(invited(viewer: "$2"))
             FROM sessions s WHERE s.id = $1
             """
         let bindings: PostgresBindings
         init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
 
-        static let invited = "EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = $2)"
+        static func invited(viewer: String) -> String {
+            "EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = \(viewer))"
+        }
         /// The column that holds `invited`, after the session's.
         static let invitedColumn = 15
     }
@@ -108,15 +123,41 @@ enum Prepared {
     /// columns of `AgendaOfSession`.
     struct SessionAgenda: PreparedRead {
         static let sql = """
-            SELECT \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(SessionForViewer.invited), \(AgendaOfSession.columns)
+            SELECT \(columns(viewer: "$2"))
             FROM sessions s LEFT JOIN agenda_items i ON i.session_id = s.id
             WHERE s.id = $1 ORDER BY i.position
             """
         let bindings: PostgresBindings
         init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
 
+        static func columns(viewer: String) -> String {
+            """
+            \(Dialogue.qualified(Dialogue.sessionColumns, "s")), \(SessionForViewer.invited(viewer: viewer)), \
+            \(AgendaOfSession.columns(viewer: viewer))
+            """
+        }
         /// Where the item's columns start in a row.
         static let itemOffset = SessionForViewer.invitedColumn + 1
+    }
+
+    /// The agenda read with its bearer checked in the same statement: the credential of hash
+    /// $1 (`CredentialRow`), then what `SessionAgenda` reads of session $2 for that token's
+    /// participant. No row when the token is not live; one row whose session columns are null
+    /// when the session does not exist. Authentication, access facts and payload in one
+    /// round trip; AccessPolicy still decides in Swift on the facts returned.
+    struct SessionAgendaForBearer: PreparedRead {
+        static let sql = """
+            \(Credential.common)
+            SELECT \(Credential.outerColumns), \(SessionAgenda.columns(viewer: "c.participant_id"))
+            FROM c
+            LEFT JOIN sessions s ON s.id = $2 LEFT JOIN agenda_items i ON i.session_id = s.id
+            ORDER BY i.position
+            """
+        let bindings: PostgresBindings
+        init(hash: String, sessionID: UUID) throws { bindings = try binding(hash, sessionID) }
+
+        /// Where the session's columns start in a row.
+        static let sessionOffset = CredentialRow.columnCount
     }
 
     /// Whether a participant is invited to a session.
@@ -130,18 +171,20 @@ enum Prepared {
     /// from those who may not see proxies). The kind is looked up per item by primary key,
     /// so the plan does not change with the number of participants.
     struct AgendaOfSession: PreparedRead {
-        static let sql = "SELECT \(columns) FROM agenda_items i WHERE i.session_id = $1 ORDER BY i.position"
+        static let sql = "SELECT \(columns(viewer: "$2")) FROM agenda_items i WHERE i.session_id = $1 ORDER BY i.position"
         let bindings: PostgresBindings
         init(sessionID: UUID, viewerID: UUID?) throws { bindings = try binding(sessionID, viewerID ?? nobody) }
 
         /// The item's columns, the presenter's kind, then the audience facts (author, the
-        /// author's side, whether the viewer $2 is listed).
-        static let columns = """
+        /// author's side, whether the participant `viewer` is listed).
+        static func columns(viewer: String) -> String {
+            """
             \(Dialogue.qualified(Dialogue.agendaColumns, "i")),
                    coalesce((SELECT p.kind FROM participants p WHERE p.id = i.presenter_id), ''),
                    i.author_id, coalesce(\(Dialogue.sideOf("i.author_id")), ''),
-                   EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = i.id AND n.participant_id = $2)
+                   EXISTS (SELECT 1 FROM audience_names n WHERE n.object_id = i.id AND n.participant_id = \(viewer))
             """
+        }
     }
 
     /// The nil UUID lists nobody and is invited nowhere: the operator's id in a viewer parameter.
