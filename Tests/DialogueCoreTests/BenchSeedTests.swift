@@ -42,6 +42,51 @@ struct BenchSeedTests {
         #expect(fingerprints.count == 2 && fingerprints[0] == fingerprints[1], "the same scale yields the same data and the same report")
     }
 
+    @Test("each quarter of the trend counts action items as that quarter's own report counts them along its list")
+    func trendAgreesWithEachQuarter() async throws {
+        try await withDialogue { dialogue in
+            _ = try await BenchSeed(database: dialogue.database).run(scale: 0.01) { _ in }
+            // Histories the generator does not make: an item closed, reopened and closed again
+            // across quarters, two updates of one item at the same instant, an update after
+            // the trend's last quarter only.
+            try await sql(dialogue, """
+                WITH picked AS (SELECT id FROM action_items WHERE created_at < '2024-01-01' ORDER BY id LIMIT 3),
+                first AS (SELECT id FROM picked ORDER BY id LIMIT 1),
+                second AS (SELECT id FROM picked ORDER BY id OFFSET 1 LIMIT 1),
+                third AS (SELECT id FROM picked ORDER BY id OFFSET 2 LIMIT 1)
+                INSERT INTO action_item_updates (action_item_id, from_status, to_status, to_progress, created_at)
+                SELECT id, 'open', 'done', 100, '2024-02-01T10:00:00Z'::timestamptz FROM first
+                UNION ALL SELECT id, 'done', 'open', 50, '2024-02-02T10:00:00Z' FROM first
+                UNION ALL SELECT id, 'open', 'dropped', 50, '2024-05-02T10:00:00Z' FROM first
+                UNION ALL SELECT id, 'open', 'blocked', 10, '2024-03-03T10:00:00Z' FROM second
+                UNION ALL SELECT id, 'blocked', 'done', 100, '2024-03-03T10:00:00Z' FROM second
+                UNION ALL SELECT id, 'open', 'in_progress', 20, '2024-08-01T10:00:00Z' FROM third
+                """)
+            for direction in [nil, "media"] as [String?] {
+                let report = try await dialogue.quarterlyReport(.cli(), quarter: "2024-Q3", direction: direction, audience: nil).report
+                let trend = try #require(report.trend)
+                #expect(trend.map(\.quarter) == ["2023-Q4", "2024-Q1", "2024-Q2"])
+                for earlier in trend {
+                    let own = try await dialogue.quarterlyReport(.cli(), quarter: earlier.quarter, direction: direction, audience: nil).report
+                    #expect(Self.actions(earlier.total) == Self.actions(own.total), "\(earlier.quarter) \(direction ?? "all")")
+                    #expect(earlier.directions.map { Self.actions($0.figures) } == own.directions.map { Self.actions($0.figures) })
+                }
+                #expect(trend.contains { $0.total.actionsClosed > 0 && $0.total.actionsOverdueAtEnd > 0 && $0.total.actionsDoneOfDue > 0 })
+            }
+        }
+    }
+
+    /// The action items' part of a quarter's figures.
+    static func actions(_ figures: QuarterlyReport.Figures) -> [String: Int] {
+        var counts = figures.actionsByStatus
+        counts["opened"] = figures.actionsOpened
+        counts["closed"] = figures.actionsClosed
+        counts["overdue"] = figures.actionsOverdueAtEnd
+        counts["due"] = figures.actionsDueInQuarter
+        counts["done of due"] = figures.actionsDoneOfDue
+        return counts
+    }
+
     /// The export hands its output on in bounded chunks as it reads (never the whole report at
     /// once), and the streamed formats agree with the same report written from memory, the way
     /// a frozen snapshot is re-issued.

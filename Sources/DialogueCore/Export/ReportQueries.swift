@@ -8,6 +8,8 @@ import PostgresNIO
 /// Every query is sent with the same six typed parameters, used or not: $1 the quarter's first
 /// instant, $2 the first instant after it, $3 the direction slug or NULL for all, $4 and $5
 /// the same bounds as dates, $6 the exporter's participant id (the nil UUID for the operator).
+/// The one exception is the trend's action figures, which take their three quarters at once
+/// (`trendQuery`).
 ///
 /// Objects with an audience (proposals, agenda items, minutes) come with the facts
 /// `AccessPolicy` decides on - audience, group, author, author's side, whether the exporter is
@@ -170,30 +172,50 @@ public enum ReportQueries {
         ORDER BY d.direction, d.starts_at, d.position, d.id
         """
 
-    /// The action items' figures by direction and status, aggregated over the list query: for
-    /// quarters whose list is not streamed (the trend).
-    static let actionFigures = """
-        SELECT direction, status, count(*)::int8, count(*) FILTER (WHERE opened_in_quarter)::int8,
-               count(*) FILTER (WHERE closed_in_quarter)::int8, count(*) FILTER (WHERE overdue)::int8,
-               count(*) FILTER (WHERE due_in_quarter)::int8
-        FROM (\(actionItems)) listed GROUP BY direction, status
+    /// The action items' figures of the quarters before the reported one (the trend), counted
+    /// by PostgreSQL in one statement the way the reported quarter's are counted along its list
+    /// (`actionItems`): per quarter, direction and status at the quarter's end, how many items,
+    /// how many were opened in the quarter, first closed in it, late at its end, due in it.
+    /// An item's status at a quarter's end is that of its last update before it - the update
+    /// whose successor (by time, then id) came at that end or later; its first closing is its
+    /// first move into done or dropped from anything else. One pass over the updates serves
+    /// the three quarters. Parameters (not the usual six, `trendQuery`): $1 the quarters'
+    /// names, $2 and $3 their first instants and the first instants after them, $4 and $5 the
+    /// same as dates, $6 the direction slug or NULL, $7 the end of the latest quarter.
+    static let earlierActionFigures = """
+        WITH q AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]::date[], $5::text[]::date[])
+                   AS q(quarter, starts, ends, start_day, end_day)),
+        h AS (
+            SELECT u.action_item_id, u.created_at, u.to_status,
+                   lead(u.created_at) OVER (PARTITION BY u.action_item_id ORDER BY u.created_at, u.id) AS next_at,
+                   min(u.created_at) FILTER (WHERE u.to_status IN ('done', 'dropped') AND coalesce(u.from_status, '') NOT IN ('done', 'dropped'))
+                       OVER (PARTITION BY u.action_item_id) AS first_closing
+            FROM action_item_updates u WHERE u.created_at < $7
+        )
+        SELECT q.quarter, g.direction, h.to_status, count(*)::int8,
+               count(*) FILTER (WHERE x.created_at >= q.starts)::int8,
+               count(*) FILTER (WHERE h.first_closing >= q.starts AND h.first_closing < q.ends)::int8,
+               count(*) FILTER (WHERE h.to_status NOT IN ('done', 'dropped') AND x.due_on < q.end_day)::int8,
+               count(*) FILTER (WHERE x.due_on >= q.start_day AND x.due_on < q.end_day)::int8
+        FROM h JOIN q ON h.created_at < q.ends AND (h.next_at IS NULL OR h.next_at >= q.ends)
+        JOIN action_items x ON x.id = h.action_item_id AND x.created_at < q.ends
+        JOIN working_groups g ON g.id = x.working_group_id
+        WHERE ($6::text IS NULL OR g.direction = $6::text)
+        GROUP BY q.quarter, g.direction, h.to_status
         """
 
-    /// The action items of the quarters before the reported one (the trend), read once: each
-    /// item created by `$2` (the reported quarter's start, the last earlier quarter's end) with
-    /// its history up to then, oldest first. `QuarterlyPass` derives from it what
-    /// `actionItems` computes per quarter - status at each end, the first closing, lateness -
-    /// so the three earlier quarters cost one read instead of three.
-    static let earlierActions = """
-        SELECT g.direction, x.created_at, x.due_on::text, h.ats, h.sts, h.froms
-        FROM action_items x JOIN working_groups g ON g.id = x.working_group_id
-        JOIN LATERAL (
-            SELECT array_agg(u.created_at ORDER BY u.created_at, u.id) AS ats, array_agg(u.to_status ORDER BY u.created_at, u.id) AS sts,
-                   array_agg(coalesce(u.from_status, '') ORDER BY u.created_at, u.id) AS froms
-            FROM action_item_updates u WHERE u.action_item_id = x.id AND u.created_at < $2
-        ) h ON h.ats IS NOT NULL
-        WHERE x.created_at < $2 AND ($3::text IS NULL OR g.direction = $3::text)
-        """
+    /// `earlierActionFigures` for `quarters`.
+    static func trendQuery(_ quarters: [Quarter], direction: String?) -> PostgresQuery {
+        var bindings = PostgresBindings()
+        bindings.append(quarters.map(\.description))
+        bindings.append(quarters.map(\.start))
+        bindings.append(quarters.map(\.end))
+        bindings.append(quarters.map { dateText($0.start) })
+        bindings.append(quarters.map { dateText($0.end) })
+        bindings.append(direction)
+        bindings.append(quarters.map(\.end).max() ?? Date(timeIntervalSince1970: 0))
+        return PostgresQuery(unsafeSQL: earlierActionFigures, binds: bindings)
+    }
 
     /// Transitions of (ever submitted) proposals made during the quarter, by state moved to.
     static let proposalTransitions = """

@@ -213,22 +213,22 @@ struct QuarterlyPass {
 
     /// What PostgreSQL aggregates for the report, read on this pass's connection.
     func readAggregates() async throws -> AggregatedFigures {
-        AggregatedFigures(quarter: try await aggregateFigures(export.quarter, actions: false), earlier: try await earlierFigures())
+        AggregatedFigures(quarter: try await aggregateFigures(export.quarter), earlier: try await earlierFigures())
     }
 
     /// The figures of the three quarters before the exported one, keyed by quarter.
     private func earlierFigures() async throws -> [String: FigureBook] {
         let earlier = export.quarter.preceding(3)
         var books: [String: FigureBook] = [:]
-        for previous in earlier { books[previous.description] = try await aggregateFigures(previous, actions: false) }
+        for previous in earlier { books[previous.description] = try await aggregateFigures(previous) }
         try await tallyEarlierActions(earlier, into: &books)
         return books
     }
 
     /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, outcomes,
-    /// proposals and their moves; with `actions`, the action items' too (the reported quarter
-    /// counts those along its list instead).
-    private func aggregateFigures(_ quarter: Quarter, actions: Bool) async throws -> FigureBook {
+    /// proposals and their moves, dossiers, cases. Not the action items': the reported quarter
+    /// counts those along its list, the trend in one statement (`tallyEarlierActions`).
+    private func aggregateFigures(_ quarter: Quarter) async throws -> FigureBook {
         var figures = FigureBook()
         for row in try await query(ReportQueries.countsSQL(.sessions), quarter).collect() {
             let (slug, status, count) = try row.decode((String, String, Int).self)
@@ -275,49 +275,23 @@ struct QuarterlyPass {
             guard consent >= needed, shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
             figures.bump(slug) { $0.casesByStatus = ($0.casesByStatus ?? [:]).merging([status: 1], uniquingKeysWith: +) }
         }
-        guard actions else { return figures }
-        for row in try await query(ReportQueries.actionFigures, quarter).collect() {
-            let (slug, status, count, opened, closed, overdue, due) = try row.decode((String, String, Int, Int, Int, Int, Int).self)
-            figures.bump(slug) { f in
+        return figures
+    }
+
+    /// The earlier quarters' action figures, counted by PostgreSQL as the reported quarter's
+    /// are counted along its list (`ReportQueries.earlierActionFigures`).
+    private func tallyEarlierActions(_ quarters: [Quarter], into books: inout [String: FigureBook]) async throws {
+        let rows = try await connection.query(ReportQueries.trendQuery(quarters, direction: export.direction), logger: logger).collect()
+        for row in rows {
+            let (quarter, slug, status, count, opened, closed, overdue, due) =
+                try row.decode((String, String, String, Int, Int, Int, Int, Int).self)
+            books[quarter, default: FigureBook()].bump(slug) { f in
                 f.actionsByStatus[status, default: 0] += count
                 f.actionsOpened += opened
                 f.actionsClosed += closed
                 f.actionsOverdueAtEnd += overdue
                 f.actionsDueInQuarter += due
                 if status == "done" { f.actionsDoneOfDue += due }
-            }
-        }
-        return figures
-    }
-
-    /// The earlier quarters' action figures, as `ReportQueries.actionFigures` counts them, from
-    /// one read of the items and their histories (`ReportQueries.earlierActions`).
-    private func tallyEarlierActions(_ quarters: [Quarter], into books: inout [String: FigureBook]) async throws {
-        guard let latest = quarters.max(by: { $0.end < $1.end }) else { return }
-        let bounds = quarters.map { (key: $0.description, start: $0.start, end: $0.end,
-                                     startDay: ReportQueries.dateText($0.start), endDay: ReportQueries.dateText($0.end)) }
-        let closedStates: Set<String> = ["done", "dropped"]
-        for try await row in try await query(ReportQueries.earlierActions, latest) {
-            let (slug, createdAt, dueOn, ats, sts, froms) = try row.decode((String, Date, String, [Date], [String], [String]).self)
-            guard ats.count == sts.count, sts.count == froms.count else { continue }
-            // The first time it was closed: a move into done or dropped from anything else.
-            let firstClosing = ats.indices.first { closedStates.contains(sts[$0]) && !closedStates.contains(froms[$0]) }
-                .map { ats[$0] }
-            for bound in bounds where createdAt < bound.end {
-                // Its status at the quarter's end: the latest update before it.
-                guard let last = ats.lastIndex(where: { $0 < bound.end }), sts.indices.contains(last) else { continue }
-                let status = sts[last]
-                let due = dueOn >= bound.startDay && dueOn < bound.endDay
-                books[bound.key, default: FigureBook()].bump(slug) { f in
-                    f.actionsByStatus[status, default: 0] += 1
-                    if createdAt >= bound.start { f.actionsOpened += 1 }
-                    if let firstClosing, firstClosing >= bound.start, firstClosing < bound.end { f.actionsClosed += 1 }
-                    if !closedStates.contains(status), dueOn < bound.endDay { f.actionsOverdueAtEnd += 1 }
-                    if due {
-                        f.actionsDueInQuarter += 1
-                        if status == "done" { f.actionsDoneOfDue += 1 }
-                    }
-                }
             }
         }
     }
