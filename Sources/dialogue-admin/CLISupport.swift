@@ -27,7 +27,12 @@ enum CLI {
                     try await migrator.migrate(owner)
                 }
             }
-            return try await withDatabase(configuration.database, logger: logger) { database in
+            // A command opens the connections it uses as it uses them; the service's pool keeps
+            // all of its own open (`minimumConnections`), each a SCRAM handshake on both ends,
+            // which a one-shot command would spend before its work and beside it.
+            var service = configuration.database
+            service.minimumConnections = 0
+            return try await withDatabase(service, logger: logger) { database in
                 try await body(try await Dialogue.load(database: database))
             }
         } catch let error as ValidationError {
