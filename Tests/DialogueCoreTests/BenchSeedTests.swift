@@ -42,7 +42,7 @@ struct BenchSeedTests {
         #expect(fingerprints.count == 2 && fingerprints[0] == fingerprints[1], "the same scale yields the same data and the same report")
     }
 
-    @Test("each quarter of the trend counts action items as that quarter's own report counts them along its list")
+    @Test("each quarter of the trend counts action items and proposals as that quarter's own report counts them")
     func trendAgreesWithEachQuarter() async throws {
         try await withDialogue { dialogue in
             _ = try await BenchSeed(database: dialogue.database).run(scale: 0.01) { _ in }
@@ -62,6 +62,18 @@ struct BenchSeedTests {
                 UNION ALL SELECT id, 'blocked', 'done', 100, '2024-03-03T10:00:00Z' FROM second
                 UNION ALL SELECT id, 'open', 'in_progress', 20, '2024-08-01T10:00:00Z' FROM third
                 """)
+            // Proposals: two moves at one instant, and a draft with a move before the trend's
+            // end that is submitted only after it (never counted).
+            try await sql(dialogue, """
+                WITH submitted AS (SELECT proposal_id AS id FROM proposal_transitions WHERE to_status = 'submitted'
+                                   AND created_at < '2024-01-01' ORDER BY proposal_id LIMIT 1),
+                draft AS (SELECT t.proposal_id AS id FROM proposal_transitions t WHERE t.to_status = 'submitted'
+                          GROUP BY t.proposal_id HAVING min(t.created_at) >= '2024-07-01' ORDER BY t.proposal_id LIMIT 1)
+                INSERT INTO proposal_transitions (proposal_id, from_status, to_status, created_at)
+                SELECT id, 'submitted', 'under_review', '2024-02-10T09:00:00Z'::timestamptz FROM submitted
+                UNION ALL SELECT id, 'under_review', 'accepted', '2024-02-10T09:00:00Z' FROM submitted
+                UNION ALL SELECT id, 'draft', 'draft', '2024-02-01T09:00:00Z' FROM draft
+                """)
             for direction in [nil, "media"] as [String?] {
                 let report = try await dialogue.quarterlyReport(.cli(), quarter: "2024-Q3", direction: direction, audience: nil).report
                 let trend = try #require(report.trend)
@@ -70,8 +82,11 @@ struct BenchSeedTests {
                     let own = try await dialogue.quarterlyReport(.cli(), quarter: earlier.quarter, direction: direction, audience: nil).report
                     #expect(Self.actions(earlier.total) == Self.actions(own.total), "\(earlier.quarter) \(direction ?? "all")")
                     #expect(earlier.directions.map { Self.actions($0.figures) } == own.directions.map { Self.actions($0.figures) })
+                    #expect(earlier.total.proposalsByState == own.total.proposalsByState, "\(earlier.quarter) \(direction ?? "all")")
+                    #expect(earlier.directions.map(\.figures.proposalsByState) == own.directions.map(\.figures.proposalsByState))
                 }
                 #expect(trend.contains { $0.total.actionsClosed > 0 && $0.total.actionsOverdueAtEnd > 0 && $0.total.actionsDoneOfDue > 0 })
+                #expect(trend.contains { $0.total.proposalsByState.count >= 3 })
             }
         }
     }
