@@ -43,8 +43,8 @@ struct AuthTests {
         }
     }
 
-    @Test("the agenda read checks its bearer in its own statement: 401 before anything about the session, 401 right after a revocation")
-    func agendaChecksItsOwnBearer() async throws {
+    @Test("the session and agenda reads check their bearer in their own statement: 401 before anything about the session, 401 right after a revocation")
+    func sessionReadsCheckTheirOwnBearer() async throws {
         try await API.run { api in
             let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
             #expect(try await api.call(.post, "/v1/sessions/\(session)/agenda", as: api.admin, json: #"{"title":"A","duration_minutes":10}"#).status == 201)
@@ -54,12 +54,16 @@ struct AuthTests {
             #expect(agenda.items.compactMap { $0["title"] as? String } == ["A"])
             #expect(agenda.headers[.eTag] == "\"2\"")
             let unknown = UUID().uuidString.lowercased()
-            #expect(try await api.call(.get, "/v1/sessions/\(unknown)/agenda", as: coordinator).status == 404)
-            #expect(try await api.call(.get, "/v1/sessions/not-an-id/agenda", as: coordinator).status == 404)
+            #expect(try await api.call(.get, "/v1/sessions/\(session)", as: coordinator)["id"] == session)
+            for path in ["/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id"] {
+                #expect(try await api.call(.get, path, as: coordinator).status == 404, "\(path)")
+            }
 
             // A token of the right form that names nothing: 401 whatever the path names.
             let forged: HTTPFields = [.authorization: "Bearer dlg_" + String(repeating: "x", count: 43)]
-            for path in ["/v1/sessions/\(session)/agenda", "/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda"] {
+            let paths = ["/v1/sessions/\(session)/agenda", "/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda",
+                         "/v1/sessions/\(session)", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id"]
+            for path in paths {
                 let reply = try await api.call(.get, path, headers: forged)
                 #expect(reply.status == 401, "\(path)")
                 #expect(reply.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
@@ -73,8 +77,9 @@ struct AuthTests {
             #expect(lastUsed == true)
 
             try await sql(api.dialogue, "UPDATE tokens SET revoked_at = now() WHERE id = \(coordinator.tokenID)")
-            #expect(try await api.call(.get, "/v1/sessions/\(session)/agenda", as: coordinator).status == 401)
-            #expect(try await api.call(.get, "/v1/sessions/\(unknown)/agenda", as: coordinator).status == 401)
+            for path in paths {
+                #expect(try await api.call(.get, path, as: coordinator).status == 401, "\(path) after the revocation")
+            }
         }
     }
 

@@ -26,6 +26,18 @@ struct APIHandlers: APIProtocol {
     }
 }
 
+extension APIHandlers {
+    /// The caller and a path id, for a read that checks its bearer in its own statement. An id
+    /// that is no UUID names nothing (404), but only an authenticated caller is told so.
+    func callerAndPathID(_ raw: String, _ what: String) async throws -> (Caller, UUID) {
+        guard let id = UUID(uuidString: raw) else {
+            _ = try await RequestScope.callContext(dialogue)
+            throw DomainError.notFound("\(what) not found")
+        }
+        return (try RequestScope.caller(), id)
+    }
+}
+
 /// Path ids that are not UUIDs name nothing that exists: 404, like any unknown object.
 func pathID(_ raw: String, _ what: String) throws -> UUID {
     guard let id = UUID(uuidString: raw) else { throw DomainError.notFound("\(what) not found") }

@@ -38,8 +38,8 @@ extension APIHandlers {
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
-        let context = try await RequestScope.callContext(dialogue)
-        let session = try await dialogue.getSession(context, id: try pathID(input.path.id, "session"))
+        let (caller, id) = try await callerAndPathID(input.path.id, "session")
+        let session = try await dialogue.getSession(caller, id: id)
         return .ok(.init(headers: .init(eTag: ETags.value(session.version)), body: .json(.init(session))))
     }
 
@@ -100,13 +100,8 @@ extension APIHandlers {
     }
 
     func getSessionAgenda(_ input: Operations.GetSessionAgenda.Input) async throws -> Operations.GetSessionAgenda.Output {
-        // The bearer is checked in the agenda's own statement; an id that is no UUID names
-        // nothing, but only an authenticated caller is told so.
-        guard let sessionID = UUID(uuidString: input.path.id) else {
-            _ = try await RequestScope.callContext(dialogue)
-            throw DomainError.notFound("session not found")
-        }
-        let agenda = try await dialogue.getAgenda(try RequestScope.caller(), sessionID: sessionID)
+        let (caller, sessionID) = try await callerAndPathID(input.path.id, "session")
+        let agenda = try await dialogue.getAgenda(caller, sessionID: sessionID)
         return .ok(.init(headers: .init(eTag: ETags.value(agenda.version)), body: .json(.init(agenda))))
     }
 

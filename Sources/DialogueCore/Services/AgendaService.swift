@@ -141,12 +141,9 @@ extension Dialogue {
         case .authenticated(let context):
             return try await getAgenda(context, sessionID: sessionID)
         case .bearer(let credential):
-            return try await database.read { connection in
-                let rows = try await connection.rows(
-                    Prepared.SessionAgendaForBearer(hash: credential.hash, sessionID: sessionID), logger: logger
-                ).map { $0.makeRandomAccess() }
-                let viewer = try await viewer(credential, row: try rows.first.map { try CredentialRow($0, from: 0) }, connection)
-                return try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
+            return try await read(checking: credential, Prepared.SessionAgendaForBearer(hash: credential.hash, sessionID: sessionID)) {
+                viewer, rows, connection in
+                try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
             }
         }
     }
@@ -156,9 +153,7 @@ extension Dialogue {
     private func agenda(
         _ rows: [PostgresRandomAccessRow], from first: Int, viewer: Viewer, _ connection: PostgresConnection
     ) async throws -> Agenda {
-        guard let cells = rows.first, try cells[first].decode(UUID?.self) != nil else { throw DomainError.notFound("session not found") }
-        let session = try decodeSession(cells, from: first)
-        try authorize(session, viewer, .read, invited: try cells[first + Prepared.SessionForViewer.invitedColumn].decode(Bool.self))
+        let session = try authorizedSession(rows.first, from: first, viewer, .read)
         let items = try rows.compactMap { try decodeAgendaRow($0, from: first + Prepared.SessionAgenda.itemOffset) }
         return try await agenda(of: session, items, viewer: viewer, connection)
     }

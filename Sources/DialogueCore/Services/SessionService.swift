@@ -216,14 +216,25 @@ extension Dialogue {
                 Prepared.Invited(sessionID: id, participantID: viewer.actor.participantID ?? Prepared.nobody), logger: logger
             ).first?.decode(Bool.self) ?? false
         } else {
-            guard let row = try await connection.rows(
+            let row = try await connection.rows(
                 Prepared.SessionForViewer(sessionID: id, viewerID: viewer.actor.participantID), logger: logger
-            ).first else { throw DomainError.notFound("session not found") }
-            session = try decodeSession(row)
-            invited = try row.makeRandomAccess()[Prepared.SessionForViewer.invitedColumn].decode(Bool.self)
+            ).first
+            return (try authorizedSession(row?.makeRandomAccess(), from: 0, viewer, operation, attendance: attendance), viewer)
         }
         try authorize(session, viewer, operation, invited: invited, attendance: attendance)
         return (session, viewer)
+    }
+
+    /// The session in `SessionForViewer`'s columns from `first` (404 where there is none, or
+    /// its columns are empty), once the viewer may do `operation` on it.
+    func authorizedSession(
+        _ cells: PostgresRandomAccessRow?, from first: Int, _ viewer: Viewer, _ operation: AccessOperation, attendance: Bool = false
+    ) throws -> Session {
+        guard let cells, try cells[first].decode(UUID?.self) != nil else { throw DomainError.notFound("session not found") }
+        let session = try decodeSession(cells, from: first)
+        let invited = try cells[first + Prepared.SessionForViewer.invitedColumn].decode(Bool.self)
+        try authorize(session, viewer, operation, invited: invited, attendance: attendance)
+        return session
     }
 
     /// The access decision on a session read with its invitation fact.
@@ -237,6 +248,19 @@ extension Dialogue {
     public func getSession(_ context: CallContext, id: UUID) async throws -> Session {
         try await database.read { connection in
             try await authorizedSession(connection, context, id: id, .read).0
+        }
+    }
+
+    /// A session for a caller; a bearer is checked in the session's own statement (one round
+    /// trip): 401 for any failure first, then 404, then AccessPolicy.
+    public func getSession(_ caller: Caller, id: UUID) async throws -> Session {
+        switch caller {
+        case .authenticated(let context):
+            return try await getSession(context, id: id)
+        case .bearer(let credential):
+            return try await read(checking: credential, Prepared.SessionForBearer(hash: credential.hash, sessionID: id)) { viewer, rows, _ in
+                try authorizedSession(rows.first, from: Prepared.SessionForBearer.sessionOffset, viewer, .read)
+            }
         }
     }
 

@@ -133,6 +133,21 @@ extension Dialogue {
         }
     }
 
+    /// Runs a statement whose first columns check `credential` (`CredentialRow`), then `body`
+    /// with the viewer they name and the rows: the read's authentication, access facts and
+    /// payload in one round trip. A token that is not live gives no row: the refusal (401),
+    /// before anything about what was asked is told.
+    func read<Statement: PreparedRead, Result: Sendable>(
+        checking credential: BearerCredential, _ statement: Statement,
+        _ body: @escaping @Sendable (Viewer, [PostgresRandomAccessRow], PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await database.read { connection in
+            let rows = try await connection.rows(statement, logger: logger).map { $0.makeRandomAccess() }
+            let viewer = try await viewer(credential, row: try rows.first.map { try CredentialRow($0, from: 0) }, connection)
+            return try await body(viewer, rows, connection)
+        }
+    }
+
     /// The viewer a credential's row names, or the refusal: no row (no live token), a stored
     /// hash that differs, an unknown role. Every read that checks a bearer decides here.
     func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {

@@ -117,6 +117,24 @@ enum Prepared {
         static let invitedColumn = 15
     }
 
+    /// A session read with its bearer checked in the same statement: the credential of hash
+    /// $1 (`CredentialRow`), then what `SessionForViewer` reads of session $2 for that token's
+    /// participant. No row when the token is not live; session columns null when the session
+    /// does not exist.
+    struct SessionForBearer: PreparedRead {
+        static let sql = """
+            \(Credential.common)
+            SELECT \(Credential.outerColumns), \(Dialogue.qualified(Dialogue.sessionColumns, "s")),
+                   \(SessionForViewer.invited(viewer: "c.participant_id"))
+            FROM c LEFT JOIN sessions s ON s.id = $2
+            """
+        let bindings: PostgresBindings
+        init(hash: String, sessionID: UUID) throws { bindings = try binding(hash, sessionID) }
+
+        /// Where the session's columns start in a row.
+        static let sessionOffset = CredentialRow.columnCount
+    }
+
     /// A session, whether the viewer $2 is invited, and its agenda in order with each item's
     /// facts: the agenda read's one round trip. One row per item (a session without items
     /// gives one row whose item columns are null). Session columns, invited, then the
