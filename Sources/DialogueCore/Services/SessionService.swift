@@ -209,18 +209,16 @@ extension Dialogue {
         attendance: Bool = false, lock: Bool = false
     ) async throws -> (Session, Viewer) {
         let viewer = try await viewer(context, connection)
-        let session: Session, invited: Bool
-        if lock {
-            session = try await loadSession(connection, id: id, lock: true)
-            invited = try await connection.rows(
-                Prepared.Invited(sessionID: id, participantID: viewer.actor.participantID ?? Prepared.nobody), logger: logger
-            ).first?.decode(Bool.self) ?? false
-        } else {
+        guard lock else {
             let row = try await connection.rows(
                 Prepared.SessionForViewer(sessionID: id, viewerID: viewer.actor.participantID), logger: logger
             ).first
             return (try authorizedSession(row?.makeRandomAccess(), from: 0, viewer, operation, attendance: attendance), viewer)
         }
+        let session = try await loadSession(connection, id: id, lock: true)
+        let invited = try await connection.rows(
+            Prepared.Invited(sessionID: id, participantID: viewer.actor.participantID ?? Prepared.nobody), logger: logger
+        ).first?.decode(Bool.self) ?? false
         try authorize(session, viewer, operation, invited: invited, attendance: attendance)
         return (session, viewer)
     }
