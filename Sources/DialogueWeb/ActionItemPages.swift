@@ -68,7 +68,7 @@ extension PortalPages {
                         context, id: id,
                         ActionItemInput(status: submitted.status.nonEmpty, progress: progress, note: submitted.note.nonEmpty),
                         ifMatch: visit.form["version"].flatMap { Int($0) })
-                    return redirect("/action-items/\(id.uuidString.lowercased())?saved=1")
+                    return redirect("/action-items/\(id.lowercasedString)?saved=1")
                 } catch let error as DomainError {
                     // The form again, over the item as it now stands: with the problems beside
                     // their fields, or with the news that someone saved meanwhile.
@@ -99,7 +99,7 @@ extension PortalPages {
         let zone = try await viewerZone(context(session), session)
         return renderer.page("action", ActionPage(
             chrome: renderer.chrome(
-                language, title: "home_actions", titleText: item.title, session: session, path: "/action-items/\(item.id.uuidString.lowercased())"),
+                language, title: "home_actions", titleText: item.title, session: session, path: "/action-items/\(item.id.lowercasedString)"),
             item: ActionItemView(item, renderer, language),
             notice: notice, conflict: conflict, mayUpdate: mayUpdate,
             statuses: ActionStatus.allCases.map {

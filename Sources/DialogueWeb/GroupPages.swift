@@ -76,7 +76,7 @@ struct GroupCard: Sendable {
     var status: String
 
     init(_ group: WorkingGroup, direction: String, _ renderer: PortalRenderer, _ language: PortalLanguage) {
-        id = group.id.uuidString.lowercased()
+        id = group.id.lowercasedString
         name = group.name
         self.direction = direction
         mandate = group.mandate.nonEmpty

@@ -181,7 +181,7 @@ struct PortalPages: Sendable {
 
     /// What a page acts with: the session's participant and role, through the same services.
     func context(_ session: WebSession) -> CallContext {
-        dialogue.callContext(for: session, requestID: "portal-" + UUID().uuidString.lowercased())
+        dialogue.callContext(for: session, requestID: "portal-" + UUID().lowercasedString)
     }
 
     /// The signed-in session behind the cookie, if any: one still waiting for its second factor
@@ -369,7 +369,7 @@ struct SessionCard: Sendable {
 
     init(_ session: Session, viewerZone: TimeZone, _ language: PortalLanguage, status: String = "") {
         let meetingZone = TimeZone(identifier: session.timezone) ?? .gmt
-        id = session.id.uuidString.lowercased()
+        id = session.id.lowercasedString
         title = session.title
         self.status = status
         cancelled = session.status == .cancelled
@@ -394,7 +394,7 @@ struct ActionItemView: Sendable {
     var version: Int
 
     init(_ item: ActionItem, _ renderer: PortalRenderer, _ language: PortalLanguage) {
-        id = item.id.uuidString.lowercased()
+        id = item.id.lowercasedString
         title = item.title
         dueOn = Written.day(item.dueOn, language)
         overdue = item.overdue
@@ -414,7 +414,7 @@ struct ProposalCard: Sendable {
     var endorsements: String
 
     init(_ proposal: Proposal, _ renderer: PortalRenderer, _ language: PortalLanguage) {
-        id = proposal.id.uuidString.lowercased()
+        id = proposal.id.lowercasedString
         title = proposal.title
         summary = proposal.summary.nonEmpty
         status = renderer.statusLabel(proposal.status.rawValue, language)

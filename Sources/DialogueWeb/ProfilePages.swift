@@ -60,7 +60,7 @@ extension PortalPages {
                 },
                 others: sessions.contains { !$0.current },
                 factorOn: hasFactor, factorRequired: AccountRules.requiresSecondFactor(session.role),
-                feeds: feeds.map { FeedView(id: $0.id.uuidString.lowercased(), created: Written.moment($0.createdAt, zone, language)) },
+                feeds: feeds.map { FeedView(id: $0.id.lowercasedString, created: Written.moment($0.createdAt, zone, language)) },
                 factorProblem: factorProblem),
                 status: problems.isEmpty && factorProblem == nil ? .ok : .unprocessableContent)
         } catch {

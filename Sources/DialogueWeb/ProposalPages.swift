@@ -43,7 +43,7 @@ extension PortalPages {
                 chrome: renderer.chrome(language, title: "proposals_title", session: session, path: "/proposals"),
                 q: search.q,
                 groups: [LanguageChoice(code: "", name: t["filter_any"] ?? "", selected: search.group.isEmpty)] + groups.map {
-                    LanguageChoice(code: $0.id.uuidString.lowercased(), name: $0.name, selected: $0.id == groupID)
+                    LanguageChoice(code: $0.id.lowercasedString, name: $0.name, selected: $0.id == groupID)
                 },
                 statuses: choices(ProposalStatus.allCases.map(\.rawValue), prefix: "status_", selected: search.status, any: true, t),
                 kinds: choices(ProposalKind.allCases.map(\.rawValue), prefix: "kind_", selected: search.kind, any: true, t),
@@ -71,7 +71,7 @@ extension PortalPages {
             do {
                 guard let groupID = UUID(uuidString: draft.group) else { throw DomainError.invalid("working_group_id", "is required") }
                 let created = try await dialogue.createProposal(context(visit.session), draft.input(groupID: groupID))
-                return redirect("/proposals/\(created.id.uuidString.lowercased())?notice=created")
+                return redirect("/proposals/\(created.id.lowercasedString)?notice=created")
             } catch DomainError.validation(let problems) {
                 return await proposalForm(visit, editing: nil, draft: draft, problems: problems)
             } catch DomainError.forbidden, DomainError.notFound {
@@ -88,7 +88,7 @@ extension PortalPages {
             await object(rawID, visit) { id in
                 do {
                     let choices = try await dialogue.proposalChoices(context(visit.session), id: id)
-                    guard choices.mayEdit else { return redirect("/proposals/\(id.uuidString.lowercased())") }
+                    guard choices.mayEdit else { return redirect("/proposals/\(id.lowercasedString)") }
                     return await proposalForm(visit, editing: choices.proposal, draft: ProposalDraft(choices.proposal), problems: [])
                 } catch {
                     return failure(error, visit.language, visit.session)
@@ -105,7 +105,7 @@ extension PortalPages {
                 do {
                     _ = try await dialogue.updateProposal(
                         context, id: id, draft.input(groupID: nil), ifMatch: visit.form["version"].flatMap { Int($0) })
-                    return redirect("/proposals/\(id.uuidString.lowercased())?notice=saved")
+                    return redirect("/proposals/\(id.lowercasedString)?notice=saved")
                 } catch let error as DomainError {
                     // The form again, over the proposal as it now stands: with the problems, or
                     // with the news that someone saved meanwhile.
@@ -142,7 +142,7 @@ extension PortalPages {
                     _ = try await dialogue.transitionProposal(
                         context(visit.session), id: id, to: visit.form["to"], note: visit.form["note"],
                         ifMatch: visit.form["version"].flatMap { Int($0) })
-                    return redirect("/proposals/\(id.uuidString.lowercased())?notice=moved")
+                    return redirect("/proposals/\(id.lowercasedString)?notice=moved")
                 } catch DomainError.preconditionFailed, DomainError.conflict {
                     return await proposalResponse(visit, id: id, notice: nil, problem: t["proposal_changed"], discussion: nil, status: .conflict)
                 } catch DomainError.validation {
@@ -161,7 +161,7 @@ extension PortalPages {
                 let withdraw = visit.form["withdraw"] == "1"
                 do {
                     _ = try await dialogue.endorse(context(visit.session), proposalID: id, withdraw: withdraw)
-                    return redirect("/proposals/\(id.uuidString.lowercased())?notice=\(withdraw ? "unendorsed" : "endorsed")")
+                    return redirect("/proposals/\(id.lowercasedString)?notice=\(withdraw ? "unendorsed" : "endorsed")")
                 } catch DomainError.conflict {
                     return await proposalResponse(
                         visit, id: id, notice: nil, problem: renderer.catalog(visit.language)["proposal_changed"], discussion: nil,
@@ -203,7 +203,7 @@ extension PortalPages {
                     language, title: "proposals_title", titleText: proposal.title, session: session, path: "/proposals/\(card.id)"),
                 proposal: card, body: proposal.body.nonEmpty, version: proposal.version,
                 scale: t["scale_" + proposal.scale.rawValue] ?? proposal.scale.rawValue,
-                group: group.map { GroupLink(id: $0.id.uuidString.lowercased(), name: $0.name) },
+                group: group.map { GroupLink(id: $0.id.lowercasedString, name: $0.name) },
                 author: proposal.authorID.flatMap { names[$0] },
                 audience: try await audienceText(visit, proposal.audience, proposal.namedParticipantIDs),
                 mayChangeAudience: choices.mayChangeAudience, evidence: evidence, discussion: comments.section,
@@ -236,14 +236,14 @@ extension PortalPages {
         let t = renderer.catalog(language)
         do {
             let groups = try await dialogue.listWorkingGroups(context, page: try PageRequest(limit: 200, cursor: nil), status: "active").items
-            let path = editing.map { "/proposals/\($0.id.uuidString.lowercased())/edit" } ?? "/proposals/new"
+            let path = editing.map { "/proposals/\($0.id.lowercasedString)/edit" } ?? "/proposals/new"
             return renderer.page("proposal-form", ProposalFormPage(
                 chrome: renderer.chrome(language, title: editing == nil ? "proposal_new" : "proposal_edit", session: session, path: path),
-                action: editing.map { "/proposals/\($0.id.uuidString.lowercased())/edit" } ?? "/proposals",
+                action: editing.map { "/proposals/\($0.id.lowercasedString)/edit" } ?? "/proposals",
                 editing: editing != nil, version: editing?.version ?? 0, conflict: conflict,
                 current: editing.map { ProposalCard($0, renderer, language) },
                 groups: groups.map {
-                    LanguageChoice(code: $0.id.uuidString.lowercased(), name: $0.name, selected: $0.id.uuidString.lowercased() == draft.group.lowercased())
+                    LanguageChoice(code: $0.id.lowercasedString, name: $0.name, selected: $0.id.lowercasedString == draft.group.lowercased())
                 },
                 kinds: choices(ProposalKind.allCases.map(\.rawValue), prefix: "kind_", selected: draft.kind, any: false, t),
                 scales: choices(ProposalScale.allCases.map(\.rawValue), prefix: "scale_", selected: draft.scale, any: false, t),
@@ -291,7 +291,7 @@ struct ProposalDraft: Sendable {
 
     init(_ proposal: Proposal) {
         self.init(
-            group: proposal.workingGroupID.uuidString.lowercased(), title: proposal.title, kind: proposal.kind.rawValue,
+            group: proposal.workingGroupID.lowercasedString, title: proposal.title, kind: proposal.kind.rawValue,
             scale: proposal.scale.rawValue, summary: proposal.summary, body: proposal.body, audience: proposal.audience.rawValue)
     }
 

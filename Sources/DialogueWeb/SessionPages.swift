@@ -53,7 +53,7 @@ extension PortalPages {
             }
             var group: GroupLink?
             if let groupID = meeting.workingGroupID, let found = try? await dialogue.getWorkingGroup(context, id: groupID) {
-                group = GroupLink(id: groupID.uuidString.lowercased(), name: found.name)
+                group = GroupLink(id: groupID.lowercasedString, name: found.name)
             }
             let open = meeting.status == .planned || meeting.status == .confirmed
             let card = SessionCard(meeting, viewerZone: zone, language, status: renderer.statusLabel("session_" + meeting.status.rawValue, language))
@@ -90,7 +90,7 @@ extension PortalPages {
                 do {
                     _ = try await dialogue.updateAttendance(
                         context(session), sessionID: id, participantID: session.participantID, AttendanceInput(rsvp: visit.form["rsvp"] ?? ""))
-                    return redirect("/sessions/\(id.uuidString.lowercased())?saved=1")
+                    return redirect("/sessions/\(id.lowercasedString)?saved=1")
                 } catch DomainError.validation {
                     return await sessionResponse(
                         session, id: id, language: language, notice: nil, rsvpError: renderer.catalog(language)["error_rsvp"],
@@ -112,7 +112,7 @@ extension PortalPages {
             await object(rawID, visit) { id in
                 do {
                     _ = try await dialogue.signOff(context(visit.session), sessionID: id)
-                    return redirect("/sessions/\(id.uuidString.lowercased())?saved=signed")
+                    return redirect("/sessions/\(id.lowercasedString)?saved=signed")
                 } catch {
                     return failure(error, visit.language, visit.session)
                 }

@@ -20,7 +20,7 @@ struct InviteCommand: AsyncParsableCommand {
             try await dialogue.invitePortalUser(.cli(), participantID: participantID, role: role.rawValue)
         }
         FileHandle.standardError.write(Data(
-            "portal invitation for \(participantID.uuidString.lowercased()) as \(role.rawValue), open until \(CLI.timestamp(invitation.expiresAt)); single use, shown once:\n".utf8))
+            "portal invitation for \(participantID.lowercasedString) as \(role.rawValue), open until \(CLI.timestamp(invitation.expiresAt)); single use, shown once:\n".utf8))
         print(invitation.link(publicBaseURL: base ?? "http://127.0.0.1:8080"))
     }
 }

@@ -16,7 +16,7 @@ struct OrgCommand: AsyncParsableCommand {
             let organization = try await CLI.run { dialogue in
                 try await dialogue.createOrganization(.cli(), OrganizationInput(name: name, side: side, country: country.map { .some($0) }))
             }
-            print(organization.id.uuidString.lowercased())
+            print(organization.id.lowercasedString)
         }
     }
 
@@ -34,12 +34,12 @@ struct OrgCommand: AsyncParsableCommand {
             }
             if json {
                 CLI.printJSON(organizations.map {
-                    ["id": $0.id.uuidString.lowercased(), "name": $0.name, "side": $0.side.rawValue, "country": $0.country ?? ""]
+                    ["id": $0.id.lowercasedString, "name": $0.name, "side": $0.side.rawValue, "country": $0.country ?? ""]
                 })
             } else {
                 CLI.printTable(
                     ["ID", "NAME", "SIDE", "COUNTRY"],
-                    organizations.map { [$0.id.uuidString.lowercased(), $0.name, $0.side.rawValue, $0.country ?? "-"] })
+                    organizations.map { [$0.id.lowercasedString, $0.name, $0.side.rawValue, $0.country ?? "-"] })
             }
         }
     }
@@ -51,8 +51,8 @@ struct ParticipantCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Update.self, Import.self, InviteCommand.self, CompromiseCommand.self, EraseCommand.self])
 
     static func row(_ participant: Participant) -> [String] {
-        [participant.id.uuidString.lowercased(), participant.displayName, participant.kind.rawValue,
-         participant.status.rawValue, participant.organizationID?.uuidString.lowercased() ?? "-", participant.timezone]
+        [participant.id.lowercasedString, participant.displayName, participant.kind.rawValue,
+         participant.status.rawValue, participant.organizationID?.lowercasedString ?? "-", participant.timezone]
     }
 
     static let header = ["ID", "NAME", "KIND", "STATUS", "ORGANIZATION", "TIMEZONE"]
@@ -132,7 +132,7 @@ struct ParticipantCommand: AsyncParsableCommand {
             let rows = report.rows.map { row -> [String] in
                 switch row.verdict {
                 case .new: return [String(row.line), "new", row.displayName, ""]
-                case .update(let id): return [String(row.line), "update", row.displayName, id.uuidString.lowercased()]
+                case .update(let id): return [String(row.line), "update", row.displayName, id.lowercasedString]
                 case .error(let field, let message): return [String(row.line), "error", row.displayName, "\(field): \(message)"]
                 }
             }
@@ -164,7 +164,7 @@ struct ParticipantCommand: AsyncParsableCommand {
                     displayName: name, kind: kind, organizationID: organizationID.map { .some($0) }, timezone: timezone,
                     languages: languages.map { $0.split(separator: " ").map(String.init) }, email: email.map { .some($0) }))
             }
-            print(participant.id.uuidString.lowercased())
+            print(participant.id.lowercasedString)
         }
     }
 
@@ -177,9 +177,9 @@ struct ParticipantCommand: AsyncParsableCommand {
             let id = try CLI.uuid(id, "id")
             let participant = try await CLI.run { dialogue in try await dialogue.getParticipant(.cli(), id: id) }
             let fields: [(String, String)] = [
-                ("id", participant.id.uuidString.lowercased()), ("display_name", participant.displayName),
+                ("id", participant.id.lowercasedString), ("display_name", participant.displayName),
                 ("kind", participant.kind.rawValue), ("status", participant.status.rawValue),
-                ("organization_id", participant.organizationID?.uuidString.lowercased() ?? ""),
+                ("organization_id", participant.organizationID?.lowercasedString ?? ""),
                 ("timezone", participant.timezone), ("languages", participant.languages.joined(separator: " ")),
                 ("email", participant.email ?? ""), ("represents", participant.represents ?? ""),
                 ("version", String(participant.version)),

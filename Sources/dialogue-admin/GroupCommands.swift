@@ -8,7 +8,7 @@ struct GroupCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Member.self])
 
     static func row(_ group: WorkingGroup) -> [String] {
-        [group.id.uuidString.lowercased(), group.direction, group.name, group.status.rawValue]
+        [group.id.lowercasedString, group.direction, group.name, group.status.rawValue]
     }
 
     struct Add: AsyncParsableCommand {
@@ -22,7 +22,7 @@ struct GroupCommand: AsyncParsableCommand {
             let group = try await CLI.run { dialogue in
                 try await dialogue.createWorkingGroup(.cli(), WorkingGroupInput(direction: direction, name: name, mandate: mandate))
             }
-            print(group.id.uuidString.lowercased())
+            print(group.id.lowercasedString)
         }
     }
 
@@ -64,7 +64,7 @@ struct GroupCommand: AsyncParsableCommand {
                 return (group, members)
             }
             CLI.printTable(["FIELD", "VALUE"], [
-                ["id", group.id.uuidString.lowercased()], ["direction", group.direction], ["name", group.name],
+                ["id", group.id.lowercasedString], ["direction", group.direction], ["name", group.name],
                 ["status", group.status.rawValue], ["mandate", group.mandate], ["version", String(group.version)],
             ])
             for warning in group.warnings { print("warning: \(warning)") }
@@ -78,7 +78,7 @@ struct GroupCommand: AsyncParsableCommand {
             abstract: "Add, remove or list the members of a group.", subcommands: [AddMember.self, RemoveMember.self, ListMembers.self])
 
         static func row(_ membership: Membership) -> [String] {
-            [membership.participantID.uuidString.lowercased(), membership.displayName, membership.kind.rawValue,
+            [membership.participantID.lowercasedString, membership.displayName, membership.kind.rawValue,
              membership.role.rawValue]
         }
 

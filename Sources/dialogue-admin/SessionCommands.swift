@@ -10,7 +10,7 @@ struct SessionCommand: AsyncParsableCommand {
     static let header = ["ID", "KIND", "STATUS", "STARTS (UTC)", "LOCAL START", "TITLE"]
 
     static func row(_ session: Session) -> [String] {
-        [session.id.uuidString.lowercased(), session.kind.rawValue, session.status.rawValue,
+        [session.id.lowercasedString, session.kind.rawValue, session.status.rawValue,
          CLI.timestamp(session.startsAt), localTime(session.startsAt, session.timezone), session.title]
     }
 
@@ -41,7 +41,7 @@ struct SessionCommand: AsyncParsableCommand {
                     kind: kind, workingGroupID: groupID, title: title, level: level, localStart: start,
                     durationMinutes: duration, timezone: timezone, location: location))
             }
-            print(session.id.uuidString.lowercased())
+            print(session.id.lowercasedString)
         }
     }
 
@@ -83,11 +83,11 @@ struct SessionCommand: AsyncParsableCommand {
             CLI.printTable(SessionCommand.header, [SessionCommand.row(session)])
             print("\nagenda (version \(agenda.version)):")
             CLI.printTable(["#", "ID", "MIN", "OUTCOME", "TITLE"], agenda.items.map {
-                [String($0.position), $0.id.uuidString.lowercased(), String($0.durationMinutes), $0.outcome?.rawValue ?? "-", $0.title]
+                [String($0.position), $0.id.lowercasedString, String($0.durationMinutes), $0.outcome?.rawValue ?? "-", $0.title]
             })
             print("\nattendees:")
             CLI.printTable(["PARTICIPANT", "NAME", "RSVP", "ATTENDED"], attendees.map {
-                [$0.participantID.uuidString.lowercased(), $0.displayName, $0.rsvp.rawValue, $0.attended.map { String($0) } ?? "-"]
+                [$0.participantID.lowercasedString, $0.displayName, $0.rsvp.rawValue, $0.attended.map { String($0) } ?? "-"]
             })
             for conflict in conflicts {
                 print("conflict: \(conflict.displayName) is also invited to '\(conflict.otherTitle)' at \(CLI.timestamp(conflict.otherStartsAt))")
@@ -159,7 +159,7 @@ struct AgendaCommand: AsyncParsableCommand {
 
     static func print(_ agenda: Agenda) {
         CLI.printTable(["#", "ID", "MIN", "OUTCOME", "TITLE"], agenda.items.map {
-            [String($0.position), $0.id.uuidString.lowercased(), String($0.durationMinutes), $0.outcome?.rawValue ?? "-", $0.title]
+            [String($0.position), $0.id.lowercasedString, String($0.durationMinutes), $0.outcome?.rawValue ?? "-", $0.title]
         })
     }
 

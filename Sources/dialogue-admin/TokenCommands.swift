@@ -38,7 +38,7 @@ struct TokenCommand: AsyncParsableCommand {
                 try await dialogue.issueToken(.cli(), participantID: participantID, role: role, label: label, expiresInDays: days)
             }
             FileHandle.standardError.write(Data(
-                "token \(issued.info.id.uuidString.lowercased()) (\(issued.info.role.rawValue)) expires \(CLI.timestamp(issued.info.expiresAt))\n".utf8))
+                "token \(issued.info.id.lowercasedString) (\(issued.info.role.rawValue)) expires \(CLI.timestamp(issued.info.expiresAt))\n".utf8))
             print(issued.secret)
         }
     }
@@ -50,7 +50,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let tokenID = try CLI.uuid(id, "id")
             let token = try await CLI.run { dialogue in try await dialogue.revokeToken(.cli(), tokenID: tokenID) }
-            print("revoked \(token.id.uuidString.lowercased())")
+            print("revoked \(token.id.lowercasedString)")
         }
     }
 
@@ -68,7 +68,7 @@ struct TokenCommand: AsyncParsableCommand {
                 }
             }
             let rows = tokens.map { token in
-                [token.id.uuidString.lowercased(), token.participantID.uuidString.lowercased(), token.role.rawValue,
+                [token.id.lowercasedString, token.participantID.lowercasedString, token.role.rawValue,
                  token.label, CLI.timestamp(token.expiresAt), CLI.timestamp(token.revokedAt), CLI.timestamp(token.lastUsedAt)]
             }
             let header = ["ID", "PARTICIPANT", "ROLE", "LABEL", "EXPIRES", "REVOKED", "LAST USED"]

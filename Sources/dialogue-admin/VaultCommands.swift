@@ -75,7 +75,7 @@ struct CompromiseCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try CLI.uuid(id, "id")
         let participant = try await CLI.run { dialogue in try await dialogue.markCompromised(.cli(), participantID: id, reason: reason) }
-        print("\(participant.id.uuidString.lowercased()) is \(participant.status.rawValue); all its tokens and feeds are revoked")
+        print("\(participant.id.lowercasedString) is \(participant.status.rawValue); all its tokens and feeds are revoked")
     }
 }
 
@@ -90,6 +90,6 @@ struct EraseCommand: AsyncParsableCommand {
         guard yes else { throw ValidationError("erasure cannot be undone; repeat with --yes") }
         let id = try CLI.uuid(id, "id")
         try await CLI.run { dialogue in try await dialogue.eraseParticipant(.cli(), participantID: id) }
-        print("erased \(id.uuidString.lowercased())")
+        print("erased \(id.lowercasedString)")
     }
 }

@@ -9,7 +9,7 @@ struct ProposalCommand: AsyncParsableCommand {
 
     static let header = ["ID", "STATUS", "KIND", "ENDORSED", "TITLE"]
     static func row(_ proposal: Proposal) -> [String] {
-        [proposal.id.uuidString.lowercased(), proposal.status.rawValue, proposal.kind.rawValue,
+        [proposal.id.lowercasedString, proposal.status.rawValue, proposal.kind.rawValue,
          String(proposal.endorsementCount), proposal.title]
     }
 
@@ -49,7 +49,7 @@ struct ProposalCommand: AsyncParsableCommand {
             print("\n\(proposal.summary)\n")
             CLI.printTable(["WHEN", "FROM", "TO", "BY", "NOTE"], proposal.history.map {
                 [CLI.timestamp($0.at), $0.from.rawValue, $0.to.rawValue,
-                 $0.automatic ? "agenda" : ($0.actorID?.uuidString.lowercased() ?? "operator"), $0.note]
+                 $0.automatic ? "agenda" : ($0.actorID?.lowercasedString ?? "operator"), $0.note]
             })
         }
     }
@@ -78,7 +78,7 @@ struct ActionCommand: AsyncParsableCommand {
 
     static let header = ["ID", "STATUS", "%", "DUE", "OVERDUE", "TITLE"]
     static func row(_ item: ActionItem) -> [String] {
-        [item.id.uuidString.lowercased(), item.status.rawValue, String(item.progress), item.dueOn, item.overdue ? "yes" : "",
+        [item.id.lowercasedString, item.status.rawValue, String(item.progress), item.dueOn, item.overdue ? "yes" : "",
          item.title]
     }
 
@@ -121,7 +121,7 @@ struct ActionCommand: AsyncParsableCommand {
                 agendaItemID: try agendaItem.map { try CLI.uuid($0, "--agenda-item") }, title: title,
                 ownerID: try CLI.uuid(owner, "--owner"), dueOn: due)
             let item = try await CLI.run { dialogue in try await dialogue.createActionItem(.cli(), input) }
-            print(item.id.uuidString.lowercased())
+            print(item.id.lowercasedString)
         }
     }
 

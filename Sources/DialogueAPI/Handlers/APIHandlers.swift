@@ -16,7 +16,7 @@ struct APIHandlers: APIProtocol {
         }
         let participant = try await dialogue.getParticipant(context, id: id)
         return .ok(.init(body: .json(.init(
-            participant: .init(participant), role: .init(role), tokenId: tokenID.uuidString.lowercased()))))
+            participant: .init(participant), role: .init(role), tokenId: tokenID.lowercasedString))))
     }
 
     func listDirections(_ input: Operations.ListDirections.Input) async throws -> Operations.ListDirections.Output {

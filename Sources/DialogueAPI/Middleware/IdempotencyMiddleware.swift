@@ -28,7 +28,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(body.readableBytesView))
         let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let idempotent = IdempotentRequest(scope: caller.uuidString.lowercased(), key: key)
+        let idempotent = IdempotentRequest(scope: caller.lowercasedString, key: key)
 
         switch try await store.begin(idempotent, requestHash: requestHash) {
         case .replay(let stored):

@@ -54,7 +54,7 @@ public enum ICalendar {
         }
         var lines = [
             "BEGIN:VEVENT",
-            "UID:\(session.id.uuidString.lowercased())@dialogue",
+            "UID:\(session.id.lowercasedString)@dialogue",
             "DTSTAMP:\(utcStamp(session.updatedAt))",
             "LAST-MODIFIED:\(utcStamp(session.updatedAt))",
             "SEQUENCE:\(session.sequence)",

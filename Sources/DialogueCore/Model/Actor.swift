@@ -50,7 +50,7 @@ public enum Actor: Sendable, Equatable {
     /// How the actor is named in the audit trail.
     var auditLabel: String {
         switch self {
-        case .participant(let id, let role, _): return "participant:\(id.uuidString.lowercased()) as \(role.rawValue)"
+        case .participant(let id, let role, _): return "participant:\(id.lowercasedString) as \(role.rawValue)"
         case .operatorCLI: return "operator (cli)"
         }
     }
@@ -75,7 +75,7 @@ public struct CallContext: Sendable {
         self.viewer = viewer
     }
 
-    public static func cli(requestID: String = "cli-" + UUID().uuidString.lowercased()) -> CallContext {
+    public static func cli(requestID: String = "cli-" + UUID().lowercasedString) -> CallContext {
         CallContext(actor: .operatorCLI, requestID: requestID)
     }
 }

@@ -168,7 +168,7 @@ extension AuditLog {
         var actors: [String] = [], participants: [String] = [], requests: [String] = []
         for (context, entry) in entries {
             seq += 1
-            let actorID = context.actor.participantID?.uuidString.lowercased()
+            let actorID = context.actor.participantID?.lowercasedString
             var row = Row(
                 seq: seq, occurredAtMicros: nowMicros, actor: context.actor.auditLabel, actorParticipantID: actorID ?? "",
                 action: entry.action, objectType: entry.objectType, objectID: entry.objectID,

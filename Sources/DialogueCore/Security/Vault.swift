@@ -70,7 +70,7 @@ public struct VaultKey: Sendable {
     }
 
     static func associatedData(_ participantID: UUID, _ purpose: String = "dialogue-vault") -> Data {
-        Data("\(purpose):\(participantID.uuidString.lowercased())".utf8)
+        Data("\(purpose):\(participantID.lowercasedString)".utf8)
     }
 }
 

@@ -136,10 +136,10 @@ extension Dialogue {
                 RETURNING id, expires_at
                 """, logger: logger).collect().single(or: .conflict("the invitation could not be created"))
             let (id, expiresAt) = try row.decode((UUID, Date).self)
-            try await notify(connection, context, .portalInvited, objectID: participantID, recipients: [participantID], occasion: id.uuidString.lowercased())
+            try await notify(connection, context, .portalInvited, objectID: participantID, recipients: [participantID], occasion: id.lowercasedString)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "portal_invitation.issue", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(), diff: ["role": role.rawValue, "invitation_id": id.uuidString.lowercased()])
+                objectID: participantID.lowercasedString, diff: ["role": role.rawValue, "invitation_id": id.lowercasedString])
             return IssuedInvitation(id: id, secret: secret, expiresAt: expiresAt)
         }
     }
@@ -210,7 +210,7 @@ extension Dialogue {
             let context = CallContext(actor: .participant(id: participantID, role: role, tokenID: session.id), requestID: "portal")
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "portal_invitation.accept", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(), diff: ["invitation_id": invitationID.uuidString.lowercased()])
+                objectID: participantID.lowercasedString, diff: ["invitation_id": invitationID.lowercasedString])
             return IssuedWebSession(secret: sessionSecret, session: session)
         }
     }
@@ -337,7 +337,7 @@ extension Dialogue {
             if let language { diff["language"] = language.rawValue }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.profile", objectType: "participant",
-                objectID: session.participantID.uuidString.lowercased(), diff: diff)
+                objectID: session.participantID.lowercasedString, diff: diff)
         }
     }
 

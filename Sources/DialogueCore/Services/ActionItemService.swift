@@ -131,11 +131,11 @@ extension Dialogue {
                 INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
                 VALUES (\(id), \(context.actor.participantID), 'open', 0, \(note))
                 """, logger: logger)
-            try await notify(connection, context, .actionAssigned, objectID: id, recipients: [owner.id], occasion: owner.id.uuidString.lowercased())
+            try await notify(connection, context, .actionAssigned, objectID: id, recipients: [owner.id], occasion: owner.id.lowercasedString)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
-                objectID: id.uuidString.lowercased(),
-                diff: ["working_group_id": groupID.uuidString.lowercased(), "due_on": dueOn, "title": title])
+                objectID: id.lowercasedString,
+                diff: ["working_group_id": groupID.lowercasedString, "due_on": dueOn, "title": title])
             return try await authorizedAction(connection, context, id: id, .read).0
         }
     }
@@ -175,7 +175,7 @@ extension Dialogue {
             if let ownerID = input.ownerID {
                 let owner = try await lockedParticipant(connection, id: ownerID, lock: false)
                 guard owner.status == .active else { throw DomainError.invalid("owner_id", "the owner must be an active participant") }
-                try await notify(connection, context, .actionAssigned, objectID: id, recipients: [ownerID], occasion: ownerID.uuidString.lowercased())
+                try await notify(connection, context, .actionAssigned, objectID: id, recipients: [ownerID], occasion: ownerID.lowercasedString)
             }
             let next = try ActionRules.apply(
                 status: status, progress: input.progress, note: note, to: (current.status, current.progress))
@@ -193,7 +193,7 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.update", objectType: "action_item",
-                objectID: id.uuidString.lowercased(),
+                objectID: id.lowercasedString,
                 diff: ["status": next.status.rawValue, "progress": String(next.progress), "due_on": dueOn, "title": title])
             return try await authorizedAction(connection, context, id: id, .read).0
         }

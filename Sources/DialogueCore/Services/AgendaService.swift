@@ -255,17 +255,17 @@ extension Dialogue {
             }
             try await bumpAgenda(connection, sessionID: sessionID)
             var diff: AuditLog.Diff = [
-                "session_id": sessionID.uuidString.lowercased(), "position": String(position), "title": item.title,
-                "proposal_id": proposalID?.uuidString.lowercased(), "audience": chosen.rawValue,
+                "session_id": sessionID.lowercasedString, "position": String(position), "title": item.title,
+                "proposal_id": proposalID?.lowercasedString, "audience": chosen.rawValue,
             ]
             if let corrected = input.correctsItemID {
-                diff["corrects_item_id"] = corrected.uuidString.lowercased()
+                diff["corrects_item_id"] = corrected.lowercasedString
                 diff["outcome"] = outcome?.rawValue
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context,
                 action: input.correctsItemID == nil ? "agenda.add" : "agenda.correct", objectType: "agenda_item",
-                objectID: item.id.uuidString.lowercased(), diff: diff)
+                objectID: item.id.lowercasedString, diff: diff)
             var updated = session
             updated.agendaVersion += 1
             return (item, try await loadAgenda(connection, session: updated, viewer: viewer))
@@ -349,8 +349,8 @@ extension Dialogue {
             try await bumpAgenda(connection, sessionID: sessionID)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "agenda.reorder", objectType: "session",
-                objectID: sessionID.uuidString.lowercased(),
-                diff: ["order": ids.map { $0.uuidString.lowercased() }.joined(separator: " ")])
+                objectID: sessionID.lowercasedString,
+                diff: ["order": ids.map { $0.lowercasedString }.joined(separator: " ")])
             var updated = session
             updated.agendaVersion += 1
             return try await loadAgenda(connection, session: updated, viewer: viewer)
@@ -450,12 +450,12 @@ extension Dialogue {
                     "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(id), \(updated.outcome?.rawValue))",
                     logger: logger)
             }
-            var diff: AuditLog.Diff = ["session_id": sessionID.uuidString.lowercased()]
+            var diff: AuditLog.Diff = ["session_id": sessionID.lowercasedString]
             if let title { diff["title"] = title }
             if setOutcome { diff["outcome"] = updated.outcome?.rawValue }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: editsOutcome ? "agenda.outcome" : "agenda.update",
-                objectType: "agenda_item", objectID: id.uuidString.lowercased(), diff: diff)
+                objectType: "agenda_item", objectID: id.lowercasedString, diff: diff)
             return updated
         }
     }
@@ -512,7 +512,7 @@ extension Dialogue {
             try await bumpAgenda(connection, sessionID: sessionID)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "agenda.remove", objectType: "agenda_item",
-                objectID: id.uuidString.lowercased(), diff: ["session_id": sessionID.uuidString.lowercased()])
+                objectID: id.lowercasedString, diff: ["session_id": sessionID.lowercasedString])
         }
     }
 }

@@ -62,8 +62,8 @@ extension Dialogue {
             if created { try await notify(connection, context, .sessionInvited, objectID: sessionID, recipients: [participantID]) }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: created ? "attendance.invite" : "attendance.update",
-                objectType: "session", objectID: sessionID.uuidString.lowercased(),
-                diff: ["participant_id": participantID.uuidString.lowercased()])
+                objectType: "session", objectID: sessionID.lowercasedString,
+                diff: ["participant_id": participantID.lowercasedString])
             guard let attendance = try await loadAttendance(connection, sessionID: sessionID, participantID: participantID) else {
                 throw DomainError.notFound("attendance not found")
             }
@@ -128,12 +128,12 @@ extension Dialogue {
                     version = version + 1, updated_at = now()
                 WHERE session_id = \(sessionID) AND participant_id = \(participantID)
                 """, logger: logger)
-            var diff: AuditLog.Diff = ["participant_id": participantID.uuidString.lowercased()]
+            var diff: AuditLog.Diff = ["participant_id": participantID.lowercasedString]
             if let rsvp { diff["rsvp"] = rsvp.rawValue }
             if let attended = input.attended { diff["attended"] = String(attended) }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "attendance.update", objectType: "session",
-                objectID: sessionID.uuidString.lowercased(), diff: diff)
+                objectID: sessionID.lowercasedString, diff: diff)
             guard let attendance = try await loadAttendance(connection, sessionID: sessionID, participantID: participantID) else {
                 throw DomainError.notFound("attendance not found")
             }

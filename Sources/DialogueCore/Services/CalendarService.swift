@@ -27,7 +27,7 @@ extension Dialogue {
             ).collect().single(or: .conflict("the feed could not be created")).decode(UUID.self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "calendar_feed.create", objectType: "calendar_feed",
-                objectID: id.uuidString.lowercased(), diff: ["participant_id": participantID.uuidString.lowercased()])
+                objectID: id.lowercasedString, diff: ["participant_id": participantID.lowercasedString])
             return id
         }
         return (id, secret)
@@ -60,7 +60,7 @@ extension Dialogue {
                 logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "calendar_feed.revoke", objectType: "calendar_feed",
-                objectID: id.uuidString.lowercased(), diff: ["participant_id": owner.uuidString.lowercased()])
+                objectID: id.lowercasedString, diff: ["participant_id": owner.lowercasedString])
         }
     }
 

@@ -119,7 +119,7 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "notification_preferences.update", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(),
+                objectID: participantID.lowercasedString,
                 diff: ["email": (email ?? .off).rawValue, "quiet": String(input.quiet ?? false), "full_text": String(input.fullText ?? false)])
             return try await preferences(connection, participantID)
         }

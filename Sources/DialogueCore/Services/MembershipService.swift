@@ -69,14 +69,14 @@ extension Dialogue {
                 RETURNING (xmax = 0)
                 """, logger: logger).collect()
             let created = try rows.first?.decode(Bool.self) ?? true
-            var diff: AuditLog.Diff = ["participant_id": participantID.uuidString.lowercased(), "role": role.rawValue]
+            var diff: AuditLog.Diff = ["participant_id": participantID.lowercasedString, "role": role.rawValue]
             if role == .observer {
                 // Observers do not endorse: becoming one ends the endorsements a member gave.
                 diff["endorsements_ended"] = String(try await endEndorsements(connection, groupID: groupID, participantID: participantID))
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: created ? "membership.add" : "membership.update",
-                objectType: "working_group", objectID: groupID.uuidString.lowercased(), diff: diff)
+                objectType: "working_group", objectID: groupID.lowercasedString, diff: diff)
             let membership = try await connection.query("""
                 SELECT \(unescaped: Dialogue.membershipColumns)
                 FROM memberships m JOIN participants p ON p.id = m.participant_id
@@ -113,8 +113,8 @@ extension Dialogue {
             let ended = try await endEndorsements(connection, groupID: groupID, participantID: participantID)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "membership.remove",
-                objectType: "working_group", objectID: groupID.uuidString.lowercased(),
-                diff: ["participant_id": participantID.uuidString.lowercased(), "endorsements_ended": String(ended)])
+                objectType: "working_group", objectID: groupID.lowercasedString,
+                diff: ["participant_id": participantID.lowercasedString, "endorsements_ended": String(ended)])
         }
     }
 }

@@ -92,7 +92,7 @@ extension Dialogue {
             let organization = try decodeOrganization(rows.single(or: .conflict("the organization could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "organization.create",
-                objectType: "organization", objectID: organization.id.uuidString.lowercased(),
+                objectType: "organization", objectID: organization.id.lowercasedString,
                 diff: ["name": organization.name, "side": organization.side.rawValue, "country": organization.country])
             return organization
         }
@@ -125,7 +125,7 @@ extension Dialogue {
             if input.country != nil { diff["country"] = country }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "organization.update",
-                objectType: "organization", objectID: id.uuidString.lowercased(), diff: diff)
+                objectType: "organization", objectID: id.lowercasedString, diff: diff)
             return organization
         }
     }

@@ -178,7 +178,7 @@ extension Dialogue {
                     let participant = try decodeParticipant(row)
                     entries.append(.init(
                         action: "participant.create", objectType: "participant",
-                        objectID: participant.id.uuidString.lowercased(), diff: Dialogue.participantAuditDiff(participant)))
+                        objectID: participant.id.lowercasedString, diff: Dialogue.participantAuditDiff(participant)))
                 }
             }
             if !updates.isEmpty {
@@ -198,7 +198,7 @@ extension Dialogue {
                     let participant = try decodeParticipant(row)
                     entries.append(.init(
                         action: "participant.update", objectType: "participant",
-                        objectID: participant.id.uuidString.lowercased(), diff: Dialogue.participantAuditDiff(participant)))
+                        objectID: participant.id.lowercasedString, diff: Dialogue.participantAuditDiff(participant)))
                 }
             }
             try await AuditLog.appendMany(connection, logger: logger, context: context, entries: entries)

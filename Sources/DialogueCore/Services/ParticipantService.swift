@@ -115,7 +115,7 @@ extension Dialogue {
             let participant = try decodeParticipant(rows.single(or: .conflict("the participant could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.create",
-                objectType: "participant", objectID: participant.id.uuidString.lowercased(),
+                objectType: "participant", objectID: participant.id.lowercasedString,
                 diff: Dialogue.participantAuditDiff(participant))
             return participant
         }
@@ -126,7 +126,7 @@ extension Dialogue {
     static func participantAuditDiff(_ participant: Participant) -> AuditLog.Diff {
         [
             "kind": participant.kind.rawValue, "status": participant.status.rawValue,
-            "organization_id": participant.organizationID?.uuidString.lowercased(),
+            "organization_id": participant.organizationID?.lowercasedString,
         ]
     }
 
@@ -238,7 +238,7 @@ extension Dialogue {
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.update",
-                objectType: "participant", objectID: id.uuidString.lowercased(), diff: Dialogue.participantAuditDiff(updated))
+                objectType: "participant", objectID: id.lowercasedString, diff: Dialogue.participantAuditDiff(updated))
             return updated
         }
     }

@@ -228,8 +228,8 @@ extension Dialogue {
         try await writeNames(connection, context, objectID: id, named)
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
-            objectID: id.uuidString.lowercased(),
-            diff: ["working_group_id": groupID.uuidString.lowercased(), "status": "draft", "audience": audience.rawValue])
+            objectID: id.lowercasedString,
+            diff: ["working_group_id": groupID.lowercasedString, "status": "draft", "audience": audience.rawValue])
         return id
     }
 
@@ -287,7 +287,7 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "proposal.update", objectType: "proposal",
-                objectID: id.uuidString.lowercased(), diff: ["title": fields.title])
+                objectID: id.lowercasedString, diff: ["title": fields.title])
             return try await authorizedProposal(connection, context, id: id, .read).0
         }
     }
@@ -375,7 +375,7 @@ extension Dialogue {
             """, logger: logger)
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "proposal.transition", objectType: "proposal",
-            objectID: proposalID.uuidString.lowercased(),
+            objectID: proposalID.lowercasedString,
             diff: ["from": from.rawValue, "to": to.rawValue, "automatic": String(automatic)])
     }
 
@@ -445,11 +445,11 @@ extension Dialogue {
                     """, logger: logger)
                 try await notify(
                     connection, context, .proposalEndorsed, objectID: proposalID, recipients: [authorID],
-                    occasion: participantID.uuidString.lowercased())
+                    occasion: participantID.lowercasedString)
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: withdraw ? "proposal.unendorse" : "proposal.endorse",
-                objectType: "proposal", objectID: proposalID.uuidString.lowercased(), diff: [:])
+                objectType: "proposal", objectID: proposalID.lowercasedString, diff: [:])
             return try await authorizedProposal(connection, context, id: proposalID, .read).0
         }
     }

@@ -24,7 +24,7 @@ extension Dialogue {
             // The audit row says a record was sealed, never what it holds.
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "vault.seal", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(), diff: [:])
+                objectID: participantID.lowercasedString, diff: [:])
         }
     }
 
@@ -46,7 +46,7 @@ extension Dialogue {
             let plaintext = try key.open(sealed, participantID: participantID)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "vault.reveal", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(), diff: ["reason": reason])
+                objectID: participantID.lowercasedString, diff: ["reason": reason])
             return plaintext
         }
     }
@@ -102,7 +102,7 @@ extension Dialogue {
                 """, logger: logger).collect()
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.compromise", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(),
+                objectID: participantID.lowercasedString,
                 diff: ["reason": reason, "tokens_revoked": String(tokens), "feeds_revoked": String(feeds),
                        "web_sessions_ended": String(webSessions)])
             return try decodeParticipant(rows.single(or: .notFound("participant not found")))
@@ -130,8 +130,8 @@ extension Dialogue {
             let responses = try await connection.query("""
                 WITH gone AS (
                     DELETE FROM idempotency_keys
-                    WHERE scope = \(participantID.uuidString.lowercased())
-                       OR position(convert_to(\(participantID.uuidString.lowercased()), 'UTF8') IN coalesce(response_body, ''::bytea)) > 0
+                    WHERE scope = \(participantID.lowercasedString)
+                       OR position(convert_to(\(participantID.lowercasedString), 'UTF8') IN coalesce(response_body, ''::bytea)) > 0
                        OR position(convert_to(\(erased.displayName), 'UTF8') IN coalesce(response_body, ''::bytea)) > 0
                     RETURNING 1
                 ) SELECT count(*)::bigint FROM gone
@@ -148,7 +148,7 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.erase", objectType: "participant",
-                objectID: participantID.uuidString.lowercased(),
+                objectID: participantID.lowercasedString,
                 diff: ["snapshots_scrubbed": String(snapshots), "stored_responses_removed": String(responses)])
         }
     }

@@ -78,7 +78,7 @@ extension Dialogue {
                 logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: callContext(for: session, requestID: requestID), action: "account.second_factor.remove",
-                objectType: "participant", objectID: session.participantID.uuidString.lowercased(), diff: [:])
+                objectType: "participant", objectID: session.participantID.lowercasedString, diff: [:])
         }
     }
 
@@ -126,7 +126,7 @@ extension Dialogue {
                 try await AuditLog.append(
                     connection, logger: logger, context: callContext(for: session, requestID: requestID),
                     action: "account.second_factor.set", objectType: "participant",
-                    objectID: session.participantID.uuidString.lowercased(), diff: [:])
+                    objectID: session.participantID.lowercasedString, diff: [:])
             }
             var signedIn = session
             signedIn.factor = .none

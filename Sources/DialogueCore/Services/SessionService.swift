@@ -186,7 +186,7 @@ extension Dialogue {
         let created = try decodeSession(rows.single(or: .conflict("the session could not be created")))
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "session.create", objectType: "session",
-            objectID: created.id.uuidString.lowercased(),
+            objectID: created.id.lowercasedString,
             diff: ["kind": created.kind.rawValue, "title": created.title, "starts_at": RFC3339.string(from: created.startsAt)])
         return created
     }
@@ -325,7 +325,7 @@ extension Dialogue {
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.update", objectType: "session",
-                objectID: id.uuidString.lowercased(),
+                objectID: id.lowercasedString,
                 diff: ["title": updated.title, "starts_at": RFC3339.string(from: updated.startsAt),
                        "ends_at": RFC3339.string(from: updated.endsAt), "location": updated.location])
             return updated
@@ -366,7 +366,7 @@ extension Dialogue {
                 """, logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.transition", objectType: "session",
-                objectID: id.uuidString.lowercased(),
+                objectID: id.lowercasedString,
                 diff: ["from": current.status.rawValue, "to": target.rawValue, "note": note])
             return try decodeSession(rows.single(or: .notFound("session not found")))
         }

@@ -42,7 +42,7 @@ extension Dialogue {
             guard !inserted.isEmpty else { throw DomainError.conflict("the \(side) side has already signed off this session") }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.signoff", objectType: "session",
-                objectID: sessionID.uuidString.lowercased(), diff: ["side": side])
+                objectID: sessionID.lowercasedString, diff: ["side": side])
             return try await signedSides(connection, sessionID: sessionID)
         }
     }

@@ -56,8 +56,8 @@ extension Dialogue {
             let info = try decodeToken(rows.single(or: .notFound("participant not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "token.issue", objectType: "token",
-                objectID: info.id.uuidString.lowercased(),
-                diff: ["participant_id": participantID.uuidString.lowercased(), "role": info.role.rawValue,
+                objectID: info.id.lowercasedString,
+                diff: ["participant_id": participantID.lowercasedString, "role": info.role.rawValue,
                        "expires_in_days": String(days)])
             return IssuedToken(secret: secret, info: info)
         }
@@ -72,7 +72,7 @@ extension Dialogue {
         } else if context.actor.role != .admin {
             throw DomainError.forbidden("only an admin may list every token")
         }
-        let scope = "tokens|\(participantID?.uuidString.lowercased() ?? "")"
+        let scope = "tokens|\(participantID?.lowercasedString ?? "")"
         let after = try page.cursor.map { try cursors.decode($0, scope: scope) }
         return try await database.read { connection in
             let afterMicros = after?.createdAtMicros, afterID = after?.id
@@ -111,7 +111,7 @@ extension Dialogue {
                 """, logger: logger).collect()
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "token.revoke", objectType: "token",
-                objectID: tokenID.uuidString.lowercased(), diff: ["participant_id": owner.uuidString.lowercased()])
+                objectID: tokenID.lowercasedString, diff: ["participant_id": owner.lowercasedString])
             return try decodeToken(rows.single(or: .notFound("token not found")))
         }
     }

@@ -86,7 +86,7 @@ extension Dialogue {
             let (id, createdAt) = try row.decode((UUID, Date).self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "webhook.create", objectType: "webhook",
-                objectID: id.uuidString.lowercased(), diff: ["events": chosen.map(\.rawValue).joined(separator: ",")])
+                objectID: id.lowercasedString, diff: ["events": chosen.map(\.rawValue).joined(separator: ",")])
             return (WebhookSubscription(id: id, url: url ?? "", events: chosen, createdAt: createdAt, failures: 0, disabledAt: nil), secret)
         }
     }
@@ -118,7 +118,7 @@ extension Dialogue {
                 "UPDATE webhook_deliveries SET given_up_at = now() WHERE subscription_id = \(id) AND delivered_at IS NULL AND given_up_at IS NULL",
                 logger: logger)
             try await AuditLog.append(
-                connection, logger: logger, context: context, action: "webhook.delete", objectType: "webhook", objectID: id.uuidString.lowercased(),
+                connection, logger: logger, context: context, action: "webhook.delete", objectType: "webhook", objectID: id.lowercasedString,
                 diff: [:])
         }
     }

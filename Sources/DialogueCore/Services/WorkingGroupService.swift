@@ -58,7 +58,7 @@ extension Dialogue {
             var created = try decodeGroup(rows.single(or: .conflict("the working group could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "working_group.create", objectType: "working_group",
-                objectID: created.id.uuidString.lowercased(), diff: ["direction": created.direction, "name": created.name])
+                objectID: created.id.lowercasedString, diff: ["direction": created.direction, "name": created.name])
             created.warnings = try await groupWarnings(connection, created.id)
             return created
         }
@@ -165,7 +165,7 @@ extension Dialogue {
             var updated = try decodeGroup(rows.single(or: .notFound("working group not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "working_group.update", objectType: "working_group",
-                objectID: id.uuidString.lowercased(),
+                objectID: id.lowercasedString,
                 diff: ["direction": updated.direction, "name": updated.name, "status": updated.status.rawValue])
             updated.warnings = try await groupWarnings(connection, id)
             return updated

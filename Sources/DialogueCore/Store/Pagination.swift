@@ -51,7 +51,7 @@ public struct CursorCodec: Sendable {
     }
 
     public func encode(_ position: KeysetPosition, scope: String) -> String {
-        let payload = "\(position.createdAtMicros).\(position.id.uuidString.lowercased())"
+        let payload = "\(position.createdAtMicros).\(position.id.lowercasedString)"
         return Data(payload.utf8).base64URLEncoded + "." + signature(payload: payload, scope: scope)
     }
 
