@@ -45,6 +45,6 @@ struct RequestScope: Sendable {
         {
             return header
         }
-        return UUID().lowercasedString
+        return UUID.random().lowercasedString
     }
 }

@@ -380,7 +380,7 @@ extension PortalPages {
             let id = try Self.objectID(rawID)
             _ = try await dialogue.markCompromised(
                 visit.session, participantID: id, reason: visit.form["reason"], passphrase: visit.form["passphrase"],
-                code: visit.form["code"], requestID: "portal-" + UUID().lowercasedString)
+                code: visit.form["code"], requestID: "portal-" + UUID.random().lowercasedString)
             return redirect("/console/participants/\(id.lowercasedString)?saved=compromised")
         } redraw: { visit, state in
             let id = try Self.objectID(rawID)

@@ -181,7 +181,7 @@ struct PortalPages: Sendable {
 
     /// What a page acts with: the session's participant and role, through the same services.
     func context(_ session: WebSession) -> CallContext {
-        dialogue.callContext(for: session, requestID: "portal-" + UUID().lowercasedString)
+        dialogue.callContext(for: session, requestID: "portal-" + UUID.random().lowercasedString)
     }
 
     /// The signed-in session behind the cookie, if any: one still waiting for its second factor

@@ -34,4 +34,30 @@ struct LoggingTests {
             }
         }
     }
+
+    @Test("a request without an id gets a fresh random one, returned and logged")
+    func generatedRequestIDs() async throws {
+        try await withDialogue { dialogue in
+            let capture = LogCapture()
+            let router = try DialogueHTTP.buildRouter(APIDependencies(
+                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: capture.logger()))
+            let ids = try await Application(router: router).test(.router) { client in
+                var ids: [String] = []
+                for _ in 0..<50 {
+                    let response = try await client.executeRequest(uri: "/healthz", method: .get, headers: [:], body: nil)
+                    ids.append(response.headers[.xRequestIDTest] ?? "")
+                }
+                return ids
+            }
+            #expect(Set(ids).count == ids.count, "every id differs")
+            for id in ids {
+                // Version 4, RFC 4122 variant, lowercase as every id is written.
+                let parsed = UUID(uuidString: id)
+                #expect(parsed?.lowercasedString == id)
+                #expect(id.count == 36 && id[id.index(id.startIndex, offsetBy: 14)] == "4")
+                #expect("89ab".contains(id[id.index(id.startIndex, offsetBy: 19)]))
+                #expect(capture.text.contains("request_id=\(id)"))
+            }
+        }
+    }
 }

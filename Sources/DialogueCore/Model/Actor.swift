@@ -75,7 +75,7 @@ public struct CallContext: Sendable {
         self.viewer = viewer
     }
 
-    public static func cli(requestID: String = "cli-" + UUID().lowercasedString) -> CallContext {
+    public static func cli(requestID: String = "cli-" + UUID.random().lowercasedString) -> CallContext {
         CallContext(actor: .operatorCLI, requestID: requestID)
     }
 }

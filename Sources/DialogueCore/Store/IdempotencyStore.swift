@@ -135,7 +135,7 @@ public final class IdempotentRequest: Sendable {
     public let scope: String
     public let key: String
     /// Which request holds the reservation; a takeover of an abandoned key changes it.
-    public let claim = UUID()
+    public let claim = UUID.random()
     private let secret = Atomic<Bool>(false)
 
     public init(scope: String, key: String) {
