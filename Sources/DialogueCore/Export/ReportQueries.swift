@@ -182,9 +182,11 @@ public enum ReportQueries {
     /// the three quarters. Parameters (not the usual six, `trendQuery`): $1 the quarters'
     /// names, $2 and $3 their first instants and the first instants after them, $4 and $5 the
     /// same as dates, $6 the direction slug or NULL, $7 the end of the latest quarter.
+    /// The quarters are `MATERIALIZED` because PostgreSQL otherwise unnests them again for every
+    /// update it joins them with; `$7` on the items lets it hash only those that existed by then.
     static let earlierActionFigures = """
-        WITH q AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]::date[], $5::text[]::date[])
-                   AS q(quarter, starts, ends, start_day, end_day)),
+        WITH q AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]::date[],
+                                                     $5::text[]::date[]) AS q(quarter, starts, ends, start_day, end_day)),
         h AS (
             SELECT u.action_item_id, u.created_at, u.to_status,
                    lead(u.created_at) OVER (PARTITION BY u.action_item_id ORDER BY u.created_at, u.id) AS next_at,
@@ -198,7 +200,7 @@ public enum ReportQueries {
                count(*) FILTER (WHERE h.to_status NOT IN ('done', 'dropped') AND x.due_on < q.end_day)::int8,
                count(*) FILTER (WHERE x.due_on >= q.start_day AND x.due_on < q.end_day)::int8
         FROM h JOIN q ON h.created_at < q.ends AND (h.next_at IS NULL OR h.next_at >= q.ends)
-        JOIN action_items x ON x.id = h.action_item_id AND x.created_at < q.ends
+        JOIN action_items x ON x.id = h.action_item_id AND x.created_at < q.ends AND x.created_at < $7
         JOIN working_groups g ON g.id = x.working_group_id
         WHERE ($6::text IS NULL OR g.direction = $6::text)
         GROUP BY q.quarter, g.direction, h.to_status
