@@ -54,15 +54,24 @@ struct ServingTests {
         }
     }
 
-    @Test("metrics are Prometheus text, labelled by route template, never by id")
+    @Test("metrics are Prometheus text, labelled by route template, never by id nor a client's own method")
     func metrics() async throws {
         try await API.run { api in
-            try await api.call(.get, "/v1/organizations/5b3a8f0e-0000-0000-0000-000000000000", as: api.admin)
+            for _ in 0..<3 { try await api.call(.get, "/v1/organizations/5b3a8f0e-0000-0000-0000-000000000000", as: api.admin) }
+            try await api.call(HTTPRequest.Method("BREWCOFFEE")!, "/healthz")
             let metrics = try await api.call(.get, "/metrics")
             #expect(metrics.status == 200)
             #expect(metrics.text.contains("dialogue_http_requests_total"))
             #expect(metrics.text.contains("dialogue_http_request_duration_seconds"))
             #expect(!metrics.text.contains("5b3a8f0e"))
+            #expect(!metrics.text.contains("BREWCOFFEE"))
+            #expect(metrics.text.contains(#"method="other""#))
+            // The three reads count in one series, however they were recorded.
+            let counted = metrics.text.split(separator: "\n").first {
+                $0.hasPrefix("dialogue_http_requests_total") && $0.contains(#"route="/v1/organizations/{id}""#)
+                    && $0.contains(#"status="404""#)
+            }
+            #expect(counted.map { $0.hasSuffix(" 3") } == true, "\(counted ?? "no series")")
         }
     }
 

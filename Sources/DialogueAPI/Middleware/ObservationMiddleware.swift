@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// The outermost middleware: gives every request an id, turns every error into a problem
 /// document, and records one log line and the metrics per request. It logs no client address
@@ -72,18 +73,47 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Request counters and latency histograms, exposed at /metrics.
 struct HTTPMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// Each label set's counter and histogram, made once: the registry's `make…` takes its lock
+    /// and hashes the name and labels, and a histogram's buckets were an array per request.
+    private let recorders = Recorders()
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     func record(method: String, route: String, status: Int, duration: Duration) {
-        let labels = [("method", method), ("route", route), ("status", String(status))]
-        registry.makeCounter(name: "dialogue_http_requests_total", labels: labels).increment()
-        registry.makeDurationHistogram(
-            name: "dialogue_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                      .seconds(2.5), .seconds(5)]
-        ).record(duration)
+        // A client may send any token as a method; each would be a series kept for good.
+        let method = Self.methods.contains(method) ? method : "other"
+        let key = Recorders.Key(method: method, route: route, status: status)
+        let (counter, histogram) = recorders.storage.withLock { known in
+            if let found = known[key] { return found }
+            let made = (
+                registry.makeCounter(
+                    name: "dialogue_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))]),
+                registry.makeDurationHistogram(
+                    name: "dialogue_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+                    buckets: Self.buckets))
+            known[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+
+    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    /// Routes are templates and methods and statuses few, so the table stays small.
+    final class Recorders: Sendable {
+        struct Key: Hashable, Sendable {
+            var method: String
+            var route: String
+            var status: Int
+        }
+
+        let storage = Mutex<[Key: (Counter, DurationHistogram)]>([:])
     }
 
     func render() -> String {
