@@ -42,7 +42,7 @@ struct BenchSeedTests {
         #expect(fingerprints.count == 2 && fingerprints[0] == fingerprints[1], "the same scale yields the same data and the same report")
     }
 
-    @Test("each quarter of the trend counts action items and proposals as that quarter's own report counts them")
+    @Test("each quarter of the trend counts action items, proposals and outcomes as that quarter's own report counts them")
     func trendAgreesWithEachQuarter() async throws {
         try await withDialogue { dialogue in
             _ = try await BenchSeed(database: dialogue.database).run(scale: 0.01) { _ in }
@@ -62,17 +62,38 @@ struct BenchSeedTests {
                 UNION ALL SELECT id, 'blocked', 'done', 100, '2024-03-03T10:00:00Z' FROM second
                 UNION ALL SELECT id, 'open', 'in_progress', 20, '2024-08-01T10:00:00Z' FROM third
                 """)
-            // Proposals: two moves at one instant, and a draft with a move before the trend's
-            // end that is submitted only after it (never counted).
+            // Proposals: two moves at one instant, a draft with a move before the trend's end
+            // that is submitted only after it (never counted), and one submitted at the very
+            // instant a quarter ends (counted from the next quarter on, not in that one).
             try await sql(dialogue, """
                 WITH submitted AS (SELECT proposal_id AS id FROM proposal_transitions WHERE to_status = 'submitted'
                                    AND created_at < '2024-01-01' ORDER BY proposal_id LIMIT 1),
-                draft AS (SELECT t.proposal_id AS id FROM proposal_transitions t WHERE t.to_status = 'submitted'
-                          GROUP BY t.proposal_id HAVING min(t.created_at) >= '2024-07-01' ORDER BY t.proposal_id LIMIT 1)
+                late AS (SELECT t.proposal_id AS id FROM proposal_transitions t WHERE t.to_status = 'submitted'
+                         GROUP BY t.proposal_id HAVING min(t.created_at) >= '2024-07-01' ORDER BY t.proposal_id LIMIT 2),
+                draft AS (SELECT id FROM late ORDER BY id LIMIT 1),
+                boundary AS (SELECT id FROM late ORDER BY id OFFSET 1)
                 INSERT INTO proposal_transitions (proposal_id, from_status, to_status, created_at)
                 SELECT id, 'submitted', 'under_review', '2024-02-10T09:00:00Z'::timestamptz FROM submitted
                 UNION ALL SELECT id, 'under_review', 'accepted', '2024-02-10T09:00:00Z' FROM submitted
                 UNION ALL SELECT id, 'draft', 'draft', '2024-02-01T09:00:00Z' FROM draft
+                UNION ALL SELECT id, 'draft', 'draft', '2024-03-01T09:00:00Z' FROM boundary
+                UNION ALL SELECT id, 'draft', 'submitted', '2024-04-01T00:00:00Z' FROM boundary
+                """)
+            // Outcomes: an item of a session in 2024-Q1 deferred then, adopted in 2024-Q2 (so Q1
+            // counts it deferred); a proposal moved at the very instant 2024-Q1 ends (a move of Q2).
+            try await sql(dialogue, """
+                WITH item AS (SELECT i.id FROM agenda_items i JOIN sessions s ON s.id = i.session_id
+                              WHERE s.starts_at >= '2024-01-01' AND s.starts_at < '2024-03-01' AND i.corrects_item_id IS NULL
+                              ORDER BY i.id LIMIT 1)
+                INSERT INTO agenda_outcome_history (agenda_item_id, outcome, created_at)
+                SELECT id, 'deferred', '2024-03-30T10:00:00Z'::timestamptz FROM item
+                UNION ALL SELECT id, 'adopted', '2024-05-02T10:00:00Z' FROM item
+                """)
+            try await sql(dialogue, """
+                WITH submitted AS (SELECT proposal_id AS id FROM proposal_transitions WHERE to_status = 'submitted'
+                                   AND created_at < '2024-01-01' ORDER BY proposal_id OFFSET 1 LIMIT 1)
+                INSERT INTO proposal_transitions (proposal_id, from_status, to_status, created_at)
+                SELECT id, 'submitted', 'under_review', '2024-04-01T00:00:00Z'::timestamptz FROM submitted
                 """)
             for direction in [nil, "media"] as [String?] {
                 let report = try await dialogue.quarterlyReport(.cli(), quarter: "2024-Q3", direction: direction, audience: nil).report
@@ -84,9 +105,25 @@ struct BenchSeedTests {
                     #expect(earlier.directions.map { Self.actions($0.figures) } == own.directions.map { Self.actions($0.figures) })
                     #expect(earlier.total.proposalsByState == own.total.proposalsByState, "\(earlier.quarter) \(direction ?? "all")")
                     #expect(earlier.directions.map(\.figures.proposalsByState) == own.directions.map(\.figures.proposalsByState))
+                    #expect(earlier.directions.map(\.figures.proposalTransitions) == own.directions.map(\.figures.proposalTransitions))
+                    #expect(earlier.directions.map(\.figures.agendaOutcomes) == own.directions.map(\.figures.agendaOutcomes))
+                    #expect(earlier.total.agendaOutcomes == own.total.agendaOutcomes, "\(earlier.quarter) \(direction ?? "all")")
+                    // Moves counted per quarter the plain way: in the quarter, of proposals
+                    // submitted by its end.
+                    try await Self.expectMoves(own.total.proposalTransitions, dialogue, earlier.quarter, direction)
+                    // The states are counted by a statement of their own; they count what the
+                    // quarter's list shows, found the list's way.
+                    var listed: [String: [String: Int]] = [:]
+                    for proposal in own.proposals { listed[proposal.direction, default: [:]][proposal.status, default: 0] += 1 }
+                    #expect(own.total.proposalsByState == listed.values.reduce(into: [:]) { $0.merge($1, uniquingKeysWith: +) })
+                    for section in own.directions {
+                        #expect(section.figures.proposalsByState == listed[section.slug] ?? [:], "\(earlier.quarter) \(section.slug)")
+                    }
                 }
                 #expect(trend.contains { $0.total.actionsClosed > 0 && $0.total.actionsOverdueAtEnd > 0 && $0.total.actionsDoneOfDue > 0 })
                 #expect(trend.contains { $0.total.proposalsByState.count >= 3 })
+                #expect(trend.contains { $0.total.proposalTransitions.values.reduce(0, +) > 0 })
+                #expect(trend.contains { $0.total.agendaOutcomes.values.reduce(0, +) > 0 })
             }
         }
     }
@@ -129,6 +166,30 @@ struct BenchSeedTests {
             #expect(chunks.count >= 3, "\(format): \(chunks.count) chunks")
             #expect(chunks.max()! <= 80 * 1024, "\(format): chunks stay bounded, largest \(chunks.max()!) bytes")
         }
+    }
+
+    /// A quarter's proposal moves by state are those counted the plain way: made in it, of
+    /// proposals submitted by its end.
+    static func expectMoves(_ counted: [String: Int], _ dialogue: Dialogue, _ name: String, _ direction: String?) async throws {
+        let quarter = try Quarter(parsing: name)
+        let start = quarter.start, end = quarter.end
+        let rows = try await dialogue.database.read { connection in
+            try await connection.query("""
+                SELECT t.to_status, count(*)::int8 FROM proposal_transitions t
+                JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+                WHERE t.created_at >= \(start) AND t.created_at < \(end)
+                  AND (\(direction)::text IS NULL OR g.direction = \(direction)::text)
+                  AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id
+                              AND s.to_status = 'submitted' AND s.created_at < \(end))
+                GROUP BY t.to_status
+                """, logger: TestDatabases.logger).collect()
+        }
+        var counts: [String: Int] = [:]
+        for row in rows {
+            let (status, count) = try row.decode((String, Int).self)
+            counts[status] = count
+        }
+        #expect(counted == counts, "\(name) \(direction ?? "all")")
     }
 }
 

@@ -8,8 +8,8 @@ import PostgresNIO
 /// Every query is sent with the same six typed parameters, used or not: $1 the quarter's first
 /// instant, $2 the first instant after it, $3 the direction slug or NULL for all, $4 and $5
 /// the same bounds as dates, $6 the exporter's participant id (the nil UUID for the operator).
-/// The one exception is the trend's action figures, which take their three quarters at once
-/// (`trendQuery`).
+/// The exceptions count several quarters in one pass (`quartersQuery`): the trend's action
+/// figures, and the proposals' states at each quarter's end.
 ///
 /// Objects with an audience (proposals, agenda items, minutes) come with the facts
 /// `AccessPolicy` decides on - audience, group, author, author's side, whether the exporter is
@@ -88,10 +88,27 @@ public enum ReportQueries {
         audience, audience_group, CASE WHEN audience IN ('side', 'named') THEN audience_author END, author_side, listed
         """
 
-    /// Proposals by direction and status, grouped by their audience facts.
-    static let proposalCounts = """
-        SELECT direction, status, \(audienceGroup), count(*)::int8 FROM (\(proposals)) listed
-        GROUP BY direction, status, \(audienceGroup)
+    /// Proposals ever submitted by each quarter's end, by direction and state then, grouped by
+    /// their audience facts: the report's figures and its trend in one pass over the
+    /// transitions (`quartersQuery`), which counts what `proposals` lists. A proposal's state at
+    /// a quarter's end is that of its last transition before it (by time, then id) - the one
+    /// whose successor came at that end or later.
+    static let proposalStates = """
+        WITH \(quarters),
+        h AS (
+            SELECT t.proposal_id, t.created_at, t.to_status,
+                   lead(t.created_at) OVER (PARTITION BY t.proposal_id ORDER BY t.created_at, t.id) AS next_at,
+                   min(t.created_at) FILTER (WHERE t.to_status = 'submitted') OVER (PARTITION BY t.proposal_id) AS submitted_at
+            FROM proposal_transitions t WHERE t.created_at < $7
+        )
+        SELECT quarter, direction, status, \(audienceGroup), count(*)::int8 FROM (
+            SELECT q.quarter, g.direction, h.to_status AS status,
+                   \(audienceFacts(object: "p", group: "p.working_group_id", authorSide: Dialogue.side(participant: "a", organization: "o")))
+            FROM h JOIN q ON h.created_at < q.ends AND (h.next_at IS NULL OR h.next_at >= q.ends) AND h.submitted_at < q.ends
+            JOIN proposals p ON p.id = h.proposal_id JOIN working_groups g ON g.id = p.working_group_id
+            JOIN participants a ON a.id = p.author_id LEFT JOIN organizations o ON o.id = a.organization_id
+            WHERE ($8::text IS NULL OR g.direction = $8::text)
+        ) states GROUP BY quarter, direction, status, \(audienceGroup)
         """
 
     static func order(_ list: List) -> String {
@@ -120,30 +137,34 @@ public enum ReportQueries {
         "SELECT direction, status, count(*)::int8 FROM (\(base(list))) listed GROUP BY direction, status"
     }
 
-    /// Agenda outcomes recorded by quarter end for the quarter's sessions. A correction (an
-    /// item naming the one it corrects, added after sign-off) is not an item of its own: the
-    /// corrected item counts once, with the latest outcome among its own and its corrections'.
+    /// Agenda outcomes recorded by each quarter's end for that quarter's sessions
+    /// (`quartersQuery`). A correction (an item naming the one it corrects, added after
+    /// sign-off) is not an item of its own: the corrected item counts once, with the latest
+    /// outcome among its own and its corrections'.
     static let agendaOutcomes = """
-        SELECT direction, outcome, \(audienceGroup), count(*)::int8 FROM (
-            SELECT coalesce(g.direction, '') AS direction, h.outcome, \(audienceFacts(object: "i", group: "s.working_group_id"))
-            FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-            JOIN LATERAL (\(latestOutcome)) h ON true
-            WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome IS NOT NULL AND i.corrects_item_id IS NULL
-              AND ($3::text IS NULL OR g.direction = $3::text)
-        ) outcomes GROUP BY direction, outcome, \(audienceGroup)
+        WITH \(quarters)
+        SELECT quarter, direction, outcome, \(audienceGroup), count(*)::int8 FROM (
+            SELECT q.quarter, coalesce(g.direction, '') AS direction, h.outcome, \(audienceFacts(object: "i", group: "s.working_group_id"))
+            FROM sessions s JOIN q ON s.starts_at >= q.starts AND s.starts_at < q.ends
+            JOIN agenda_items i ON i.session_id = s.id LEFT JOIN working_groups g ON g.id = s.working_group_id
+            JOIN LATERAL (\(latestOutcome(by: "q.ends"))) h ON true
+            WHERE h.outcome IS NOT NULL AND i.corrects_item_id IS NULL AND ($8::text IS NULL OR g.direction = $8::text)
+        ) outcomes GROUP BY quarter, direction, outcome, \(audienceGroup)
         """
 
-    /// The latest outcome of an agenda item `i` by quarter end, its own or a correction's.
-    static let latestOutcome = """
+    /// The latest outcome of an agenda item `i` before `end`, its own or a correction's.
+    static func latestOutcome(by end: String) -> String {
+        """
         SELECT outcome FROM (
             SELECT o.outcome, o.created_at, o.id FROM agenda_outcome_history o
-            WHERE o.agenda_item_id = i.id AND o.created_at < $2
+            WHERE o.agenda_item_id = i.id AND o.created_at < \(end)
             UNION ALL
             SELECT o.outcome, o.created_at, o.id
             FROM agenda_items c JOIN agenda_outcome_history o ON o.agenda_item_id = c.id
-            WHERE c.corrects_item_id = i.id AND o.created_at < $2
+            WHERE c.corrects_item_id = i.id AND o.created_at < \(end)
         ) own_and_corrections ORDER BY created_at DESC, id DESC LIMIT 1
         """
+    }
 
     /// The quarter's decisions: agenda items of its sessions whose latest outcome by quarter end
     /// is `adopted`, with the action items made from them (existing at quarter end) and their
@@ -154,7 +175,7 @@ public enum ReportQueries {
             SELECT i.id, coalesce(g.direction, '') AS direction, i.title, s.title AS session, s.starts_at, i.position,
                    \(audienceFacts(object: "i", group: "s.working_group_id"))
             FROM agenda_items i JOIN sessions s ON s.id = i.session_id LEFT JOIN working_groups g ON g.id = s.working_group_id
-            JOIN LATERAL (\(latestOutcome)) h ON true
+            JOIN LATERAL (\(latestOutcome(by: "$2"))) h ON true
             WHERE s.starts_at >= $1 AND s.starts_at < $2 AND h.outcome = 'adopted' AND i.corrects_item_id IS NULL
               AND ($3::text IS NULL OR g.direction = $3::text)
         )
@@ -179,14 +200,10 @@ public enum ReportQueries {
     /// An item's status at a quarter's end is that of its last update before it - the update
     /// whose successor (by time, then id) came at that end or later; its first closing is its
     /// first move into done or dropped from anything else. One pass over the updates serves
-    /// the three quarters. Parameters (not the usual six, `trendQuery`): $1 the quarters'
-    /// names, $2 and $3 their first instants and the first instants after them, $4 and $5 the
-    /// same as dates, $6 the direction slug or NULL, $7 the end of the latest quarter.
-    /// The quarters are `MATERIALIZED` because PostgreSQL otherwise unnests them again for every
-    /// update it joins them with; `$7` on the items lets it hash only those that existed by then.
+    /// the three quarters (`quartersQuery`); `$7` on the items lets PostgreSQL hash only those
+    /// that existed by then.
     static let earlierActionFigures = """
-        WITH q AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]::date[],
-                                                     $5::text[]::date[]) AS q(quarter, starts, ends, start_day, end_day)),
+        WITH \(quarters),
         h AS (
             SELECT u.action_item_id, u.created_at, u.to_status,
                    lead(u.created_at) OVER (PARTITION BY u.action_item_id ORDER BY u.created_at, u.id) AS next_at,
@@ -202,34 +219,47 @@ public enum ReportQueries {
         FROM h JOIN q ON h.created_at < q.ends AND (h.next_at IS NULL OR h.next_at >= q.ends)
         JOIN action_items x ON x.id = h.action_item_id AND x.created_at < q.ends AND x.created_at < $7
         JOIN working_groups g ON g.id = x.working_group_id
-        WHERE ($6::text IS NULL OR g.direction = $6::text)
+        WHERE ($8::text IS NULL OR g.direction = $8::text)
         GROUP BY q.quarter, g.direction, h.to_status
         """
 
-    /// `earlierActionFigures` for `quarters`.
-    static func trendQuery(_ quarters: [Quarter], direction: String?) -> PostgresQuery {
+    /// The quarters of a `quartersQuery` as a table `q` (quarter, starts, ends, start_day,
+    /// end_day), `MATERIALIZED` because PostgreSQL otherwise unnests them again for every row it
+    /// joins them with.
+    static let quarters = """
+        q AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[]::date[],
+                                                $5::text[]::date[]) AS q(quarter, starts, ends, start_day, end_day))
+        """
+
+    /// A statement that counts several quarters in one pass, with its parameters: $1 the
+    /// quarters' names, $2 and $3 their first instants and the first instants after them, $4
+    /// and $5 the same as dates, $6 the exporter's participant id (the nil UUID for the
+    /// operator, as in `query`), $7 the end of the latest quarter, $8 the direction slug or NULL.
+    static func quartersQuery(_ sql: String, _ quarters: [Quarter], direction: String?, exporter: UUID?) -> PostgresQuery {
         var bindings = PostgresBindings()
         bindings.append(quarters.map(\.description))
         bindings.append(quarters.map(\.start))
         bindings.append(quarters.map(\.end))
         bindings.append(quarters.map { dateText($0.start) })
         bindings.append(quarters.map { dateText($0.end) })
-        bindings.append(direction)
+        bindings.append(exporter ?? nobody)
         bindings.append(quarters.map(\.end).max() ?? Date(timeIntervalSince1970: 0))
-        return PostgresQuery(unsafeSQL: earlierActionFigures, binds: bindings)
+        bindings.append(direction)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
-    /// Transitions of (ever submitted) proposals made during the quarter, by state moved to.
+    /// Transitions of proposals made during each quarter, of those submitted by its end
+    /// (`quartersQuery`), by state moved to.
     static let proposalTransitions = """
-        SELECT direction, to_status, \(audienceGroup), count(*)::int8 FROM (
-            SELECT g.direction, t.to_status, \(audienceFacts(object: "p", group: "p.working_group_id"))
-            FROM proposal_transitions t
+        WITH \(quarters)
+        SELECT quarter, direction, to_status, \(audienceGroup), count(*)::int8 FROM (
+            SELECT q.quarter, g.direction, t.to_status, \(audienceFacts(object: "p", group: "p.working_group_id"))
+            FROM proposal_transitions t JOIN q ON t.created_at >= q.starts AND t.created_at < q.ends
             JOIN proposals p ON p.id = t.proposal_id JOIN working_groups g ON g.id = p.working_group_id
-            WHERE t.created_at >= $1 AND t.created_at < $2
-              AND EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
-                          AND s.created_at < $2)
-              AND ($3::text IS NULL OR g.direction = $3::text)
-        ) moves GROUP BY direction, to_status, \(audienceGroup)
+            WHERE EXISTS (SELECT 1 FROM proposal_transitions s WHERE s.proposal_id = p.id AND s.to_status = 'submitted'
+                          AND s.created_at < q.ends)
+              AND ($8::text IS NULL OR g.direction = $8::text)
+        ) moves GROUP BY quarter, direction, to_status, \(audienceGroup)
         """
 
     /// Sanctions dossiers with their audience facts: whether submitted in the quarter, and how
@@ -268,11 +298,13 @@ public enum ReportQueries {
         bindings.append(direction)
         bindings.append(Self.dateText(quarter.start))
         bindings.append(Self.dateText(quarter.end))
-        // Always a typed uuid (the nil UUID, which lists nobody, for the operator): a query that
-        // does not use $6 still has to know its type.
-        bindings.append(exporter ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        bindings.append(exporter ?? nobody)
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
+
+    /// $6 for the operator: always a typed uuid (the nil UUID, which lists nobody), because a
+    /// query that does not use $6 still has to know its type.
+    static let nobody = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// The list query with its parameters written in as literals, for `COPY (…) TO STDOUT` in
     /// `make bench`. The values are generated here (instants, dates) or validated against the

@@ -211,23 +211,24 @@ struct QuarterlyPass {
         }
     }
 
-    /// What PostgreSQL aggregates for the report, read on this pass's connection.
+    /// What PostgreSQL aggregates for the report, read on this pass's connection: the quarter's
+    /// and the three before it (the trend).
     func readAggregates() async throws -> AggregatedFigures {
-        AggregatedFigures(quarter: try await aggregateFigures(export.quarter), earlier: try await earlierFigures())
-    }
-
-    /// The figures of the three quarters before the exported one, keyed by quarter.
-    private func earlierFigures() async throws -> [String: FigureBook] {
-        let earlier = export.quarter.preceding(3)
+        let earlier = export.quarter.preceding(3), quarters = [export.quarter] + earlier
         var books: [String: FigureBook] = [:]
-        for previous in earlier { books[previous.description] = try await aggregateFigures(previous) }
+        for quarter in quarters { books[quarter.description] = try await aggregateFigures(quarter) }
+        try await tally(ReportQueries.agendaOutcomes, quarters, \.agendaOutcomes, of: Self.agendaItem, into: &books)
+        try await tally(ReportQueries.proposalStates, quarters, \.proposalsByState, of: Self.proposal, into: &books)
+        try await tally(ReportQueries.proposalTransitions, quarters, \.proposalTransitions, of: Self.proposal, into: &books)
         try await tallyEarlierActions(earlier, into: &books)
-        return books
+        let own = books.removeValue(forKey: export.quarter.description) ?? FigureBook()
+        return AggregatedFigures(quarter: own, earlier: books)
     }
 
-    /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, outcomes,
-    /// proposals and their moves, dossiers, cases. Not the action items': the reported quarter
-    /// counts those along its list, the trend in one statement (`tallyEarlierActions`).
+    /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, dossiers,
+    /// cases. Not the outcomes and the proposals' states and moves, counted for all the
+    /// quarters at once (`tally`), nor the action items': the reported quarter counts those
+    /// along its list, the trend in one statement (`tallyEarlierActions`).
     private func aggregateFigures(_ quarter: Quarter) async throws -> FigureBook {
         var figures = FigureBook()
         for row in try await query(ReportQueries.countsSQL(.sessions), quarter).collect() {
@@ -239,24 +240,6 @@ struct QuarterlyPass {
                 default: f.sessionsPlanned += count
                 }
             }
-        }
-        for row in try await query(ReportQueries.agendaOutcomes, quarter).collect() {
-            let (slug, outcome, audience, group, author, side, listed, count) =
-                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
-            guard shows(Self.facts(audience, author, side, listed), Self.agendaItem(group)) else { continue }
-            figures.bump(slug) { $0.agendaOutcomes[outcome, default: 0] += count }
-        }
-        for row in try await query(ReportQueries.proposalCounts, quarter).collect() {
-            let (slug, status, audience, group, author, side, listed, count) =
-                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
-            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
-            figures.bump(slug) { $0.proposalsByState[status, default: 0] += count }
-        }
-        for row in try await query(ReportQueries.proposalTransitions, quarter).collect() {
-            let (slug, status, audience, group, author, side, listed, count) =
-                try row.decode((String, String, String, UUID?, UUID?, String, Bool, Int).self)
-            guard shows(Self.facts(audience, author, side, listed), Self.proposal(group)) else { continue }
-            figures.bump(slug) { $0.proposalTransitions[status, default: 0] += count }
         }
         for row in try await query(ReportQueries.dossierFigures, quarter).collect() {
             let (slug, audience, group, author, side, listed, submitted, designations) =
@@ -278,10 +261,25 @@ struct QuarterlyPass {
         return figures
     }
 
+    /// Counts by quarter, direction, a key (an outcome, a state) and audience facts, from a
+    /// statement over all the quarters (`ReportQueries.quartersQuery`), as far as the objects'
+    /// audience admits the exporter.
+    private func tally(
+        _ sql: String, _ quarters: [Quarter], _ figure: WritableKeyPath<QuarterlyReport.Figures, [String: Int]>,
+        of object: (UUID?) -> (AudienceFacts) -> AccessObject, into books: inout [String: FigureBook]
+    ) async throws {
+        for row in try await query(sql, quarters).collect() {
+            let (quarter, slug, key, audience, group, author, side, listed, count) =
+                try row.decode((String, String, String, String, UUID?, UUID?, String, Bool, Int).self)
+            guard shows(Self.facts(audience, author, side, listed), object(group)) else { continue }
+            books[quarter, default: FigureBook()].bump(slug) { $0[keyPath: figure][key, default: 0] += count }
+        }
+    }
+
     /// The earlier quarters' action figures, counted by PostgreSQL as the reported quarter's
     /// are counted along its list (`ReportQueries.earlierActionFigures`).
     private func tallyEarlierActions(_ quarters: [Quarter], into books: inout [String: FigureBook]) async throws {
-        let rows = try await connection.query(ReportQueries.trendQuery(quarters, direction: export.direction), logger: logger).collect()
+        let rows = try await query(ReportQueries.earlierActionFigures, quarters).collect()
         for row in rows {
             let (quarter, slug, status, count, opened, closed, overdue, due) =
                 try row.decode((String, String, String, Int, Int, Int, Int, Int).self)
@@ -328,6 +326,13 @@ struct QuarterlyPass {
     private func query(_ sql: String, _ quarter: Quarter? = nil) async throws -> PostgresRowSequence {
         try await connection.query(
             ReportQueries.query(sql, quarter ?? export.quarter, direction: export.direction, exporter: viewer.actor.participantID),
+            logger: logger)
+    }
+
+    /// A statement that counts several quarters in one pass (`ReportQueries.quartersQuery`).
+    private func query(_ sql: String, _ quarters: [Quarter]) async throws -> PostgresRowSequence {
+        try await connection.query(
+            ReportQueries.quartersQuery(sql, quarters, direction: export.direction, exporter: viewer.actor.participantID),
             logger: logger)
     }
 }
