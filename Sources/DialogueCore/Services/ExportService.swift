@@ -52,10 +52,11 @@ extension Dialogue {
         }
     }
 
-    /// A pass over the export in `connection`'s snapshot, with the aggregated figures read in
-    /// parallel on a second connection that joins the same snapshot: the quarter's and the
-    /// trend's three earlier quarters, which the lists do not give. Read in turn, they were
-    /// most of what the export spent beyond the lists themselves.
+    /// A pass over the export in `connection`'s snapshot, with what the report reads beside its
+    /// lists (`Aside`: the aggregated figures of the quarter and of the trend's three earlier
+    /// quarters, the decisions, the minutes) read in parallel on a second connection that joins
+    /// the same snapshot. Read in turn, they were most of what the export spent beyond the
+    /// lists themselves.
     private func withPass<Result: Sendable>(
         _ export: QuarterlyExport, on connection: PostgresConnection, _ body: (QuarterlyPass) async throws -> Result
     ) async throws -> Result {
@@ -63,19 +64,19 @@ extension Dialogue {
         var pass = QuarterlyPass(export: export, viewer: viewer, connection: connection, logger: logger)
         let snapshot = try await Database.exportSnapshot(connection, logger: logger)
         let (database, logger) = (self.database, self.logger)
-        let aggregates = Task {
+        let aside = Task {
             try await database.snapshot(statementTimeout: Self.exportStatementTimeout, joining: snapshot) { second in
-                try await QuarterlyPass(export: export, viewer: viewer, connection: second, logger: logger).readAggregates()
+                try await QuarterlyPass(export: export, viewer: viewer, connection: second, logger: logger).readAside()
             }
         }
-        pass.aggregates = aggregates
+        pass.aside = aside
         do {
             return try await body(pass)
         } catch {
             // An export that fails (a client that stopped reading) leaves no transaction open:
-            // the aggregates' is wound down before the snapshot it joined closes.
-            aggregates.cancel()
-            _ = await aggregates.result
+            // the aside's is wound down before the snapshot it joined closes.
+            aside.cancel()
+            _ = await aside.result
             throw error
         }
     }

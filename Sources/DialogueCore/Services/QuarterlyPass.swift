@@ -12,10 +12,9 @@ struct QuarterlyPass {
     let viewer: Viewer
     let connection: PostgresConnection
     let logger: Logger
-    /// The figures PostgreSQL aggregates (this quarter's beyond its action items, and the
-    /// three quarters before it) being read on another connection in the same snapshot while
-    /// this pass streams the lists; nil reads them here.
-    var aggregates: Task<AggregatedFigures, any Error>? = nil
+    /// What is read beside the lists (`Aside`) being read on another connection in the same
+    /// snapshot while this pass streams them; nil reads it here.
+    var aside: Task<Aside, any Error>? = nil
 
     /// Whether the report may hold an object: the exporter may read it (`AccessPolicy`), and
     /// the public variant holds `public` objects only.
@@ -76,19 +75,13 @@ struct QuarterlyPass {
         canonical.raw("],")
         try await rows?.end(.actionItems)
 
-        let aggregated = try await aggregatedFigures()
-        figures.add(aggregated.quarter)
-        let summary = try await header(figures.completed(), trend: aggregated.earlier)
+        let beside = try await takeAside()
+        figures.add(beside.quarter)
+        let summary = try await header(figures.completed(), trend: beside.earlier)
         canonical.field("audience", summary.audience.rawValue)
         canonical.field("audit_head_at_end", summary.auditHeadAtEnd)
         canonical.beginArray("decisions")
-        for row in try await query(ReportQueries.decisions).collect() {
-            let (id, slug, title, session, titles, statuses, audience, group, author, side, listed) = try row.decode(
-                (String, String, String, String, [String], [String], String, UUID?, UUID?, String, Bool).self)
-            guard shows(Self.facts(audience, author, side, listed), Self.agendaItem(group)) else { continue }
-            let decision = QuarterlyReport.DecisionRow(
-                id: id, direction: slug, title: title, session: session,
-                actions: zip(titles, statuses).map { QuarterlyReport.DecisionRow.Action(title: $0, status: $1) })
+        for decision in beside.decisions {
             canonical.row(decision)
             try await rows?.decision(decision)
             try await canonical.flushIfFull()
@@ -99,12 +92,7 @@ struct QuarterlyPass {
         try canonical.encoded(summary.directions)
         canonical.raw(",")
         canonical.beginArray("minutes")
-        for row in try await query(ReportQueries.minutes).collect() {
-            let (id, slug, session, title, audience, group, author, side, listed) = try row.decode(
-                (String, String, String, String, String, UUID?, UUID?, String, Bool).self)
-            guard shows(Self.facts(audience, author, side, listed), { .document(groupID: group, invited: false, audience: $0, frozen: true) })
-            else { continue }
-            let minutes = QuarterlyReport.MinutesRow(id: id, direction: slug, session: session, title: title, link: "/documents/\(id)")
+        for minutes in beside.minutes {
             canonical.row(minutes)
             try await rows?.minutes(minutes)
         }
@@ -199,21 +187,21 @@ struct QuarterlyPass {
             view: viewer.side?.rawValue ?? (viewer.actor.participantID == nil ? "operator" : ""))
     }
 
-    /// The aggregated figures, from the parallel read if there is one. Where it got no
-    /// connection (a pool of one, or one exhausted), they are read here after all.
-    private func aggregatedFigures() async throws -> AggregatedFigures {
-        guard let aggregates else { return try await readAggregates() }
+    /// What is read beside the lists, from the parallel read if there is one. Where it got no
+    /// connection (a pool of one, or one exhausted), it is read here after all.
+    private func takeAside() async throws -> Aside {
+        guard let aside else { return try await readAside() }
         do {
-            return try await aggregates.value
+            return try await aside.value
         } catch let error as DomainError {
             guard case .unavailable = error else { throw error }
-            return try await readAggregates()
+            return try await readAside()
         }
     }
 
-    /// What PostgreSQL aggregates for the report, read on this pass's connection: the quarter's
-    /// and the three before it (the trend).
-    func readAggregates() async throws -> AggregatedFigures {
+    /// What the report reads beside its lists, on this pass's connection: the figures of the
+    /// quarter and of the three before it (the trend), and the quarter's decisions and minutes.
+    func readAside() async throws -> Aside {
         let earlier = export.quarter.preceding(3), quarters = [export.quarter] + earlier
         var books: [String: FigureBook] = [:]
         for quarter in quarters { books[quarter.description] = try await aggregateFigures(quarter) }
@@ -222,7 +210,30 @@ struct QuarterlyPass {
         try await tally(ReportQueries.proposalTransitions, quarters, \.proposalTransitions, of: Self.proposal, into: &books)
         try await tallyEarlierActions(earlier, into: &books)
         let own = books.removeValue(forKey: export.quarter.description) ?? FigureBook()
-        return AggregatedFigures(quarter: own, earlier: books)
+        return Aside(quarter: own, earlier: books, decisions: try await readDecisions(), minutes: try await readMinutes())
+    }
+
+    /// The quarter's decisions the exporter may read, with their action items.
+    private func readDecisions() async throws -> [QuarterlyReport.DecisionRow] {
+        try await query(ReportQueries.decisions).collect().compactMap { row in
+            let (id, slug, title, session, titles, statuses, audience, group, author, side, listed) = try row.decode(
+                (String, String, String, String, [String], [String], String, UUID?, UUID?, String, Bool).self)
+            guard shows(Self.facts(audience, author, side, listed), Self.agendaItem(group)) else { return nil }
+            return QuarterlyReport.DecisionRow(
+                id: id, direction: slug, title: title, session: session,
+                actions: zip(titles, statuses).map { QuarterlyReport.DecisionRow.Action(title: $0, status: $1) })
+        }
+    }
+
+    /// The quarter's signed-off minutes the exporter may read.
+    private func readMinutes() async throws -> [QuarterlyReport.MinutesRow] {
+        try await query(ReportQueries.minutes).collect().compactMap { row in
+            let (id, slug, session, title, audience, group, author, side, listed) = try row.decode(
+                (String, String, String, String, String, UUID?, UUID?, String, Bool).self)
+            guard shows(Self.facts(audience, author, side, listed), { .document(groupID: group, invited: false, audience: $0, frozen: true) })
+            else { return nil }
+            return QuarterlyReport.MinutesRow(id: id, direction: slug, session: session, title: title, link: "/documents/\(id)")
+        }
     }
 
     /// The figures PostgreSQL aggregates for a quarter, in this snapshot: sessions, dossiers,
@@ -337,12 +348,15 @@ struct QuarterlyPass {
     }
 }
 
-/// The figures PostgreSQL aggregates: the reported quarter's sessions, outcomes, proposals,
-/// dossiers and cases (its action items are counted along their list), and the trend's three
-/// earlier quarters, keyed by quarter.
-struct AggregatedFigures: Sendable {
+/// What the export reads beside its lists, on a second connection while the lists stream: the
+/// figures PostgreSQL aggregates (the reported quarter's sessions, outcomes, proposals, dossiers
+/// and cases - its action items are counted along their list - and the trend's three earlier
+/// quarters, keyed by quarter), and the quarter's decisions and minutes, short lists read whole.
+struct Aside: Sendable {
     var quarter: FigureBook
     var earlier: [String: FigureBook]
+    var decisions: [QuarterlyReport.DecisionRow]
+    var minutes: [QuarterlyReport.MinutesRow]
 }
 
 /// Figures per direction slug, and in total under "".
