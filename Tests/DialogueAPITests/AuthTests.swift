@@ -25,6 +25,37 @@ struct AuthTests {
         }
     }
 
+    @Test("a token of the right form that names nothing, or a revoked one, is 401 on every read whatever it asks: unknown paths, bad queries, the routes beside the contract")
+    func unknownTokensLearnNothing() async throws {
+        try await API.run { api in
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
+            let revoked = try await api.dialogue.makeUser(.coordinator)
+            _ = try await api.dialogue.revokeToken(.cli(), tokenID: revoked.tokenID)
+            let unknown = UUID().uuidString.lowercased()
+            // Routes outside openapi.yaml (the operation matrix covers those inside it), an
+            // unknown path, and queries the contract would refuse with 400.
+            let paths = [
+                "/v1/sessions/\(session).ics", "/v1/sessions/\(unknown).ics", "/v1/exports/quarterly?quarter=2026-Q3",
+                "/v1/exports/quarterly?quarter=not-a-quarter", "/v1/dossiers/export.ftm", "/v1/dossiers/custody.json",
+                "/v1/evidence/\(unknown)/content", "/v1/evidence/not-an-id/content", "/v1/nothing-here",
+                "/v1/sessions/\(session)/nothing-here", "/v1/action-items?limit=abc", "/v1/sessions?limit=-1",
+                "/v1/sessions/\(session)/agenda?x=1",
+            ]
+            for headers: HTTPFields in [
+                [.authorization: "Bearer dlg_" + String(repeating: "x", count: 43)], [.authorization: "Bearer \(revoked.token)"],
+            ] {
+                for path in paths {
+                    let reply = try await api.call(.get, path, headers: headers)
+                    #expect(reply.status == 401, "\(path)")
+                    #expect(reply.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(path)")
+                }
+            }
+            // A live token still gets the answer its path deserves.
+            #expect(try await api.call(.get, "/v1/nothing-here", as: api.admin).status == 404)
+            #expect(try await api.call(.get, "/v1/action-items?limit=abc", as: api.admin).status == 400)
+        }
+    }
+
     @Test("an expired token and a revoked one get 401 on the very next request")
     func expiredAndRevoked() async throws {
         try await API.run { api in

@@ -5,8 +5,9 @@ import Hummingbird
 /// request, so a revocation on any instance takes effect on the very next request everywhere.
 /// A write's token is checked here (the idempotency middleware keys on its caller); a read's
 /// is left to its handler, whose read may check it in its own statement (one round trip
-/// instead of two). Either way no handler answers before the check: a missing, malformed or
-/// unknown token is 401 whatever the path names.
+/// instead of two). Either way no handler answers before the check, and a read that fails is
+/// checked here after all: a missing, malformed or unknown token is 401 whatever the path or
+/// query names.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let dialogue: Dialogue
 
@@ -26,13 +27,19 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
             throw BearerCredential.refusal
         }
         var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil))
-        if request.method == .get {
-            scope.bearer = credential
-        } else {
+        guard request.method == .get else {
             scope.viewer = try await dialogue.authenticate(credential)
+            return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         }
-        return try await RequestScope.$current.withValue(scope) {
-            try await next(request, context)
+        scope.bearer = credential
+        do {
+            return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+        } catch {
+            // A read that failed before its handler checked the token (no such route, a query
+            // the contract refuses) must not tell an unknown token what exists: the credential
+            // is checked now, and its refusal answers instead. A live token gets the error.
+            _ = try await dialogue.authenticate(credential)
+            throw error
         }
     }
 }
