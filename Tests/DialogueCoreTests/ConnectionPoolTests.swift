@@ -64,7 +64,7 @@ struct ConnectionPoolTests {
         }
     }
 
-    @Test("with a pool of one, the quarterly report reads its aggregated figures on its own connection and still comes out whole")
+    @Test("with a pool of one, the quarterly report reads its figures, decisions and minutes on its own connection and still comes out whole")
     func reportWithoutASecondConnection() async throws {
         let configuration = try await TestDatabases.shared.migratedDatabase()
         try await withDatabase(configuration, maximumConnections: 1) { database in

@@ -242,7 +242,7 @@ public enum ReportQueries {
         bindings.append(quarters.map(\.end))
         bindings.append(quarters.map { dateText($0.start) })
         bindings.append(quarters.map { dateText($0.end) })
-        bindings.append(exporter ?? nobody)
+        bindings.append(exporter ?? Prepared.nobody)
         bindings.append(quarters.map(\.end).max() ?? Date(timeIntervalSince1970: 0))
         bindings.append(direction)
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
@@ -298,13 +298,11 @@ public enum ReportQueries {
         bindings.append(direction)
         bindings.append(Self.dateText(quarter.start))
         bindings.append(Self.dateText(quarter.end))
-        bindings.append(exporter ?? nobody)
+        // Always a typed uuid (the nil UUID, which lists nobody, for the operator): a query that
+        // does not use $6 still has to know its type.
+        bindings.append(exporter ?? Prepared.nobody)
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
-
-    /// $6 for the operator: always a typed uuid (the nil UUID, which lists nobody), because a
-    /// query that does not use $6 still has to know its type.
-    static let nobody = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// The list query with its parameters written in as literals, for `COPY (…) TO STDOUT` in
     /// `make bench`. The values are generated here (instants, dates) or validated against the
