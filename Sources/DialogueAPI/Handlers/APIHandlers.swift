@@ -28,13 +28,10 @@ struct APIHandlers: APIProtocol {
 
 extension APIHandlers {
     /// The caller and a path id, for a read that checks its bearer in its own statement. An id
-    /// that is no UUID names nothing (404), but only an authenticated caller is told so.
-    func callerAndPathID(_ raw: String, _ what: String) async throws -> (Caller, UUID) {
-        guard let id = UUID(uuidString: raw) else {
-            _ = try await RequestScope.callContext(dialogue)
-            throw DomainError.notFound("\(what) not found")
-        }
-        return (try RequestScope.caller(), id)
+    /// that is no UUID names nothing (404); an unknown token is told 401 instead, by the
+    /// authentication middleware, as for every read that fails before its check.
+    func callerAndPathID(_ raw: String, _ what: String) throws -> (Caller, UUID) {
+        (try RequestScope.caller(), try pathID(raw, what))
     }
 }
 

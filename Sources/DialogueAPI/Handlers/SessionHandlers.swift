@@ -38,7 +38,7 @@ extension APIHandlers {
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
-        let (caller, id) = try await callerAndPathID(input.path.id, "session")
+        let (caller, id) = try callerAndPathID(input.path.id, "session")
         let session = try await dialogue.getSession(caller, id: id)
         return .ok(.init(headers: .init(eTag: ETags.value(session.version)), body: .json(.init(session))))
     }
@@ -100,7 +100,7 @@ extension APIHandlers {
     }
 
     func getSessionAgenda(_ input: Operations.GetSessionAgenda.Input) async throws -> Operations.GetSessionAgenda.Output {
-        let (caller, sessionID) = try await callerAndPathID(input.path.id, "session")
+        let (caller, sessionID) = try callerAndPathID(input.path.id, "session")
         let agenda = try await dialogue.getAgenda(caller, sessionID: sessionID)
         return .ok(.init(headers: .init(eTag: ETags.value(agenda.version)), body: .json(.init(agenda))))
     }
