@@ -53,6 +53,30 @@ public struct ActionItemFilter: Sendable {
     }
 }
 
+extension Prepared {
+    /// A new action item with its first timeline entry ("open", 0 %), read back as
+    /// `actionColumns`: one round trip where there were three.
+    struct NewActionItem: PreparedRead {
+        static let sql = """
+            WITH x AS (
+                INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
+                VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date) RETURNING *
+            ), first_update AS (
+                INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
+                SELECT id, $6::uuid, 'open', 0, $7::text FROM x
+            )
+            SELECT \(Dialogue.actionColumns) FROM x JOIN participants o ON o.id = x.owner_id
+            """
+        let bindings: PostgresBindings
+
+        init(
+            groupID: UUID, agendaItemID: UUID?, title: String, ownerID: UUID, dueOn: String, authorID: UUID?, note: String
+        ) throws {
+            bindings = try Prepared.binding(groupID, agendaItemID, title, ownerID, dueOn, authorID, note)
+        }
+    }
+}
+
 extension Dialogue {
     static let actionColumns = """
         x.id, x.working_group_id, x.agenda_item_id, x.title, x.owner_id, x.due_on::text, x.status, x.progress, \
@@ -80,10 +104,18 @@ extension Dialogue {
             WHERE x.id = \(id) \(unescaped: lock ? "FOR UPDATE OF x" : "")
             """, logger: logger).collect()
         guard let row = rows.first else { throw DomainError.notFound("action item not found") }
+        let (item, ownerID) = try authorizedAction(row, viewer, operation)
+        return (item, viewer, ownerID)
+    }
+
+    /// AccessPolicy's decision on an item read as `actionColumns`; a refusal reads as absence.
+    func authorizedAction(
+        _ row: PostgresRow, _ viewer: Viewer, _ operation: AccessOperation
+    ) throws -> (ActionItem, ownerID: UUID) {
         let values = try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
         try AccessPolicy.require(
             viewer, operation, .actionItem(groupID: values.1, ownerID: values.4), notFound: "action item not found")
-        return (try decodeAction(row, viewer: viewer), viewer, values.4)
+        return (try decodeAction(row, viewer: viewer), values.4)
     }
 
     /// Coordinators assign follow-up, typically from an adopted agenda item (then the group is
@@ -123,20 +155,19 @@ extension Dialogue {
             guard owner.status == .active else {
                 throw DomainError.invalid("owner_id", "the owner must be an active participant")
             }
-            let id = try await connection.query("""
-                INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
-                VALUES (\(groupID), \(input.agendaItemID), \(title), \(owner.id), \(dueOn)::date) RETURNING id
-                """, logger: logger).collect().single(or: .conflict("the action item could not be created")).decode(UUID.self)
-            try await connection.query("""
-                INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
-                VALUES (\(id), \(context.actor.participantID), 'open', 0, \(note))
-                """, logger: logger)
-            try await notify(connection, context, .actionAssigned, objectID: id, recipients: [owner.id], occasion: owner.id.lowercasedString)
+            let row = try await connection.rows(
+                Prepared.NewActionItem(
+                    groupID: groupID, agendaItemID: input.agendaItemID, title: title, ownerID: owner.id, dueOn: dueOn,
+                    authorID: context.actor.participantID, note: note),
+                logger: logger
+            ).single(or: .conflict("the action item could not be created"))
+            let (item, _) = try authorizedAction(row, try await viewer(context, connection), .read)
+            try await notify(connection, context, .actionAssigned, objectID: item.id, recipients: [owner.id], occasion: owner.id.lowercasedString)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
-                objectID: id.lowercasedString,
+                objectID: item.id.lowercasedString,
                 diff: ["working_group_id": groupID.lowercasedString, "due_on": dueOn, "title": title])
-            return try await authorizedAction(connection, context, id: id, .read).0
+            return item
         }
     }
 

@@ -44,12 +44,7 @@ public struct IdempotencyStore: Sendable {
     public func begin(_ request: IdempotentRequest, requestHash: String) async throws -> Begin {
         let (scope, key, claim) = (request.scope, request.key, request.claim)
         let inserted = try await database.autocommit { connection in
-            try await connection.query("""
-                INSERT INTO idempotency_keys (scope, key, request_hash, state, claim)
-                VALUES (\(scope), \(key), \(requestHash), 'running', \(claim))
-                ON CONFLICT (scope, key) DO NOTHING
-                RETURNING 1
-                """, logger: database.logger).collect().count
+            try await connection.rows(Reserve(request, requestHash: requestHash), logger: database.logger).count
         }
         if inserted > 0 { return .proceed }
         return try await database.transaction { connection in
@@ -86,18 +81,13 @@ public struct IdempotencyStore: Sendable {
     /// Keeps the response for replays, unless it carried a secret: then only the mark that
     /// the request completed remains.
     public func complete(_ request: IdempotentRequest, response: StoredResponse) async throws {
-        let (scope, key, claim) = (request.scope, request.key, request.claim)
         let withheld = request.mintsSecret
         let headers = withheld ? nil : String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         let body = withheld ? nil : ByteBuffer(bytes: response.body)
         let status = withheld ? nil : response.status
         try await database.autocommit { connection in
-            try await connection.query("""
-                UPDATE idempotency_keys
-                SET state = 'done', response_status = \(status), response_headers = \(headers),
-                    response_body = \(body), withheld = \(withheld), updated_at = now()
-                WHERE scope = \(scope) AND key = \(key) AND claim = \(claim)
-                """, logger: database.logger)
+            _ = try await connection.rows(
+                Keep(request, status: status, headers: headers, body: body, withheld: withheld), logger: database.logger)
         }
     }
 
@@ -152,13 +142,54 @@ public final class IdempotentRequest: Sendable {
     /// Marks the key committed with what the transaction created. A key this request no
     /// longer holds (taken over as abandoned) refuses, and so rolls the change back.
     func settle(_ connection: PostgresConnection, logger: Logger, createdObject: String?) async throws {
-        let settled = try await connection.query("""
-            UPDATE idempotency_keys
-            SET state = 'committed', created_object = coalesce(created_object, \(createdObject)), withheld = \(mintsSecret),
-                updated_at = now()
-            WHERE scope = \(scope) AND key = \(key) AND claim = \(claim) AND state IN ('running', 'committed')
-            RETURNING 1
-            """, logger: logger).collect()
+        let settled = try await connection.rows(
+            IdempotencyStore.Settle(self, createdObject: createdObject), logger: logger)
         guard !settled.isEmpty else { throw DomainError.idempotencyInProgress }
+    }
+}
+
+// The statements every keyed create runs, prepared so that none is parsed and planned again.
+extension IdempotencyStore {
+    /// Reserves a new key for `claim`; a row back means the key was free.
+    struct Reserve: PreparedRead {
+        static let sql = """
+            INSERT INTO idempotency_keys (scope, key, request_hash, state, claim)
+            VALUES ($1::text, $2::text, $3::text, 'running', $4::uuid)
+            ON CONFLICT (scope, key) DO NOTHING
+            RETURNING 1
+            """
+        let bindings: PostgresBindings
+        init(_ request: IdempotentRequest, requestHash: String) throws {
+            bindings = try Prepared.binding(request.scope, request.key, requestHash, request.claim)
+        }
+    }
+
+    /// Marks the key committed with what the transaction created, if this request still holds it.
+    struct Settle: PreparedRead {
+        static let sql = """
+            UPDATE idempotency_keys
+            SET state = 'committed', created_object = coalesce(created_object, $4::text), withheld = $5::boolean,
+                updated_at = now()
+            WHERE scope = $1::text AND key = $2::text AND claim = $3::uuid AND state IN ('running', 'committed')
+            RETURNING 1
+            """
+        let bindings: PostgresBindings
+        init(_ request: IdempotentRequest, createdObject: String?) throws {
+            bindings = try Prepared.binding(request.scope, request.key, request.claim, createdObject, request.mintsSecret)
+        }
+    }
+
+    /// Keeps the response (or, for one that carried a secret, only that it completed).
+    struct Keep: PreparedRead {
+        static let sql = """
+            UPDATE idempotency_keys
+            SET state = 'done', response_status = $4::bigint, response_headers = $5::text, response_body = $6::bytea,
+                withheld = $7::boolean, updated_at = now()
+            WHERE scope = $1::text AND key = $2::text AND claim = $3::uuid
+            """
+        let bindings: PostgresBindings
+        init(_ request: IdempotentRequest, status: Int?, headers: String?, body: ByteBuffer?, withheld: Bool) throws {
+            bindings = try Prepared.binding(request.scope, request.key, request.claim, status, headers, body, withheld)
+        }
     }
 }

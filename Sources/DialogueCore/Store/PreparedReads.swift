@@ -25,9 +25,12 @@ extension PostgresConnection {
 }
 
 enum Prepared {
-    static func binding(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
+    /// The parameters $1, $2, … in order; nil binds NULL (the statement names its type).
+    static func binding(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        for value in values { try bindings.append(value) }
+        for value in values {
+            if let value { try bindings.append(value) } else { bindings.appendNull() }
+        }
         return bindings
     }
 
