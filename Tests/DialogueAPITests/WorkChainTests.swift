@@ -136,6 +136,58 @@ struct WorkChainTests {
         }
     }
 
+    @Test("an action item is written whole with its first update, or not at all: unknown group or owner, inactive owner")
+    func actionItemWholeOrNothing() async throws {
+        try await API.run { api in
+            let cast = try await Self.cast(api)
+            let dialogue = api.dialogue
+            let (group, owner) = (cast.group.uuidString.lowercased(), cast.author.participantID.uuidString.lowercased())
+            let gone = try await dialogue.makeUser(.member, name: "Left the movement")
+            _ = try await dialogue.updateParticipant(.cli(), id: gone.participantID, ParticipantInput(status: "inactive"), ifMatch: nil)
+            @Sendable func written() async throws -> [Int] {
+                try await dialogue.database.read { connection in
+                    let row = try await connection.query("""
+                        SELECT (SELECT count(*) FROM action_items)::int8, (SELECT count(*) FROM action_item_updates)::int8,
+                               (SELECT count(*) FROM audit_log)::int8
+                        """, logger: dialogue.database.logger).collect().first
+                    let (items, updates, audit) = try #require(row).decode((Int, Int, Int).self)
+                    return [items, updates, audit]
+                }
+            }
+            func create(group: String, owner: String) async throws -> Reply {
+                try await api.call(.post, "/v1/action-items", as: cast.coordinator, json: #"""
+                    {"working_group_id":"\#(group)","title":"Brief the desk officer","owner_id":"\#(owner)","due_on":"2027-03-01","note":"before the visit"}
+                    """#)
+            }
+            let before = try await written()
+            let unknown = UUID.random().lowercasedString
+            let noGroup = try await create(group: unknown, owner: owner)
+            #expect(noGroup.status == 404)
+            let noOwner = try await create(group: group, owner: unknown)
+            #expect(noOwner.status == 404)
+            let inactive = try await create(group: group, owner: gone.participantID.uuidString.lowercased())
+            #expect(inactive.status == 422)
+            #expect(inactive.errorFields == ["owner_id"])
+            #expect(try await written() == before, "a refused create leaves no item, no update and no audit row")
+
+            let made = try await create(group: group, owner: owner)
+            #expect(made.status == 201)
+            #expect(made["working_group_id"] == group)
+            #expect(made["owner_id"] == owner)
+            #expect(made["status"] == "open")
+            #expect(made["version"] == "1")
+            #expect(try await written() == zip(before, [1, 1, 1]).map { $0 + $1 })
+            let id = try #require(made["id"])
+            let timeline = try await api.call(.get, "/v1/action-items/\(id)/updates", as: cast.coordinator).items
+            #expect(timeline.count == 1)
+            #expect(timeline.first?["to_status"] as? String == "open")
+            #expect(timeline.first?["note"] as? String == "before the visit")
+            #expect(timeline.first?["author_id"] as? String == cast.coordinator.participantID.uuidString.lowercased())
+            #expect(try await api.call(.get, "/v1/action-items/\(id)", as: cast.author)["title"] == "Brief the desk officer")
+            #expect(try await AuditLog.verify(dialogue.database).isIntact)
+        }
+    }
+
     @Test("search uses the simple configuration: Belarusian, Russian and English match as written; filters combine")
     func search() async throws {
         try await API.run { api in

@@ -55,17 +55,26 @@ public struct ActionItemFilter: Sendable {
 
 extension Prepared {
     /// A new action item with its first timeline entry ("open", 0 %), read back as
-    /// `actionColumns`: one round trip where there were three.
+    /// `actionColumns`, followed by the facts the service checks: whether group $1 exists
+    /// and the status of owner $4. One round trip where there were five. The item is written
+    /// only where both exist (else its columns are null); whether the owner may be given it
+    /// is still decided in Swift on the status returned, and a refusal rolls the write back.
     struct NewActionItem: PreparedRead {
         static let sql = """
-            WITH x AS (
+            WITH facts AS (
+                SELECT EXISTS (SELECT 1 FROM working_groups WHERE id = $1::uuid) AS group_found,
+                       (SELECT status FROM participants WHERE id = $4::uuid) AS owner_status
+            ), x AS (
                 INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
-                VALUES ($1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date) RETURNING *
+                SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date FROM facts
+                WHERE group_found AND owner_status IS NOT NULL
+                RETURNING *
             ), first_update AS (
                 INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
                 SELECT id, $6::uuid, 'open', 0, $7::text FROM x
             )
-            SELECT \(Dialogue.actionColumns) FROM x JOIN participants o ON o.id = x.owner_id
+            SELECT \(Dialogue.actionColumns), facts.group_found, facts.owner_status
+            FROM facts LEFT JOIN (x JOIN participants o ON o.id = x.owner_id) ON true
             """
         let bindings: PostgresBindings
 
@@ -74,6 +83,9 @@ extension Prepared {
         ) throws {
             bindings = try Prepared.binding(groupID, agendaItemID, title, ownerID, dueOn, authorID, note)
         }
+
+        /// Where the facts start, after `actionColumns`.
+        static let factsOffset = 13
     }
 }
 
@@ -150,19 +162,24 @@ extension Dialogue {
                 groupID = groupID ?? proposalGroup ?? sessionGroup
             }
             guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
-            _ = try await loadGroup(connection, id: groupID, lock: false)
-            let owner = try await lockedParticipant(connection, id: ownerID, lock: false)
-            guard owner.status == .active else {
-                throw DomainError.invalid("owner_id", "the owner must be an active participant")
-            }
             let row = try await connection.rows(
                 Prepared.NewActionItem(
-                    groupID: groupID, agendaItemID: input.agendaItemID, title: title, ownerID: owner.id, dueOn: dueOn,
+                    groupID: groupID, agendaItemID: input.agendaItemID, title: title, ownerID: ownerID, dueOn: dueOn,
                     authorID: context.actor.participantID, note: note),
                 logger: logger
             ).single(or: .conflict("the action item could not be created"))
+            let facts = row.makeRandomAccess()
+            guard try facts[Prepared.NewActionItem.factsOffset].decode(Bool.self) else {
+                throw DomainError.notFound("working group not found")
+            }
+            guard let ownerStatus = try facts[Prepared.NewActionItem.factsOffset + 1].decode(ParticipantStatus?.self) else {
+                throw DomainError.notFound("participant not found")
+            }
+            guard ownerStatus == .active else {
+                throw DomainError.invalid("owner_id", "the owner must be an active participant")
+            }
             let (item, _) = try authorizedAction(row, try await viewer(context, connection), .read)
-            try await notify(connection, context, .actionAssigned, objectID: item.id, recipients: [owner.id], occasion: owner.id.lowercasedString)
+            try await notify(connection, context, .actionAssigned, objectID: item.id, recipients: [ownerID], occasion: ownerID.lowercasedString)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
                 objectID: item.id.lowercasedString,
