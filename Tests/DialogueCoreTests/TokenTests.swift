@@ -134,6 +134,38 @@ struct TokenTests {
         }
     }
 
+    @Test("a write settles its key in its own transaction; a key taken over refuses the write, which leaves nothing behind")
+    func idempotencySettlesInTheWrite() async throws {
+        try await withDialogue { dialogue in
+            let store = IdempotencyStore(database: dialogue.database)
+            let first = IdempotentRequest(scope: "admin", key: "org")
+            #expect(try await store.begin(first, requestHash: "h") == .proceed)
+            // The reservation is taken over as abandoned by a retry with another claim.
+            let takeover = IdempotentRequest(scope: "admin", key: "org")
+            try await sql(dialogue, "UPDATE idempotency_keys SET claim = \(takeover.claim) WHERE key = 'org'")
+            let audit = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log")
+            await #expect(throws: DomainError.idempotencyInProgress) {
+                try await IdempotentRequest.$current.withValue(first) {
+                    _ = try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Viasna", side: "movement"))
+                }
+            }
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE name = 'Viasna'") == 0)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log") == audit)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE state = 'running'") == 1)
+
+            // The request that holds the key writes, and the key records what it created.
+            let made = try await IdempotentRequest.$current.withValue(takeover) {
+                try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Viasna", side: "movement"))
+            }
+            #expect(try await sqlInt(dialogue, """
+                SELECT count(*)::bigint FROM idempotency_keys
+                WHERE state = 'committed' AND created_object = \("organization/" + made.id.lowercasedString)
+                """) == 1)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log") == audit + 1)
+            #expect(try await AuditLog.verify(dialogue.database).isIntact)
+        }
+    }
+
     @Test("idempotency keys are kept at least 24 hours and purged after")
     func idempotencyRetention() async throws {
         try await withDialogue { dialogue in

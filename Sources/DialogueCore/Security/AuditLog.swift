@@ -152,13 +152,25 @@ extension AuditLog {
     }
 
     /// One lock (held to commit, so chain order is commit order), one head read, one insert.
+    /// With `settling`, the request's idempotency key is settled with the object created
+    /// (`IdempotencyStore.Settle`) in the head read's statement, before the lock is taken; a
+    /// key the request no longer holds refuses the write, which then rolls back.
     static func write(
-        _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)]
+        _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)],
+        settling: (request: IdempotentRequest, createdObject: String)? = nil
     ) async throws {
         guard !entries.isEmpty else { return }
         // Takes the chain's lock, then reads the head with a snapshot taken after the lock
         // (sql/0009): one round trip, where every writer waits on the one before.
-        let head = try await connection.rows(ChainHead(), logger: logger)
+        let head = if let settling {
+            try await connection.rows(try SettlingChainHead(settling.request, createdObject: settling.createdObject), logger: logger)
+        } else {
+            try await connection.rows(ChainHead(), logger: logger)
+        }
+        if settling != nil {
+            let settled = try head.first.map { try $0.makeRandomAccess()[SettlingChainHead.settledColumn].decode(Bool.self) }
+            guard settled == true else { throw DomainError.idempotencyInProgress }
+        }
         guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
             throw DomainError.unavailable("could not read the audit chain")
         }
@@ -193,6 +205,27 @@ extension AuditLog {
     struct ChainHead: PreparedRead {
         static let sql = "SELECT head_seq, head_hash, now_micros FROM audit_chain_head(\(chainLockKey), '\(genesisHash)')"
         let bindings = PostgresBindings()
+    }
+
+    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $5), then takes
+    /// the chain's lock and reads its head: `ChainHead`'s columns, then whether the key was
+    /// settled. The lock's key is computed from the settled count, so PostgreSQL finishes the
+    /// update (and its row lock) before it takes the chain's lock, which stays the last lock a
+    /// writer takes (SECURITY.md 17); a key not settled takes no lock at all.
+    struct SettlingChainHead: PreparedRead {
+        static let sql = """
+            WITH settled AS (\(IdempotencyStore.Settle.sql)),
+                 counted AS (SELECT count(*) > 0 AS settled FROM settled)
+            SELECT h.head_seq, h.head_hash, h.now_micros, counted.settled
+            FROM counted CROSS JOIN LATERAL
+                 audit_chain_head(CASE WHEN counted.settled THEN \(chainLockKey)::bigint END, '\(genesisHash)') h
+            """
+        let bindings: PostgresBindings
+        init(_ request: IdempotentRequest, createdObject: String) throws {
+            bindings = try IdempotencyStore.Settle.bindings(request, createdObject: createdObject)
+        }
+
+        static let settledColumn = 3
     }
 
     /// Appends the rows, linked and hashed, in one statement.

@@ -71,10 +71,10 @@ public struct Database: Sendable {
                 let pending = AuditLog.Pending()
                 let result = try await AuditLog.Pending.$current.withValue(pending) { try await body(connection) }
                 let entries = pending.take()
-                if let request = IdempotentRequest.current, let first = entries.first?.1 {
-                    try await request.settle(connection, logger: logger, createdObject: "\(first.objectType)/\(first.objectID)")
+                let settling = IdempotentRequest.current.flatMap { request in
+                    entries.first.map { (request, "\($0.1.objectType)/\($0.1.objectID)") }
                 }
-                try await AuditLog.write(connection, logger: logger, entries)
+                try await AuditLog.write(connection, logger: logger, entries, settling: settling)
                 return result
             }
         }

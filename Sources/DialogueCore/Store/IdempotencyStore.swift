@@ -116,9 +116,9 @@ public struct IdempotencyStore: Sendable {
 }
 
 /// The creating request being served under an `Idempotency-Key`, for the length of its
-/// handling. The write's own transaction settles the key (`settle`, called by
-/// `Database.transaction` just before COMMIT), so the object and the key's "committed" mark
-/// commit together or not at all.
+/// handling. The write's own transaction settles the key (`IdempotencyStore.Settle`, run by
+/// `Database.transaction` with the audit chain's head read, just before COMMIT), so the
+/// object and the key's "committed" mark commit together or not at all.
 public final class IdempotentRequest: Sendable {
     @TaskLocal public static var current: IdempotentRequest?
 
@@ -138,14 +138,6 @@ public final class IdempotentRequest: Sendable {
     public static func responseCarriesSecret() { current?.secret.store(true, ordering: .relaxed) }
 
     public var mintsSecret: Bool { secret.load(ordering: .relaxed) }
-
-    /// Marks the key committed with what the transaction created. A key this request no
-    /// longer holds (taken over as abandoned) refuses, and so rolls the change back.
-    func settle(_ connection: PostgresConnection, logger: Logger, createdObject: String?) async throws {
-        let settled = try await connection.rows(
-            IdempotencyStore.Settle(self, createdObject: createdObject), logger: logger)
-        guard !settled.isEmpty else { throw DomainError.idempotencyInProgress }
-    }
 }
 
 // The statements every keyed create runs, prepared so that none is parsed and planned again.
@@ -164,8 +156,11 @@ extension IdempotencyStore {
         }
     }
 
-    /// Marks the key committed with what the transaction created, if this request still holds it.
-    struct Settle: PreparedRead {
+    /// Marks the key committed with what the transaction created, if this request still holds
+    /// it (a key taken over as abandoned is not), returning a row if so. It runs in the write's
+    /// own transaction, folded into the audit chain's head read (`AuditLog.SettlingChainHead`),
+    /// so that the object and the key's "committed" mark commit together or not at all.
+    enum Settle {
         static let sql = """
             UPDATE idempotency_keys
             SET state = 'committed', created_object = coalesce(created_object, $4::text), withheld = $5::boolean,
@@ -173,9 +168,9 @@ extension IdempotencyStore {
             WHERE scope = $1::text AND key = $2::text AND claim = $3::uuid AND state IN ('running', 'committed')
             RETURNING 1
             """
-        let bindings: PostgresBindings
-        init(_ request: IdempotentRequest, createdObject: String?) throws {
-            bindings = try Prepared.binding(request.scope, request.key, request.claim, createdObject, request.mintsSecret)
+
+        static func bindings(_ request: IdempotentRequest, createdObject: String) throws -> PostgresBindings {
+            try Prepared.binding(request.scope, request.key, request.claim, createdObject, request.mintsSecret)
         }
     }
 
