@@ -283,7 +283,7 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            var read = try FilteredRead<ActionItemList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            var read = try FilteredRead<ActionItemList>(everyone: viewer.seesEverything, viewer.seesEverything, groups, selfID ?? Prepared.nobody)
             try read.filter(status)
             try read.filter(filter.ownerID)
             try read.filter(filter.workingGroupID)
@@ -293,7 +293,7 @@ extension Dialogue {
             try read.filter(filter.closed)
             try read.filter(filter.agendaItemID)
             try read.filter(after: after)
-            try read.finish(page.limit + 1)
+            try read.finish(limit: page.limit + 1)
             let rows = try await connection.rows(read, logger: logger)
             return pageOf(try rows.map { try decodeAction($0, viewer: viewer) }, limit: page.limit, scope: scope) {
                 KeysetPosition(createdAt: $0.createdAt, id: $0.id)
@@ -307,10 +307,11 @@ extension Dialogue {
 /// not see proxies.
 enum ActionItemList: FilteredList {
     static let name = "action_items.list"
-    static let head = """
+    static let head = "\(select)\nWHERE ($1 OR x.working_group_id = ANY($2) OR x.owner_id = $3)"
+    static let headForEveryone: String? = "\(select)\nWHERE \(ViewerParameters.seesEverything)"
+    static let select = """
         SELECT \(Dialogue.actionColumns)
         FROM action_items x JOIN participants o ON o.id = x.owner_id JOIN working_groups g ON g.id = x.working_group_id
-        WHERE ($1 OR x.working_group_id = ANY($2) OR x.owner_id = $3)
         """
     static let filters = [
         "x.status = ?",
@@ -323,5 +324,5 @@ enum ActionItemList: FilteredList {
         "x.agenda_item_id = ?",
         keyset("x.created_at, x.id"),
     ]
-    static let tail = "ORDER BY x.created_at, x.id LIMIT ?"
+    static let order = "x.created_at, x.id"
 }

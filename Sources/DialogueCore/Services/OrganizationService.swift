@@ -34,7 +34,7 @@ extension Dialogue {
             var read = try FilteredRead<OrganizationList>()
             try read.filter(side)
             try read.filter(after: after)
-            try read.finish(page.limit + 1)
+            try read.finish(limit: page.limit + 1)
             let rows = try await connection.rows(read, logger: logger)
             let items = try rows.map(decodeOrganization)
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
@@ -139,5 +139,5 @@ enum OrganizationList: FilteredList {
         "side = ?",
         keyset("created_at, id"),
     ]
-    static let tail = "ORDER BY created_at, id LIMIT ?"
+    static let order = "created_at, id"
 }

@@ -195,13 +195,13 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            var read = try FilteredRead<ParticipantList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            var read = try FilteredRead<ParticipantList>(everyone: viewer.seesEverything, viewer.seesEverything, groups, selfID ?? Prepared.nobody)
             try read.filter(kind)
             try read.filter(filter.organizationID)
             try read.filter(status)
             try read.filter(pattern)
             try read.filter(after: after)
-            try read.finish(page.limit + 1)
+            try read.finish(limit: page.limit + 1)
             let rows = try await connection.rows(read, logger: logger)
             let items = try await withSides(connection, viewer, try rows.map { shown(try decodeParticipant($0), to: viewer) })
             return pageOf(items, limit: page.limit, scope: scope) { KeysetPosition(createdAt: $0.createdAt, id: $0.id) }
@@ -262,6 +262,9 @@ enum ParticipantList: FilteredList {
                OR (p.kind <> 'in_country_proxy' AND EXISTS (
                    SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.working_group_id = ANY($2))))
         """
+    static let headForEveryone: String? = """
+        SELECT \(Dialogue.participantColumns) FROM participants p WHERE \(ViewerParameters.seesEverything)
+        """
     static let filters = [
         "p.kind = ?",
         "p.organization_id = ?",
@@ -269,5 +272,5 @@ enum ParticipantList: FilteredList {
         "p.display_name ILIKE ?",
         keyset("p.created_at, p.id"),
     ]
-    static let tail = "ORDER BY p.created_at, p.id LIMIT ?"
+    static let order = "p.created_at, p.id"
 }

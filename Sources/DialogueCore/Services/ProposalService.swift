@@ -405,7 +405,7 @@ extension Dialogue {
                 try read.filter(kind)
                 try read.filter(filter.authorID)
                 try read.filter(after: after)
-                try read.finish(batch)
+                try read.finish(limit: batch)
                 return try await connection.rows(read, logger: logger).map(ProposalRow.init)
             } position: {
                 KeysetPosition(createdAt: $0.proposal.createdAt, id: $0.proposal.id)
@@ -498,5 +498,5 @@ enum ProposalList: FilteredList {
         "p.author_id = ? AND ($2 OR a.kind <> 'in_country_proxy' OR a.id = $1)",
         keyset("p.created_at, p.id", "<"),
     ]
-    static let tail = "ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
+    static let order = "p.created_at DESC, p.id DESC"
 }

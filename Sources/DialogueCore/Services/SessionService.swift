@@ -283,14 +283,14 @@ extension Dialogue {
             let viewer = try await viewer(context, connection)
             let groups = Array(viewer.groupIDs)
             let selfID = context.actor.participantID
-            var read = try FilteredRead<SessionList>(viewer.seesEverything, groups, selfID ?? Prepared.nobody)
+            var read = try FilteredRead<SessionList>(everyone: viewer.seesEverything, viewer.seesEverything, groups, selfID ?? Prepared.nobody)
             try read.filter(from)
             try read.filter(to)
             try read.filter(kind)
             try read.filter(filter.workingGroupID)
             try read.filter(status)
             try read.filter(after: after)
-            try read.finish(page.limit + 1)
+            try read.finish(limit: page.limit + 1)
             let rows = try await connection.rows(read, logger: logger)
             return pageOf(try rows.map(decodeSession), limit: page.limit, scope: scope) {
                 KeysetPosition(createdAt: $0.startsAt, id: $0.id)
@@ -430,6 +430,9 @@ enum SessionList: FilteredList {
         WHERE ($1 OR s.working_group_id = ANY($2)
                OR EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = $3))
         """
+    static let headForEveryone: String? = """
+        SELECT \(Dialogue.sessionColumns) FROM sessions s WHERE \(ViewerParameters.seesEverything)
+        """
     static let filters = [
         "s.starts_at >= ?",
         "s.starts_at < ?",
@@ -438,5 +441,5 @@ enum SessionList: FilteredList {
         "s.status = ?",
         keyset("s.starts_at, s.id"),
     ]
-    static let tail = "ORDER BY s.starts_at, s.id LIMIT ?"
+    static let order = "s.starts_at, s.id"
 }

@@ -16,8 +16,21 @@ protocol FilteredList {
     /// The optional conditions, each joined with AND when its filter is present. A `?`
     /// stands for the filter's next value, numbered when the statement is written.
     static var filters: [String] { get }
-    /// ORDER BY … LIMIT ?: its `?` values are bound by `FilteredRead.finish`.
-    static var tail: String { get }
+    /// The page's order, as ORDER BY takes it; plain columns of the head's select list,
+    /// qualified or not (`x.created_at, x.id`). The page's size is bound by `FilteredRead.finish`.
+    static var order: String { get }
+    /// The head for a viewer who sees everything: the same parameters, each cast to the type
+    /// it has in `head`, but with the condition on who may see a row replaced by one on the
+    /// parameters alone (true for such a viewer, false for anyone else). Nil when the list has
+    /// no such condition. See `FilteredRead.init(everyone:)`.
+    static var headForEveryone: String? { get }
+}
+
+extension FilteredList {
+    static var headForEveryone: String? { nil }
+
+    /// The bit of a shape that says the read is for a viewer who sees everything.
+    static var everyoneBit: UInt64 { 1 << UInt64(filters.count) }
 }
 
 extension FilteredList {
@@ -27,8 +40,18 @@ extension FilteredList {
         "(\(columns)) \(comparison) ('epoch'::timestamptz + ?::bigint * interval '1 microsecond', ?)"
     }
 
-    /// The statement for one shape: bit `i` set means `filters[i]` is in it.
+    /// The statement for one shape: bit `i` set means `filters[i]` is in it; `everyoneBit`,
+    /// that it reads `headForEveryone`.
+    ///
+    /// A read for everyone is a page taken from an inner read whose LIMIT is the largest page.
+    /// PostgreSQL keeps one plan for a prepared statement only when that plan is estimated no
+    /// dearer than one made for the call's own values, and it guesses a tenth of all rows for
+    /// a LIMIT it cannot see; with a constant inner LIMIT, and no condition whose selectivity
+    /// depends on a parameter, the kept plan is the one it would make each time, so the read
+    /// is no longer planned on every call. Rows are read lazily, so the inner LIMIT costs
+    /// nothing when the page is smaller.
     static func sql(shape: UInt64) -> String {
+        let forEveryone = shape & everyoneBit != 0 ? headForEveryone : nil
         var parameter = highestParameter(in: head)
         func numbered(_ part: String) -> String {
             var text = ""
@@ -42,12 +65,27 @@ extension FilteredList {
             }
             return text
         }
-        var sql = head
+        var sql = forEveryone ?? head
         for (index, filter) in filters.enumerated() where shape & (1 << UInt64(index)) != 0 {
             sql += "\n  AND " + numbered(filter)
         }
-        return sql + "\n" + numbered(tail)
+        guard forEveryone != nil else { return sql + "\nORDER BY \(order) LIMIT " + numbered("?") }
+        // The inner read's columns, without their table's alias, in the same order.
+        let pageOrder = order.replacingOccurrences(of: #"\b[a-z]+\."#, with: "", options: .regularExpression)
+        return """
+            SELECT * FROM (\(sql)
+            ORDER BY \(order) LIMIT \(FilteredRead<Self>.largestRead)) page
+            ORDER BY \(pageOrder) LIMIT \(numbered("?"))
+            """
     }
+}
+
+/// The head parameters of a list read as a viewer: `$1` whether they see everything, `$2`
+/// their groups, `$3` themselves (the nil UUID for the operator).
+enum ViewerParameters {
+    /// The condition of a `headForEveryone` with these parameters: true for a viewer who sees
+    /// everything, and it keeps the three parameters typed as the head's condition does.
+    static let seesEverything = "$1::boolean AND $2::uuid[] IS NOT NULL AND $3::uuid IS NOT NULL"
 }
 
 /// The highest `$n` that `sql` refers to.
@@ -71,8 +109,14 @@ struct FilteredRead<List: FilteredList> {
     private(set) var bindings = PostgresBindings()
     private var nextFilter = 0
 
-    /// Binds the head's parameters, `$1` onwards.
-    init(_ values: any PostgresEncodable & Sendable...) throws {
+    /// The most rows one read may ask for: the largest page and the row that tells whether
+    /// another page follows.
+    static var largestRead: Int { PageRequest.maximumLimit + 1 }
+
+    /// Binds the head's parameters, `$1` onwards. `everyone`: the viewer sees everything, so
+    /// the list's `headForEveryone` serves, if it has one.
+    init(everyone: Bool = false, _ values: any PostgresEncodable & Sendable...) throws {
+        if everyone, List.headForEveryone != nil { shape = List.everyoneBit }
         for value in values { try bindings.append(value) }
     }
 
@@ -94,14 +138,16 @@ struct FilteredRead<List: FilteredList> {
         try filter(position.map { [$0.createdAtMicros, $0.id] })
     }
 
-    /// Binds the tail's values, after every filter has been given.
-    mutating func finish(_ values: any PostgresEncodable & Sendable...) throws {
+    /// Binds how many rows to read, after every filter has been given.
+    mutating func finish(limit: Int) throws {
         // A list whose reads do not give every filter is a mistake in this code; it fails the
         // request (500), never the process.
         guard nextFilter == List.filters.count else {
             throw FilteredListMismatch(list: List.name, given: nextFilter, declared: List.filters.count)
         }
-        for value in values { try bindings.append(value) }
+        // More rows than the inner read of a read for everyone holds: read them the plain way.
+        if limit > Self.largestRead { shape &= ~List.everyoneBit }
+        try bindings.append(limit)
     }
 }
 
