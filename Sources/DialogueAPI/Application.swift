@@ -179,7 +179,7 @@ public enum DialogueHTTP {
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
-        let data = (try? JSONEncoder().encode(object)) ?? Data()
+        let data = (try? CanonicalJSON.encode(object)) ?? Data()
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

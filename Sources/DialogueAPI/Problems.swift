@@ -36,9 +36,7 @@ enum Problems {
             type: type.map { "urn:dialogue:problem:\($0)" } ?? "about:blank", title: status.reasonPhrase,
             status: status.code, detail: detail, requestID: requestID, errors: errors, allowed: allowed,
             currentVersion: currentVersion)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(document)) ?? Data("{}".utf8)
+        let body = (try? CanonicalJSON.encode(document)) ?? Data("{}".utf8)
         var headers = extra
         headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

@@ -33,18 +33,14 @@ public enum AuditLog {
                 String(seq), String(occurredAtMicros), actor, actorParticipantID, action, objectType, objectID, diff,
                 requestID, prevHash,
             ]
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes]
-            return (try? encoder.encode(fields)) ?? Data()
+            return (try? CanonicalJSON.encode(fields)) ?? Data()
         }
 
         var computedHash: String { Digest256.hex(canonical) }
     }
 
     static func canonicalDiff(_ diff: Diff) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(diff)) ?? Data("{}".utf8)
+        let data = (try? CanonicalJSON.encode(diff)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -179,8 +179,6 @@ extension Dialogue {
 
     /// A string as the canonical report JSON writes it (JSONEncoder, slashes unescaped).
     static func jsonString(_ value: String) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)
     }
 }

@@ -31,9 +31,7 @@ extension FilteredList {
 
     /// The bit of a shape that says the read is for a viewer who sees everything.
     static var everyoneBit: UInt64 { 1 << UInt64(filters.count) }
-}
 
-extension FilteredList {
     /// The filter for keyset paging on `(time, id)` columns: rows after (`>`) or, newest
     /// first, before (`<`) a position given as microseconds since the epoch and an id.
     static func keyset(_ columns: String, _ comparison: String = ">") -> String {

@@ -82,7 +82,7 @@ public struct IdempotencyStore: Sendable {
     /// the request completed remains.
     public func complete(_ request: IdempotentRequest, response: StoredResponse) async throws {
         let withheld = request.mintsSecret
-        let headers = withheld ? nil : String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
+        let headers = withheld ? nil : String(decoding: try CanonicalJSON.encode(response.headers), as: UTF8.self)
         let body = withheld ? nil : ByteBuffer(bytes: response.body)
         let status = withheld ? nil : response.status
         try await database.autocommit { connection in
