@@ -307,12 +307,12 @@ extension Dialogue {
 /// not see proxies.
 enum ActionItemList: FilteredList {
     static let name = "action_items.list"
-    static let head = "\(select)\nWHERE ($1 OR x.working_group_id = ANY($2) OR x.owner_id = $3)"
-    static let headForEveryone: String? = "\(select)\nWHERE \(ViewerParameters.seesEverything)"
     static let select = """
         SELECT \(Dialogue.actionColumns)
         FROM action_items x JOIN participants o ON o.id = x.owner_id JOIN working_groups g ON g.id = x.working_group_id
         """
+    static let head = "\(select)\nWHERE ($1 OR x.working_group_id = ANY($2) OR x.owner_id = $3)"
+    static let headForEveryone: String? = "\(select)\nWHERE \(ViewerParameters.seesEverything)"
     static let filters = [
         "x.status = ?",
         "x.owner_id = ? AND ($1 OR o.kind <> 'in_country_proxy' OR o.id = $3)",

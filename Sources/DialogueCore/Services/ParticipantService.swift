@@ -256,15 +256,14 @@ extension Dialogue {
 /// never an in-country proxy through a shared group. Filtered, oldest first.
 enum ParticipantList: FilteredList {
     static let name = "participants.list"
+    static let select = "SELECT \(Dialogue.participantColumns) FROM participants p"
     static let head = """
-        SELECT \(Dialogue.participantColumns) FROM participants p
+        \(select)
         WHERE ($1 OR p.id = $3
                OR (p.kind <> 'in_country_proxy' AND EXISTS (
                    SELECT 1 FROM memberships m WHERE m.participant_id = p.id AND m.working_group_id = ANY($2))))
         """
-    static let headForEveryone: String? = """
-        SELECT \(Dialogue.participantColumns) FROM participants p WHERE \(ViewerParameters.seesEverything)
-        """
+    static let headForEveryone: String? = "\(select)\nWHERE \(ViewerParameters.seesEverything)"
     static let filters = [
         "p.kind = ?",
         "p.organization_id = ?",

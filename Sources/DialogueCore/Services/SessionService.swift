@@ -425,14 +425,13 @@ extension Dialogue {
 /// see, filtered, in order of time.
 enum SessionList: FilteredList {
     static let name = "sessions.list"
+    static let select = "SELECT \(Dialogue.sessionColumns) FROM sessions s"
     static let head = """
-        SELECT \(Dialogue.sessionColumns) FROM sessions s
+        \(select)
         WHERE ($1 OR s.working_group_id = ANY($2)
                OR EXISTS (SELECT 1 FROM attendances a WHERE a.session_id = s.id AND a.participant_id = $3))
         """
-    static let headForEveryone: String? = """
-        SELECT \(Dialogue.sessionColumns) FROM sessions s WHERE \(ViewerParameters.seesEverything)
-        """
+    static let headForEveryone: String? = "\(select)\nWHERE \(ViewerParameters.seesEverything)"
     static let filters = [
         "s.starts_at >= ?",
         "s.starts_at < ?",
