@@ -102,15 +102,16 @@ struct ServingTests {
 
     @Test("readyz is 503 while migrations are pending")
     func pendingMigrations() async throws {
-        let empty = try await TestDatabases.shared.emptyDatabase()
-        try await withDatabase(empty) { database in
-            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
-            let router = try DialogueHTTP.buildRouter(APIDependencies(
-                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
-            try await Application(router: router).test(.router) { client in
-                let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
-                #expect(ready.status == .serviceUnavailable)
-                #expect(String(buffer: ready.body).contains("migrations are not current"))
+        try await withTestDatabase(.empty) { empty in
+            try await withDatabase(empty) { database in
+                let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
+                let router = try DialogueHTTP.buildRouter(APIDependencies(
+                    dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
+                try await Application(router: router).test(.router) { client in
+                    let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
+                    #expect(ready.status == .serviceUnavailable)
+                    #expect(String(buffer: ready.body).contains("migrations are not current"))
+                }
             }
         }
     }

@@ -13,47 +13,50 @@ struct BackupTests {
             try? FileManager.default.removeItem(atPath: archive)
             try? FileManager.default.removeItem(atPath: Backup.manifestPath(archive))
         }
-        let source = try await TestDatabases.shared.migratedDatabase()
-        let counts: [String: Int] = try await withDatabase(source) { database in
-            let dialogue = try await Dialogue.load(database: database)
-            let coordinator = try await dialogue.makeUser(.coordinator)
-            let group = try await dialogue.createWorkingGroup(coordinator.context, WorkingGroupInput(direction: "media", name: "Media"))
-            _ = try await dialogue.putMember(.cli(), groupID: group.id, participantID: coordinator.participantID, role: "chair")
-            _ = try await dialogue.createProposal(
-                coordinator.context, ProposalInput(workingGroupID: group.id, title: "Fund", kind: "programme", scale: "large"))
-            var counts: [String: Int] = [:]
-            for table in ["participants", "tokens", "working_groups", "memberships", "proposals", "audit_log"] {
-                counts[table] = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM \(unescaped: table)")
+        try await withTestDatabase { source in
+            let counts: [String: Int] = try await withDatabase(source) { database in
+                let dialogue = try await Dialogue.load(database: database)
+                let coordinator = try await dialogue.makeUser(.coordinator)
+                let group = try await dialogue.createWorkingGroup(coordinator.context, WorkingGroupInput(direction: "media", name: "Media"))
+                _ = try await dialogue.putMember(.cli(), groupID: group.id, participantID: coordinator.participantID, role: "chair")
+                _ = try await dialogue.createProposal(
+                    coordinator.context, ProposalInput(workingGroupID: group.id, title: "Fund", kind: "programme", scale: "large"))
+                var counts: [String: Int] = [:]
+                for table in ["participants", "tokens", "working_groups", "memberships", "proposals", "audit_log"] {
+                    counts[table] = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM \(unescaped: table)")
+                }
+                return counts
             }
-            return counts
-        }
-        let manifest = try Backup.create(source, migrationVersion: 8, to: archive)
-        #expect(manifest.sha256.count == 64)
-        for file in [archive, Backup.manifestPath(archive)] {
-            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
-            #expect(mode == 0o600, "a backup holds the whole database: \(file) is readable by its owner alone")
-        }
-
-        let target = try await TestDatabases.shared.emptyDatabase()
-        try await withDatabase(target) { database in
-            _ = try await Backup.restore(archive, into: database)
-            let dialogue = try await Dialogue.load(database: database)
-            for (table, count) in counts {
-                #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM \(unescaped: table)") == count, "\(table)")
+            let manifest = try Backup.create(source, migrationVersion: 8, to: archive)
+            #expect(manifest.sha256.count == 64)
+            for file in [archive, Backup.manifestPath(archive)] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "a backup holds the whole database: \(file) is readable by its owner alone")
             }
-            let verification = try await AuditLog.verify(database)
-            #expect(verification.isIntact)
-            #expect(verification.rowsChecked == counts["audit_log"])
-            #expect(try await Migrator(directory: TestDatabases.sqlDirectory).isCurrent(database))
-            await #expect(throws: Backup.Failure.notEmpty(target.database)) { _ = try await Backup.restore(archive, into: database) }
-        }
 
-        var data = try Data(contentsOf: URL(fileURLWithPath: archive))
-        data[data.count / 2] ^= 0xff
-        try data.write(to: URL(fileURLWithPath: archive))
-        let other = try await TestDatabases.shared.emptyDatabase()
-        try await withDatabase(other) { database in
-            await #expect(throws: Backup.Failure.self) { _ = try await Backup.restore(archive, into: database) }
+            try await withTestDatabase(.empty) { target in
+                try await withDatabase(target) { database in
+                    _ = try await Backup.restore(archive, into: database)
+                    let dialogue = try await Dialogue.load(database: database)
+                    for (table, count) in counts {
+                        #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM \(unescaped: table)") == count, "\(table)")
+                    }
+                    let verification = try await AuditLog.verify(database)
+                    #expect(verification.isIntact)
+                    #expect(verification.rowsChecked == counts["audit_log"])
+                    #expect(try await Migrator(directory: TestDatabases.sqlDirectory).isCurrent(database))
+                    await #expect(throws: Backup.Failure.notEmpty(target.database)) { _ = try await Backup.restore(archive, into: database) }
+                }
+
+                var data = try Data(contentsOf: URL(fileURLWithPath: archive))
+                data[data.count / 2] ^= 0xff
+                try data.write(to: URL(fileURLWithPath: archive))
+                try await withTestDatabase(.empty) { other in
+                    try await withDatabase(other) { database in
+                        await #expect(throws: Backup.Failure.self) { _ = try await Backup.restore(archive, into: database) }
+                    }
+                }
+            }
         }
     }
 }

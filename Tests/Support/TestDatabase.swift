@@ -38,29 +38,38 @@ public actor TestDatabases {
         return configuration
     }
 
-    /// A new, empty database on the test server (not migrated). The template is prepared
-    /// first because preparing it drops the databases of earlier runs by name: a database
-    /// made before that sweep would be swept with them.
-    public func emptyDatabase() async throws -> DatabaseConfiguration {
+    public enum Contents: Sendable {
+        /// No schema at all, as a fresh server's database.
+        case empty
+        /// The current schema, copied from the migrated template.
+        case migrated
+    }
+
+    /// A new database on the test server; `withTestDatabase` is how tests get one. The
+    /// template is prepared first, even for an empty one, because preparing it drops the
+    /// databases of earlier runs by name: a database made before that sweep would be swept
+    /// with them.
+    fileprivate func newDatabase(_ contents: Contents) async throws -> DatabaseConfiguration {
         let server = try serverConfiguration()
-        _ = try await migratedTemplate()
+        let template = try await migratedTemplate()
         let name = "dlgt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        let create: PostgresQuery = switch contents {
+        case .empty: "CREATE DATABASE \(unescaped: name)"
+        case .migrated: "CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template) STRATEGY FILE_COPY"
+        }
         try await Self.admin(server) { connection in
-            try await connection.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
+            try await connection.query(create, logger: Self.logger)
         }
         return server.with(database: name)
     }
 
-    /// A new database holding the current schema, copied from the migrated template.
-    public func migratedDatabase() async throws -> DatabaseConfiguration {
-        let server = try serverConfiguration()
-        let template = try await migratedTemplate()
-        let name = "dlgt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try await Self.admin(server) { connection in
-            try await connection.query(
-                "CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: template) STRATEGY FILE_COPY", logger: Self.logger)
+    /// Drops a database `newDatabase` made, with any connection still open to it. A failure
+    /// here fails no test: the next run's sweep drops what is left.
+    fileprivate func drop(_ configuration: DatabaseConfiguration) async {
+        guard let server = try? serverConfiguration(), configuration.database.hasPrefix("dlgt_") else { return }
+        _ = try? await Self.admin(server) { connection in
+            try await connection.query("DROP DATABASE IF EXISTS \(unescaped: configuration.database) WITH (FORCE)", logger: Self.logger)
         }
-        return server.with(database: name)
     }
 
     private func migratedTemplate() async throws -> String {
@@ -133,12 +142,30 @@ public func withDatabase<T: Sendable>(
 
 /// Runs `body` with the services on a fresh, migrated database of its own.
 public func withDialogue<T: Sendable>(_ body: (Dialogue) async throws -> T) async throws -> T {
-    let configuration = try await TestDatabases.shared.migratedDatabase()
-    return try await withDatabase(configuration) { database in
-        var dialogue = try await Dialogue.load(database: database, passphraseCost: .forTests)
-        dialogue.secondFactorKey = try VaultKey(base64: VaultKey.generate())
-        return try await body(dialogue)
+    try await withTestDatabase { configuration in
+        try await withDatabase(configuration) { database in
+            var dialogue = try await Dialogue.load(database: database, passphraseCost: .forTests)
+            dialogue.secondFactorKey = try VaultKey(base64: VaultKey.generate())
+            return try await body(dialogue)
+        }
     }
+}
+
+/// Runs `body` with a new database of its own, `.migrated` (the current schema) or `.empty`,
+/// and drops it afterwards, whatever `body` did: a suite run leaves no database behind, so
+/// the disk it needs does not grow with the number of tests.
+public func withTestDatabase<T: Sendable>(
+    _ contents: TestDatabases.Contents = .migrated, _ body: (DatabaseConfiguration) async throws -> T
+) async throws -> T {
+    let configuration = try await TestDatabases.shared.newDatabase(contents)
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(configuration))
+    } catch {
+        result = .failure(error)
+    }
+    await TestDatabases.shared.drop(configuration)
+    return try result.get()
 }
 
 extension Passphrase.Cost {
