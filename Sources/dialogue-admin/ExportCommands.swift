@@ -12,16 +12,13 @@ struct ExportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the query behind one of the quarterly report's lists, values written in, for COPY.",
             discussion: "make bench times `COPY (<this>) TO STDOUT` against the export of the same rows.")
-        @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String
+        @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: Quarter
         @Option(help: "Only this direction.") var direction: String?
-        @Option(help: "action_items, proposals or sessions.") var list: String
+        @Option(help: "action_items, proposals or sessions.") var list: ReportQueries.List
 
         func run() throws {
-            guard let chosen = ReportQueries.List(rawValue: list) else {
-                throw ValidationError("--list must be one of: \(ReportQueries.List.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             do {
-                print(try ReportQueries.literalListSQL(chosen, quarter: try Quarter(parsing: quarter), direction: direction))
+                print(try ReportQueries.literalListSQL(list, quarter: quarter, direction: direction))
             } catch {
                 CLI.fail(error)
             }
@@ -31,7 +28,7 @@ struct ExportCommand: AsyncParsableCommand {
     struct Quarterly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The quarterly status report as of quarter end: JSON, CSV (a folder of tables) or printable HTML.")
-        @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String
+        @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: Quarter
         @Option(help: "Only this direction.") var direction: String?
         @Option(help: "json, csv or html.") var format: ExportFormat = .json
         @Option(help: "internal (proxies by pseudonym) or public (organizations and roles only).") var audience: QuarterlyReport.Audience = .internal
@@ -46,7 +43,7 @@ struct ExportCommand: AsyncParsableCommand {
             let files = OutputFiles(path: out, format: format, page: ReportPageOptions(detail: detail, language: lang))
             let (sha256, fromSnapshot, frozen) = try await CLI.run { dialogue -> (String, Bool, String?) in
                 if reissue {
-                    guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue) else {
+                    guard let snapshot = try await dialogue.frozenReport(.cli(), quarter: quarter.description, direction: direction, audience: audience.rawValue) else {
                         throw DomainError.notFound("no frozen snapshot for \(quarter) (\(direction ?? "all directions"), \(audience.rawValue))")
                     }
                     try await Dialogue.writeReport(snapshot, to: try files.open())
@@ -55,13 +52,13 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 if freeze {
                     // Freezing stores the content, so this one report is held in memory.
-                    let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue)
+                    let report = try await dialogue.quarterlyReport(.cli(), quarter: quarter.description, direction: direction, audience: audience.rawValue)
                     let stored = try await dialogue.freezeReport(.cli(), report)
                     try await Dialogue.writeReport(report, to: try files.open())
                     try files.close()
                     return (report.sha256, false, stored.sha256)
                 }
-                let export = try dialogue.quarterlyExport(.cli(), quarter: quarter, direction: direction, audience: audience.rawValue)
+                let export = try dialogue.quarterlyExport(.cli(), quarter: quarter.description, direction: direction, audience: audience.rawValue)
                 let sha256 = try await dialogue.writeQuarterlyExport(export, to: try files.open())
                 try files.close()
                 return (sha256, false, nil)
@@ -129,3 +126,14 @@ enum ExportFormat: String, CaseIterable, ExpressibleByArgument {
 extension ReportDetail: ExpressibleByArgument {}
 extension PortalLanguage: ExpressibleByArgument {}
 extension QuarterlyReport.Audience: ExpressibleByArgument {}
+extension ReportQueries.List: ExpressibleByArgument {}
+
+extension Quarter: ExpressibleByArgument {
+    /// `2026-Q4`, as everywhere else; a bad one is refused by the argument parser, with the usage.
+    public init?(argument: String) {
+        guard let quarter = try? Quarter(parsing: argument) else { return nil }
+        self = quarter
+    }
+
+    public var defaultValueDescription: String { description }
+}
