@@ -19,21 +19,23 @@ enum CLI {
             let configuration = try Configuration.fromEnvironment()
             let logger = logger()
             let migrator = try Migrator(directory: configuration.sqlDirectory)
-            try await withDatabase(configuration.migrationDatabase, logger: logger) { owner in
-                if try await !migrator.isCurrent(owner) {
-                    guard configuration.usesEmbeddedDatabase && migrateIfEmbedded else {
-                        throw DomainError.unavailable("the database schema is not current; run: dialogue-admin migrate up")
-                    }
-                    try await migrator.migrate(owner)
-                }
-            }
             // A command opens the connections it uses as it uses them; the service's pool keeps
             // all of its own open (`minimumConnections`), each a SCRAM handshake on both ends,
             // which a one-shot command would spend before its work and beside it.
             var service = configuration.database
             service.minimumConnections = 0
             return try await withDatabase(service, logger: logger) { database in
-                try await body(try await Dialogue.load(database: database))
+                // The service's role reads the schema's version as /readyz does; the owner's
+                // login, a connection of its own, is opened only when something is pending.
+                if try await !migrator.isCurrent(database) {
+                    guard configuration.usesEmbeddedDatabase && migrateIfEmbedded else {
+                        throw DomainError.unavailable("the database schema is not current; run: dialogue-admin migrate up")
+                    }
+                    try await withDatabase(configuration.migrationDatabase, logger: logger) { owner in
+                        try await migrator.migrate(owner)
+                    }
+                }
+                return try await body(try await Dialogue.load(database: database))
             }
         } catch let error as ValidationError {
             throw error
