@@ -81,10 +81,7 @@ struct ServingTests {
         let unreachable = DatabaseConfiguration(
             host: "127.0.0.1", port: 1, username: "nobody", password: nil, database: "none", tls: .disable)
         try await withDatabase(unreachable) { database in
-            let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
-            let router = try DialogueHTTP.buildRouter(APIDependencies(
-                dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
-            try await Application(router: router).test(.router) { client in
+            try await Self.bareRouter(database) { client in
                 let health = try await client.executeRequest(uri: "/healthz", method: .get, headers: [:], body: nil)
                 #expect(health.status == .ok)
                 let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
@@ -104,15 +101,21 @@ struct ServingTests {
     func pendingMigrations() async throws {
         try await withTestDatabase(.empty) { empty in
             try await withDatabase(empty) { database in
-                let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
-                let router = try DialogueHTTP.buildRouter(APIDependencies(
-                    dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
-                try await Application(router: router).test(.router) { client in
+                try await Self.bareRouter(database) { client in
                     let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
                     #expect(ready.status == .serviceUnavailable)
                     #expect(String(buffer: ready.body).contains("migrations are not current"))
                 }
             }
         }
+    }
+
+    /// The API's router on a database the services cannot load from (down, or not migrated):
+    /// a `Dialogue` made directly, with fixed secrets, driven in-process.
+    static func bareRouter(_ database: Database, _ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let dialogue = Dialogue(database: database, cursors: CursorCodec(secret: "test"), throttleSecret: "test")
+        let router = try DialogueHTTP.buildRouter(APIDependencies(
+            dialogue: dialogue, migrator: try Migrator(directory: TestDatabases.sqlDirectory), logger: TestDatabases.logger))
+        try await Application(router: router).test(.router, test)
     }
 }
