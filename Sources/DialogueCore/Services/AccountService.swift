@@ -272,26 +272,8 @@ extension Dialogue {
     public func authenticateWebSession(secret: String) async throws -> WebSession {
         let refusal = DomainError.unauthenticated("the web session has ended; sign in again")
         guard TokenSecret.looksValid(secret) else { throw refusal }
-        let hash = TokenSecret.hash(secret)
-        let idle = Int(AccountRules.idleTimeout), step = Int(AccountRules.idleClockStep)
         let row = try await database.autocommit { connection in
-            try await connection.query("""
-                WITH live AS (
-                    SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
-                           s.expires_at, s.last_seen_at, s.factor, \(unescaped: Prepared.ViewerFacts.columns)
-                    FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
-                    LEFT JOIN organizations o ON o.id = p.organization_id
-                    WHERE s.secret_hash = \(hash) AND s.ended_at IS NULL AND s.expires_at > now()
-                      AND s.last_seen_at > now() - \(idle) * interval '1 second' AND p.status = 'active'
-                ), touched AS (
-                    UPDATE web_sessions SET last_seen_at = now()
-                    WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(step) * interval '1 second')
-                )
-                SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor,
-                       (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8,
-                       side, groups, contributing
-                FROM live
-                """, logger: logger).collect().first
+            try await connection.rows(Prepared.LiveWebSession(hash: TokenSecret.hash(secret)), logger: logger).first
         }
         guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread, side, groups, contributing) =
             try row?.decode(

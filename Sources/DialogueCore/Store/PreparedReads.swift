@@ -63,6 +63,32 @@ enum Prepared {
         static let outerColumns = "c.token_id, c.participant_id, c.role, c.token_hash, c.stale, c.side, c.groups, c.contributing"
     }
 
+    /// The live web session behind a cookie's hash ($1): not ended, not idle for
+    /// `AccountRules.idleTimeout`, not expired, its participant active; with its account, the
+    /// unread notifications and the viewer facts. Use moves the idle clock, at most once in
+    /// `AccountRules.idleClockStep`. Every portal page's first statement.
+    struct LiveWebSession: PreparedRead {
+        static let sql = """
+            WITH live AS (
+                SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
+                       s.expires_at, s.last_seen_at, s.factor, \(ViewerFacts.columns)
+                FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
+                LEFT JOIN organizations o ON o.id = p.organization_id
+                WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - \(Int(AccountRules.idleTimeout)) * interval '1 second' AND p.status = 'active'
+            ), touched AS (
+                UPDATE web_sessions SET last_seen_at = now()
+                WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - \(Int(AccountRules.idleClockStep)) * interval '1 second')
+            )
+            SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor,
+                   (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8,
+                   side, groups, contributing
+            FROM live
+            """
+        let bindings: PostgresBindings
+        init(hash: String) throws { bindings = try binding(hash) }
+    }
+
     /// A participant's side and group memberships: the facts `Viewer` holds, for a caller
     /// whose credential did not bring them (the portal's sessions, tests).
     struct ViewerFacts: PreparedRead {
