@@ -32,6 +32,11 @@ extension FilteredList {
     /// The bit of a shape that says the read is for a viewer who sees everything.
     static var everyoneBit: UInt64 { 1 << UInt64(filters.count) }
 
+    /// Where a shape's inner page size starts: three bits above `everyoneBit`, 0 for a read
+    /// that takes its rows the plain way, n for `PageReads.sizes[n - 1]`.
+    static var sizeShift: UInt64 { UInt64(filters.count) + 1 }
+    static var sizeBits: UInt64 { 0b111 << sizeShift }
+
     /// The filter for keyset paging on `(time, id)` columns: rows after (`>`) or, newest
     /// first, before (`<`) a position given as microseconds since the epoch and an id.
     static func keyset(_ columns: String, _ comparison: String = ">") -> String {
@@ -39,15 +44,16 @@ extension FilteredList {
     }
 
     /// The statement for one shape: bit `i` set means `filters[i]` is in it; `everyoneBit`,
-    /// that it reads `headForEveryone`.
+    /// that it reads `headForEveryone`; `sizeBits`, the size of the inner read it takes its
+    /// page from, if any.
     ///
-    /// A read for everyone is a page taken from an inner read whose LIMIT is the largest page.
     /// PostgreSQL keeps one plan for a prepared statement only when that plan is estimated no
     /// dearer than one made for the call's own values, and it guesses a tenth of all rows for
-    /// a LIMIT it cannot see; with a constant inner LIMIT, and no condition whose selectivity
-    /// depends on a parameter, the kept plan is the one it would make each time, so the read
-    /// is no longer planned on every call. Rows are read lazily, so the inner LIMIT costs
-    /// nothing when the page is smaller.
+    /// a LIMIT it cannot see: with `LIMIT $n` alone, every read was planned again on every
+    /// call (0.5-1.5 ms of a member's list on the portal's home page). A page is therefore
+    /// taken from an inner read whose LIMIT is a constant no smaller than the page: then the
+    /// kept plan costs what a fresh one would, and is kept. For a viewer who sees everything
+    /// the head's condition is on the parameters alone as well, so nothing else varies.
     static func sql(shape: UInt64) -> String {
         let forEveryone = shape & everyoneBit != 0 ? headForEveryone : nil
         var parameter = highestParameter(in: head)
@@ -67,14 +73,33 @@ extension FilteredList {
         for (index, filter) in filters.enumerated() where shape & (1 << UInt64(index)) != 0 {
             sql += "\n  AND " + numbered(filter)
         }
-        guard forEveryone != nil else { return sql + "\nORDER BY \(order) LIMIT " + numbered("?") }
+        guard let size = PageReads.size(shape >> sizeShift & 0b111) else {
+            return sql + "\nORDER BY \(order) LIMIT " + numbered("?")
+        }
         // The inner read's columns, without their table's alias, in the same order.
         let pageOrder = order.replacingOccurrences(of: #"\b[a-z]+\."#, with: "", options: .regularExpression)
         return """
             SELECT * FROM (\(sql)
-            ORDER BY \(order) LIMIT \(FilteredRead<Self>.largestRead)) page
+            ORDER BY \(order) LIMIT \(size)) page
             ORDER BY \(pageOrder) LIMIT \(numbered("?"))
             """
+    }
+}
+
+/// The sizes of the inner reads pages are taken from (`FilteredList.sql(shape:)`): the
+/// portal's and the API's usual pages, each with the row that tells whether another follows,
+/// up to the largest page. Few, so that a connection prepares few statements per list.
+enum PageReads {
+    static let sizes = [11, 21, 51, 101, PageRequest.maximumLimit + 1]
+
+    /// The size a shape's three size bits name; nil for a plain read.
+    static func size(_ bits: UInt64) -> Int? {
+        bits == 0 || bits > UInt64(sizes.count) ? nil : sizes[Int(bits) - 1]
+    }
+
+    /// The size bits for a read of `limit` rows: the smallest inner read that holds them, or 0.
+    static func bits(for limit: Int) -> UInt64 {
+        sizes.firstIndex { $0 >= limit }.map { UInt64($0 + 1) } ?? 0
     }
 }
 
@@ -106,10 +131,6 @@ struct FilteredRead<List: FilteredList> {
     private(set) var shape: UInt64 = 0
     private(set) var bindings = PostgresBindings()
     private var nextFilter = 0
-
-    /// The most rows one read may ask for: the largest page and the row that tells whether
-    /// another page follows.
-    static var largestRead: Int { PageRequest.maximumLimit + 1 }
 
     /// Binds the head's parameters, `$1` onwards. `everyone`: the viewer sees everything, so
     /// the list's `headForEveryone` serves, if it has one.
@@ -143,8 +164,11 @@ struct FilteredRead<List: FilteredList> {
         guard nextFilter == List.filters.count else {
             throw FilteredListMismatch(list: List.name, given: nextFilter, declared: List.filters.count)
         }
-        // More rows than the inner read of a read for everyone holds: read them the plain way.
-        if limit > Self.largestRead { shape &= ~List.everyoneBit }
+        // The smallest inner read that holds the page; more rows than the largest holds are
+        // read the plain way, with the head every viewer's read has.
+        let size = PageReads.bits(for: limit)
+        if size == 0 { shape &= ~List.everyoneBit }
+        shape |= size << List.sizeShift
         try bindings.append(limit)
     }
 }
