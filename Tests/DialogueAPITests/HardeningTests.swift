@@ -138,6 +138,29 @@ struct HardeningTests {
         }
     }
 
+    @Test("a proxy's endorsement counts for coordinators and for the proxy, not for fellow members, in the proposal and in the list")
+    func proxyEndorsementsCountedAsSeen() async throws {
+        try await API.run { api in
+            let cast = try await WorkChainTests.cast(api)
+            let proxy = try await api.dialogue.makeUser(.member, name: "Proxy endorser", kind: .inCountryProxy)
+            _ = try await api.dialogue.putMember(.cli(), groupID: cast.group, participantID: proxy.participantID, role: "member")
+            let group = cast.group.uuidString.lowercased()
+            let created = try await api.call(.post, "/v1/proposals", as: cast.author, json: #"""
+                {"working_group_id":"\#(group)","title":"Letters to prisoners","kind":"programme","scale":"small"}
+                """#)
+            let id = try #require(created["id"])
+            #expect(try await api.call(.post, "/v1/proposals/\(id)/transition", as: cast.author, json: #"{"to":"submitted"}"#).status == 200)
+            for endorser in [cast.endorsers[0], proxy] {
+                #expect(try await api.call(.put, "/v1/proposals/\(id)/endorsements", as: endorser).status == 200)
+            }
+            for (viewer, count) in [(cast.coordinator, 2), (proxy, 2), (cast.endorsers[1], 1), (cast.author, 1)] {
+                #expect(try await api.call(.get, "/v1/proposals/\(id)", as: viewer).json["endorsement_count"] as? Int == count)
+                let listed = try await api.call(.get, "/v1/proposals?status=submitted", as: viewer).items.first { $0["id"] as? String == id }
+                #expect(listed?["endorsement_count"] as? Int == count)
+            }
+        }
+    }
+
     @Test("removing a member ends their endorsements; becoming an observer too")
     func membershipEndsEndorsements() async throws {
         try await API.run { api in

@@ -171,10 +171,8 @@ extension Dialogue {
 
     func sharesGroup(_ connection: PostgresConnection, _ viewer: Viewer, _ participantID: UUID) async throws -> Bool {
         guard !viewer.seesEverything, !viewer.groupIDs.isEmpty else { return false }
-        let groups = Array(viewer.groupIDs)
-        return try await connection.query("""
-            SELECT EXISTS (SELECT 1 FROM memberships WHERE participant_id = \(participantID) AND working_group_id = ANY(\(groups)))
-            """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        return try await connection.rows(Prepared.SharesGroup(participantID: participantID, groups: Array(viewer.groupIDs)), logger: logger)
+            .first?.decode(Bool.self) ?? false
     }
 
     /// Participants the caller may see, oldest first. The visibility rule is the policy's,

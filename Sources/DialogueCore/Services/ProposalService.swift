@@ -124,12 +124,9 @@ extension Dialogue {
     /// membership, so members count only the endorsers they could see listed.
     func visibleEndorsements(_ connection: PostgresConnection, viewer: Viewer, proposalIDs: [UUID]) async throws -> [UUID: Int] {
         guard !proposalIDs.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT e.proposal_id, count(*)::bigint FROM endorsements e JOIN participants p ON p.id = e.participant_id
-            WHERE e.proposal_id = ANY(\(proposalIDs))
-              AND (\(viewer.seesEverything) OR p.kind <> 'in_country_proxy' OR p.id = \(viewer.actor.participantID))
-            GROUP BY e.proposal_id
-            """, logger: logger).collect()
+        let rows = try await connection.rows(
+            Prepared.VisibleEndorsements(proposalIDs: proposalIDs, seesEverything: viewer.seesEverything, viewerID: viewer.actor.participantID),
+            logger: logger)
         var counts: [UUID: Int] = [:]
         for row in rows {
             let (id, count) = try row.decode((UUID, Int).self)

@@ -129,6 +129,28 @@ enum Prepared {
         init(id: UUID) throws { bindings = try binding(id) }
     }
 
+    /// Whether participant $1 is a member of any of the groups $2 (the viewer's).
+    struct SharesGroup: PreparedRead {
+        static let sql = "SELECT EXISTS (SELECT 1 FROM memberships WHERE participant_id = $1::uuid AND working_group_id = ANY($2::uuid[]))"
+        let bindings: PostgresBindings
+        init(participantID: UUID, groups: [UUID]) throws { bindings = try binding(participantID, groups) }
+    }
+
+    /// Endorsements of the proposals $1 by proposal, counted as the viewer sees them: $2
+    /// whether they see everything, else no proxy's but their own ($3, NULL for the operator).
+    struct VisibleEndorsements: PreparedRead {
+        static let sql = """
+            SELECT e.proposal_id, count(*)::bigint FROM endorsements e JOIN participants p ON p.id = e.participant_id
+            WHERE e.proposal_id = ANY($1::uuid[])
+              AND ($2::boolean OR p.kind <> 'in_country_proxy' OR p.id = $3::uuid)
+            GROUP BY e.proposal_id
+            """
+        let bindings: PostgresBindings
+        init(proposalIDs: [UUID], seesEverything: Bool, viewerID: UUID?) throws {
+            bindings = try binding(proposalIDs, seesEverything, viewerID)
+        }
+    }
+
     /// A session and whether the viewer $2 is invited to it: what AccessPolicy needs to decide
     /// on a session read, in one round trip. After the session's columns: invited.
     struct SessionForViewer: PreparedRead {
