@@ -6,7 +6,8 @@ For the internal report in English and the public one in Belarusian: axe-core fi
 violation; printed to A4 PDF (headless Chromium) the summary, decisions and late items take at
 most 6 pages (poppler's pdfinfo counts them), with page numbers and the content hash in the
 footer; page 1 is rendered to PNG into build/screens/; the public variant names no participant
-(every display name in the database is looked for). Prints 'N passed, N failed'.
+(every display name in the database is looked for). A bad --quarter or --list is refused by the
+argument parser, with the usage, and writes nothing. Prints 'N passed, N failed'.
 """
 import os
 import re
@@ -35,6 +36,16 @@ def main():
         names = [line for line in subprocess.check_output(
             ["psql", "-X", "-A", "-t", database_url, "-c", "SELECT DISTINCT display_name FROM participants"], text=True).splitlines() if line]
         check(len(names) > 100, f"the dataset has participants to look for ({len(names)})")
+        # Bad arguments are the argument parser's to refuse, with the usage, before anything is
+        # read or written.
+        refused_out = os.path.join(work, "refused.html")
+        for args, option in [(["export", "quarterly", "--quarter", "2024-Q5", "--format", "html", "--out", refused_out], "--quarter"),
+                             (["export", "quarterly", "--quarter", "Q2-2024", "--format", "html", "--out", refused_out], "--quarter"),
+                             (["export", "sql", "--quarter", QUARTER, "--list", "decisions"], "--list")]:
+            run = subprocess.run([binary] + args, env=env, capture_output=True, text=True)
+            check(run.returncode == 64 and option in run.stderr and not run.stdout,
+                  f"{' '.join(args[:4])} ...: refused with the usage of {option} (exit {run.returncode})")
+        check(not os.path.exists(refused_out), "a refused export writes no file")
         axe = Axe()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
