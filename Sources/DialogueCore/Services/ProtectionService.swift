@@ -177,7 +177,7 @@ extension Dialogue {
         return (tokens, feeds, sessions)
     }
 
-    /// A string as the canonical report JSON writes it (JSONEncoder, slashes unescaped).
+    /// A string as the canonical report JSON writes it (`CanonicalJSON`: slashes unescaped).
     static func jsonString(_ value: String) throws -> String {
         String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)
     }
