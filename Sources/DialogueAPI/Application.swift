@@ -22,6 +22,8 @@ public struct APIDependencies: Sendable {
     /// An export whose client has not taken a chunk for this long is abandoned, so a download
     /// that stops reading cannot hold a database connection (and its snapshot) indefinitely.
     public var exportStallLimit: Duration = .seconds(30)
+    /// How many bytes of read answers the router keeps for reuse (`ReadMemo`); 0 keeps none.
+    public var readMemoBytes = Configuration.defaultReadMemoBytes
 
     public init(
         dialogue: Dialogue, migrator: Migrator, logger: Logger, registry: PrometheusCollectorRegistry = .init(),
@@ -46,7 +48,8 @@ public enum DialogueHTTP {
             metrics: metrics, document: document, logger: dependencies.logger,
             clientAddressHeader: dependencies.trustedProxyHeader.flatMap { HTTPField.Name($0) }))
         router.add(middleware: BodyLimitMiddleware())
-        router.add(middleware: AuthenticationMiddleware(dialogue: dependencies.dialogue))
+        router.add(middleware: AuthenticationMiddleware(
+            dialogue: dependencies.dialogue, memo: ReadMemo(capacity: dependencies.readMemoBytes, registry: dependencies.registry)))
         router.add(middleware: ExplicitNullMiddleware(document: document))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: dependencies.dialogue.database)))
 

@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
                             dialogue: dialogue, migrator: migrator, logger: logger, publicBaseURL: publicURL,
                             trustedProxyHeader: configuration.trustedProxyHeader)
                         dependencies.exportStallLimit = .seconds(configuration.exportStallSeconds)
+                        dependencies.readMemoBytes = configuration.readMemoBytes
                         return dependencies
                     }(),
                     host: host, port: port, extending: { router in try DialoguePortal.addRoutes(to: router, portal) })

@@ -7,9 +7,11 @@ import Hummingbird
 /// is left to its handler, whose read may check it in its own statement (one round trip
 /// instead of two). Either way no handler answers before the check, and a read that fails is
 /// checked here after all: a missing, malformed or unknown token is 401 whatever the path or
-/// query names.
+/// query names. A read whose answer may be kept (`ReadMemo`) is checked here too, in the
+/// statement that tells whether the answer kept for it still holds.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let dialogue: Dialogue
+    let memo: ReadMemo
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -32,6 +34,16 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         }
         scope.bearer = credential
+        if memo.capacity > 0, ReadMemo.admits(request, route: context.endpointPath) {
+            // Checked here, in the statement that tells whether the answer kept still holds;
+            // the handler's own read checks it again when there is none.
+            let (tokenID, state) = try await dialogue.checkWithState(credential)
+            guard let state else { return try await RequestScope.$current.withValue(scope) { try await next(request, context) } }
+            let key = ReadMemo.Key(tokenID: tokenID, target: request.uri.description, accept: request.headers[.accept])
+            if let kept = memo.answer(for: key, at: state) { return kept }
+            let response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            return try await memo.keep(response, for: key, at: state)
+        }
         do {
             return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         } catch {

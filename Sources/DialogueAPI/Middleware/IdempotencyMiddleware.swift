@@ -65,7 +65,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             try? await store.abandon(idempotent)
             return response
         }
-        let bytes = try await Self.collect(response.body)
+        let bytes = try await response.body.collected()
         let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
         let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
         try await store.complete(
@@ -74,22 +74,4 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         replayable.body = ResponseBody(byteBuffer: bytes)
         return replayable
     }
-
-    /// Reads a response body into memory (create responses are small JSON documents).
-    static func collect(_ body: ResponseBody) async throws -> ByteBuffer {
-        let collector = BodyCollector()
-        try await body.write(collector)
-        return collector.buffer
-    }
-}
-
-private final class BodyCollector: ResponseBodyWriter {
-    var buffer = ByteBuffer()
-
-    func write(_ buffer: ByteBuffer) async throws {
-        var incoming = buffer
-        self.buffer.writeBuffer(&incoming)
-    }
-
-    func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

@@ -133,6 +133,27 @@ extension Dialogue {
         }
     }
 
+    /// Checks a credential without reading its caller's facts, and tells what the check saw
+    /// of the database: the token's id and the state (`CommittedState`). A read made under an
+    /// equal state, with the same token and arguments, answers as the one before; the API
+    /// reuses that answer (`ReadMemo`). No state when the check itself wrote (the token's
+    /// `last_used_at`, once a minute): the state it saw is gone. The refusal is the same as
+    /// `authenticate`'s.
+    public func checkWithState(_ credential: BearerCredential) async throws -> (tokenID: UUID, state: CommittedState?) {
+        try await database.read { connection in
+            guard let row = try await connection.rows(Prepared.LiveTokenAndState(hash: credential.hash), logger: logger).first?
+                .makeRandomAccess()
+            else { throw BearerCredential.refusal }
+            let (tokenID, storedHash, stale) = (try row[0].decode(UUID.self), try row[1].decode(String.self), try row[2].decode(Bool.self))
+            guard TokenSecret.constantTimeEquals(storedHash, credential.hash) else { throw BearerCredential.refusal }
+            if stale {
+                try await touch(tokenID, connection)
+                return (tokenID, nil)
+            }
+            return (tokenID, try CommittedState(row, from: Prepared.LiveTokenAndState.stateOffset))
+        }
+    }
+
     /// Runs a statement whose first columns check `credential` (`CredentialRow`), then `body`
     /// with the viewer they name and the rows: the read's authentication, access facts and
     /// payload in one round trip. A token that is not live gives no row: the refusal (401),
@@ -148,15 +169,18 @@ extension Dialogue {
         }
     }
 
+    /// Notes that a token was used. Coarse on purpose (`Prepared.Credential.stale`): one write a
+    /// minute per token keeps reads cheap.
+    private func touch(_ tokenID: UUID, _ connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
+    }
+
     /// The viewer a credential's row names, or the refusal: no row (no live token), a stored
     /// hash that differs, an unknown role. Every read that checks a bearer decides here.
     func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {
         guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let role = Role(rawValue: row.role)
         else { throw BearerCredential.refusal }
-        if row.stale {
-            // Coarse on purpose: one write a minute per token keeps reads cheap.
-            try await connection.query("UPDATE tokens SET last_used_at = now() WHERE id = \(row.tokenID)", logger: logger)
-        }
+        if row.stale { try await touch(row.tokenID, connection) }
         return Self.viewer(.participant(id: row.participantID, role: role, tokenID: row.tokenID), facts: row.facts)
     }
 }

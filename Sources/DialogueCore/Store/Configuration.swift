@@ -39,6 +39,10 @@ public struct Configuration: Sendable {
     public var webhooksMayTargetLoopback = false
     /// `DIALOGUE_EVIDENCE_MAX_FILE_MB` and `DIALOGUE_EVIDENCE_MAX_TOTAL_MB` (per object).
     public var evidenceLimits = EvidenceLimits()
+    /// `DIALOGUE_READ_MEMO_MB`: how much memory the answers kept for reuse may take (default
+    /// 32 MiB; 0 keeps none, and every read is made afresh).
+    public var readMemoBytes = Configuration.defaultReadMemoBytes
+    public static let defaultReadMemoBytes = 32 << 20
 
     /// Reads `DATABASE_URL`, `DIALOGUE_LOG_LEVEL`, `DIALOGUE_DB_POOL_SIZE`, `DIALOGUE_SQL_DIR`
     /// and `DIALOGUE_PUBLIC_URL`; reports every problem in one error. Without `DATABASE_URL` the
@@ -159,6 +163,12 @@ public struct Configuration: Sendable {
                 throw ConfigurationError.invalid(key, "must be a number of MiB from 1 to 4096")
             }
             configuration.evidenceLimits[keyPath: path] = megabytes << 20
+        }
+        if let text = environment["DIALOGUE_READ_MEMO_MB"], !text.isEmpty {
+            guard let megabytes = Int(text), (0...1024).contains(megabytes) else {
+                throw ConfigurationError.invalid("DIALOGUE_READ_MEMO_MB", "must be a number of MiB from 0 to 1024")
+            }
+            configuration.readMemoBytes = megabytes << 20
         }
         if let interval = environment["DIALOGUE_EMAIL_INTERVAL_SECONDS"] {
             guard let seconds = Int(interval), (1...86_400).contains(seconds) else {

@@ -46,21 +46,41 @@ enum Prepared {
         /// subquery can pass them on.
         static let columns = """
             t.id AS token_id, t.participant_id, t.role, t.token_hash,
-                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale,
-                   \(ViewerFacts.columns)
+                   \(stale), \(ViewerFacts.columns)
             """
+        /// Whether `last_used_at` is due for a write (coarse on purpose: one write a minute per token).
+        static let stale = "(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale"
         /// The live token of hash $1 with its participant, after `FROM tokens t`.
         static let joined = """
             JOIN participants p ON p.id = t.participant_id
             LEFT JOIN organizations o ON o.id = p.organization_id
-            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'
+            WHERE \(live)
             """
+        /// The token of hash $1 is live: not revoked, not expired, its participant active.
+        static let live = "t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'"
         /// The credential as a one-row table `c` (no row for a token that is not live), for a
         /// read that checks its bearer in its own statement; its columns come first. Kept
         /// apart from the read (`MATERIALIZED`), so that the participant's memberships are read
         /// once, not again for every row the read returns.
         static let common = "WITH c AS MATERIALIZED (SELECT \(columns) FROM tokens t \(joined))"
         static let outerColumns = "c.token_id, c.participant_id, c.role, c.token_hash, c.stale, c.side, c.groups, c.contributing"
+    }
+
+    /// Whether the token of hash $1 is live, and what the statement saw of the database
+    /// (`CommittedState`): the token's id, stored hash, whether `last_used_at` is stale, the
+    /// snapshot, the date. It reads no viewer facts: it is the whole of a read answered from a
+    /// kept answer, and about as cheap as PostgreSQL's own benchmark read.
+    struct LiveTokenAndState: PreparedRead {
+        static let sql = """
+            SELECT t.id, t.token_hash, \(Credential.stale), pg_current_snapshot()::text,
+                   to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+            FROM tokens t JOIN participants p ON p.id = t.participant_id WHERE \(Credential.live)
+            """
+        let bindings: PostgresBindings
+        init(hash: String) throws { bindings = try binding(hash) }
+
+        /// Where the state's columns start in a row.
+        static let stateOffset = 3
     }
 
     /// The live web session behind a cookie's hash ($1): not ended, not idle for
