@@ -56,4 +56,24 @@ struct ConfigurationTests {
         #expect(configuration.migrationDatabase.username == "owner")
         #expect(!configuration.usesEmbeddedDatabase)
     }
+
+    @Test("DIALOGUE_READ_MEMO_MB: 32 MiB by default, 0 keeps nothing, anything else outside 0-1024 is refused by name")
+    func readMemoSize() throws {
+        var environment = Self.base
+        environment["DATABASE_URL"] = "postgres://app:pw@127.0.0.1:5432/dialogue?sslmode=disable"
+        #expect(try Configuration.fromEnvironment(environment).readMemoBytes == 32 << 20)
+        environment["DIALOGUE_READ_MEMO_MB"] = "0"
+        #expect(try Configuration.fromEnvironment(environment).readMemoBytes == 0)
+        environment["DIALOGUE_READ_MEMO_MB"] = "64"
+        #expect(try Configuration.fromEnvironment(environment).readMemoBytes == 64 << 20)
+        for bad in ["-1", "1025", "32MB", " 8"] {
+            environment["DIALOGUE_READ_MEMO_MB"] = bad
+            do {
+                _ = try Configuration.fromEnvironment(environment)
+                Issue.record("DIALOGUE_READ_MEMO_MB=\(bad) accepted")
+            } catch {
+                #expect("\(error)".contains("DIALOGUE_READ_MEMO_MB"), "\(bad)")
+            }
+        }
+    }
 }

@@ -32,6 +32,9 @@ final class ReadMemo: Sendable {
         /// Path and query exactly as sent, and the media types the client accepts.
         var target: String
         var accept: String?
+
+        /// The bytes a key takes beside its answer: the client chose them, so they count.
+        var size: Int { target.utf8.count + (accept?.utf8.count ?? 0) }
     }
 
     private struct Kept {
@@ -59,7 +62,7 @@ final class ReadMemo: Sendable {
         misses = registry.makeCounter(name: "dialogue_read_memo_answers_total", labels: [("outcome", "made")])
     }
 
-    /// The bytes the kept answers take (with their keys' targets).
+    /// The bytes the kept answers take, with their keys.
     var keptBytes: Int { store.withLock { $0.bytes } }
 
     /// Whether a request is one whose answer may be kept: a plain GET of an admitted route,
@@ -93,16 +96,16 @@ final class ReadMemo: Sendable {
         let body = try await response.body.collected()
         var sent = response
         sent.body = ResponseBody(byteBuffer: body)
-        let size = body.readableBytes + key.target.utf8.count
+        let size = body.readableBytes + key.size
         guard size <= min(capacity, Self.largestKept) else { return sent }
         store.withLock { store in
             guard store.state == state else { return }
             if let replaced = store.answers.removeValue(forKey: key) {
-                store.bytes -= replaced.body.readableBytes + key.target.utf8.count
+                store.bytes -= replaced.body.readableBytes + key.size
             }
             while store.bytes + size > capacity, let evicted = store.answers.first {
                 store.answers.removeValue(forKey: evicted.key)
-                store.bytes -= evicted.value.body.readableBytes + evicted.key.target.utf8.count
+                store.bytes -= evicted.value.body.readableBytes + evicted.key.size
             }
             store.answers[key] = Kept(status: response.status, headers: response.headers, body: body)
             store.bytes += size

@@ -118,7 +118,7 @@ extension Dialogue {
 
     /// Resolves a bearer secret to its caller (the actor, with its side and memberships read in
     /// the same statement), or says why not. The message is the same for every failure so that
-    /// a probe learns nothing about which tokens exist. Nothing is cached: a revoked token fails
+    /// a probe learns nothing about which tokens exist. No check is cached: a revoked token fails
     /// on its next request on every instance.
     public func authenticate(bearer secret: String) async throws -> Viewer {
         guard let credential = BearerCredential(secret: secret) else { throw BearerCredential.refusal }
@@ -187,7 +187,8 @@ extension Dialogue {
 
 /// A bearer secret that has the form of a token, hashed and not yet checked. A read may check
 /// it in its own statement (`Prepared.SessionAgendaForBearer`), so that authentication, access
-/// facts and payload come back in one round trip. Nothing is cached either way: a revoked
+/// facts and payload come back in one round trip. No check is cached either way (`ReadMemo`
+/// keeps answers, and checks the credential before reusing one): a revoked
 /// token fails on its very next request on every instance.
 public struct BearerCredential: Sendable {
     let hash: String
