@@ -13,6 +13,13 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Made once: a server logs a line per request, and an encoder is not cheap to make.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
     func log(event: LogEvent) {
         var object: [String: String] = [
             "time": RFC3339.string(from: Date()), "level": event.level.rawValue, "label": label,
@@ -21,9 +28,7 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) where object[key] == nil {
             object[key] = value.description
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(object) else { return }
+        guard var line = try? Self.encoder.encode(object) else { return }
         line.append(0x0a)
         FileHandle.standardError.write(line)
     }

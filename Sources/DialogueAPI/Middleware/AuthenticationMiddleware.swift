@@ -25,7 +25,11 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw DomainError.unauthenticated("the Authorization header must read: Bearer <token>")
         }
-        guard let credential = BearerCredential(secret: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        // Trailing blanks are dropped without Foundation's CharacterSet: every API request
+        // passes here, and a token is ASCII, so no other space can belong to one.
+        var secret = parts[1]
+        while let last = secret.last, last == " " || last == "\t" { secret = secret.dropLast() }
+        guard let credential = BearerCredential(secret: String(secret)) else {
             throw BearerCredential.refusal
         }
         var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil))

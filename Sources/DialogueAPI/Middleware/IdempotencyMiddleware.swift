@@ -27,7 +27,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(body.readableBytesView))
-        let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let requestHash = hasher.finalize().hexString
         let idempotent = IdempotentRequest(scope: caller.lowercasedString, key: key)
 
         switch try await store.begin(idempotent, requestHash: requestHash) {

@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 
 extension Sequence where Element == UInt8 {
-    var hexString: String {
+    /// Lowercase hex, two digits a byte: digests and keys as they are stored and compared.
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         for byte in self {

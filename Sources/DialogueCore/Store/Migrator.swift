@@ -97,7 +97,7 @@ public struct Migrator: Sendable {
             guard let data = fileManager.contents(atPath: directory.appendingPathComponent(fileName).path),
                 let sql = String(data: data, encoding: .utf8)
             else { throw MigrationError.folderUnreadable(fileName) }
-            let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let checksum = SHA256.hash(data: data).hexString
             migrations.append(Migration(
                 version: version, name: String(stem[stem.index(after: underscore)...]), fileName: fileName,
                 sql: sql, checksum: checksum))
