@@ -129,12 +129,11 @@ extension Dialogue {
                 UPDATE portal_invitations SET revoked_at = now()
                 WHERE participant_id = \(participantID) AND used_at IS NULL AND revoked_at IS NULL
                 """, logger: logger)
-            let row = try await connection.query("""
-                INSERT INTO portal_invitations (participant_id, role, secret_hash, invited_by, expires_at)
-                VALUES (\(participantID), \(role.rawValue), \(hash), \(context.actor.participantID),
-                        now() + \(Int(AccountRules.invitationLifetime)) * interval '1 second')
-                RETURNING id, expires_at
-                """, logger: logger).collect().single(or: .conflict("the invitation could not be created"))
+            let row = try await connection.rows(
+                try Prepared.NewPortalInvitation(
+                    participantID, role.rawValue, hash, context.actor.participantID, Int(AccountRules.invitationLifetime)),
+                logger: logger
+            ).single(or: .conflict("the invitation could not be created"))
             let (id, expiresAt) = try row.decode((UUID, Date).self)
             try await notify(connection, context, .portalInvited, objectID: participantID, recipients: [participantID], occasion: id.lowercasedString)
             try await AuditLog.append(
@@ -186,15 +185,9 @@ extension Dialogue {
             guard let (invitationID, participantID, rawRole) = try invitation?.decode((UUID, UUID, String).self),
                 let role = Role(rawValue: rawRole)
             else { throw refusal }
-            let account = try await connection.query("""
-                INSERT INTO accounts (participant_id, sign_in_name, passphrase_hash, role, language)
-                VALUES (\(participantID), \(validName), \(passphraseHash), \(role.rawValue), \(language))
-                ON CONFLICT (participant_id) DO UPDATE
-                    SET sign_in_name = excluded.sign_in_name, passphrase_hash = excluded.passphrase_hash, role = excluded.role,
-                        language = excluded.language, second_factor = NULL, second_factor_step = NULL,
-                        version = accounts.version + 1, updated_at = now()
-                RETURNING id, language
-                """, logger: logger).collect().single(or: .conflict("the account could not be created"))
+            let account = try await connection.rows(
+                try Prepared.NewAccount(participantID, validName, passphraseHash, role.rawValue, language), logger: logger
+            ).single(or: .conflict("the account could not be created"))
             let (accountID, language) = try account.decode((UUID, String).self)
             try await connection.query(
                 "UPDATE web_sessions SET ended_at = now() WHERE account_id = \(accountID) AND ended_at IS NULL", logger: logger)
@@ -246,10 +239,7 @@ extension Dialogue {
             let role = Role(rawValue: rawRole)
         else {
             try await database.autocommit { connection in
-                try await connection.query("""
-                    WITH old AS (DELETE FROM sign_in_failures WHERE failed_at < now() - interval '1 day')
-                    INSERT INTO sign_in_failures (key_hash) SELECT unnest(\(keys))
-                    """, logger: logger)
+                try await connection.run(try Prepared.NewSignInFailures(keys), logger: logger)
             }
             throw refusal
         }
@@ -389,12 +379,9 @@ extension Dialogue {
     ) async throws -> WebSession {
         let factor: SecondFactorState = hasSecondFactor ? .code : AccountRules.requiresSecondFactor(role) ? .setup : .none
         let pending = factor == .setup ? try sealSecondFactor(TOTP.newSecret(), participantID: participantID) : nil
-        let row = try await connection.query("""
-            INSERT INTO web_sessions (account_id, secret_hash, csrf_secret, expires_at, factor, pending_second_factor)
-            VALUES (\(accountID), \(secretHash), \(csrf), now() + \(Int(AccountRules.absoluteLifetime)) * interval '1 second',
-                    \(factor), \(pending))
-            RETURNING id, expires_at
-            """, logger: logger).collect().single(or: .conflict("the web session could not be created"))
+        let row = try await connection.rows(
+            try Prepared.NewWebSession(accountID, secretHash, csrf, Int(AccountRules.absoluteLifetime), factor, pending), logger: logger
+        ).single(or: .conflict("the web session could not be created"))
         let (id, expiresAt) = try row.decode((UUID, Date).self)
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role, language: language,
@@ -404,7 +391,51 @@ extension Dialogue {
     /// Failures are counted under a keyed hash: neither the names people typed (sometimes
     /// their passphrase, by mistake) nor client addresses are kept.
     func throttleKey(_ text: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(throttleSecret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(throttleSecret.utf8))).hexString
+    }
+}
+
+extension Prepared {
+    /// An invitation to the portal, by the hash of its secret, valid for $5 seconds.
+    struct NewPortalInvitation: PreparedWrite {
+        static let sql = """
+            INSERT INTO portal_invitations (participant_id, role, secret_hash, invited_by, expires_at)
+            VALUES ($1::uuid, $2::text, $3::text, $4::uuid, now() + $5::int8 * interval '1 second')
+            RETURNING id, expires_at
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A participant's account, or its renewal from a new invitation (which drops its second factor).
+    struct NewAccount: PreparedWrite {
+        static let sql = """
+            INSERT INTO accounts (participant_id, sign_in_name, passphrase_hash, role, language)
+            VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text)
+            ON CONFLICT (participant_id) DO UPDATE
+                SET sign_in_name = excluded.sign_in_name, passphrase_hash = excluded.passphrase_hash, role = excluded.role,
+                    language = excluded.language, second_factor = NULL, second_factor_step = NULL,
+                    version = accounts.version + 1, updated_at = now()
+            RETURNING id, language
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// Failed attempts, by keyed hash (`throttleKey`); those older than a day go as new ones come.
+    struct NewSignInFailures: PreparedWrite {
+        static let sql = """
+            WITH old AS (DELETE FROM sign_in_failures WHERE failed_at < now() - interval '1 day')
+            INSERT INTO sign_in_failures (key_hash) SELECT unnest($1::text[])
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A web session, by the hash of its secret, ending at the latest after $4 seconds.
+    struct NewWebSession: PreparedWrite {
+        static let sql = """
+            INSERT INTO web_sessions (account_id, secret_hash, csrf_secret, expires_at, factor, pending_second_factor)
+            VALUES ($1::uuid, $2::text, $3::text, now() + $4::int8 * interval '1 second', $5::text, $6::text)
+            RETURNING id, expires_at
+            """
+        let bindings: PostgresBindings
     }
 }

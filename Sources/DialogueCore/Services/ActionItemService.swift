@@ -234,11 +234,10 @@ extension Dialogue {
                     version = version + 1, updated_at = now()
                 WHERE id = \(id)
                 """, logger: logger)
-            try await connection.query("""
-                INSERT INTO action_item_updates (action_item_id, author_id, from_status, to_status, from_progress, to_progress, note)
-                VALUES (\(id), \(context.actor.participantID), \(current.status.rawValue), \(next.status.rawValue),
-                        \(current.progress), \(next.progress), \(note ?? ""))
-                """, logger: logger)
+            try await connection.run(
+                try Prepared.NewActionUpdate(
+                    id, context.actor.participantID, current.status, next.status, current.progress, next.progress, note ?? ""),
+                logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.update", objectType: "action_item",
                 objectID: id.lowercasedString,
@@ -325,4 +324,15 @@ enum ActionItemList: FilteredList {
         keyset("x.created_at, x.id"),
     ]
     static let order = "x.created_at, x.id"
+}
+
+extension Prepared {
+    /// A row of an action item's timeline: who moved it from which status and progress to which.
+    struct NewActionUpdate: PreparedWrite {
+        static let sql = """
+            INSERT INTO action_item_updates (action_item_id, author_id, from_status, to_status, from_progress, to_progress, note)
+            VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::int8, $6::int8, $7::text)
+            """
+        let bindings: PostgresBindings
+    }
 }

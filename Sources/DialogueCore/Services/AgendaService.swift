@@ -238,20 +238,16 @@ extension Dialogue {
             try await connection.query(
                 "UPDATE agenda_items SET position = position + 1 WHERE session_id = \(sessionID) AND position >= \(position)",
                 logger: logger)
-            let rows = try await connection.query("""
-                INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id,
-                                          corrects_item_id, outcome, outcome_note, audience, author_id)
-                VALUES (\(sessionID), \(position), \(validTitle), \(duration), \(input.presenterID ?? nil), \(proposalID),
-                        \(input.correctsItemID), \(outcome?.rawValue), \(note), \(chosen), \(context.actor.participantID))
-                RETURNING \(unescaped: Dialogue.agendaColumns)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(
+                try Prepared.NewAgendaItem(
+                    sessionID, position, validTitle, duration, input.presenterID ?? nil, proposalID, input.correctsItemID,
+                    outcome?.rawValue, note, chosen, context.actor.participantID),
+                logger: logger)
             var item = try decodeAgendaItem(rows.single(or: .notFound("session not found")))
             try await writeNames(connection, context, objectID: item.id, named)
             item.namedParticipantIDs = named
             if let outcome {
-                try await connection.query(
-                    "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(item.id), \(outcome.rawValue))",
-                    logger: logger)
+                try await connection.run(try Prepared.NewAgendaOutcome(item.id, outcome.rawValue), logger: logger)
             }
             try await bumpAgenda(connection, sessionID: sessionID)
             var diff: AuditLog.Diff = [
@@ -446,9 +442,7 @@ extension Dialogue {
             try await bumpAgenda(connection, sessionID: sessionID)
             let updated = try decodeAgendaItem(rows.single(or: .notFound("agenda item not found")))
             if setOutcome {
-                try await connection.query(
-                    "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES (\(id), \(updated.outcome?.rawValue))",
-                    logger: logger)
+                try await connection.run(try Prepared.NewAgendaOutcome(id, updated.outcome?.rawValue), logger: logger)
             }
             var diff: AuditLog.Diff = ["session_id": sessionID.lowercasedString]
             if let title { diff["title"] = title }
@@ -514,5 +508,24 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "agenda.remove", objectType: "agenda_item",
                 objectID: id.lowercasedString, diff: ["session_id": sessionID.lowercasedString])
         }
+    }
+}
+
+extension Prepared {
+    /// An agenda item at its position (the items after it were moved down first).
+    struct NewAgendaItem: PreparedWrite {
+        static let sql = """
+            INSERT INTO agenda_items (session_id, position, title, duration_minutes, presenter_id, proposal_id,
+                                      corrects_item_id, outcome, outcome_note, audience, author_id)
+            VALUES ($1::uuid, $2::int8, $3::text, $4::int8, $5::uuid, $6::uuid, $7::uuid, $8::text, $9::text, $10::text, $11::uuid)
+            RETURNING \(Dialogue.agendaColumns)
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// One entry of an item's outcome history.
+    struct NewAgendaOutcome: PreparedWrite {
+        static let sql = "INSERT INTO agenda_outcome_history (agenda_item_id, outcome) VALUES ($1::uuid, $2::text)"
+        let bindings: PostgresBindings
     }
 }

@@ -51,13 +51,8 @@ extension Dialogue {
             guard participant.status == .active else {
                 throw DomainError.conflict("participant is \(participant.status.rawValue); only active participants can be invited")
             }
-            let inserted = try await connection.query("""
-                INSERT INTO attendances (session_id, participant_id, on_behalf_of)
-                VALUES (\(sessionID), \(participantID), \(onBehalfOf))
-                ON CONFLICT (session_id, participant_id) DO UPDATE
-                    SET on_behalf_of = excluded.on_behalf_of, version = attendances.version + 1, updated_at = now()
-                RETURNING (xmax = 0)
-                """, logger: logger).collect()
+            let inserted = try await connection.rows(
+                try Prepared.NewAttendance(sessionID, participantID, onBehalfOf), logger: logger)
             let created = try inserted.first?.decode(Bool.self) ?? true
             if created { try await notify(connection, context, .sessionInvited, objectID: sessionID, recipients: [participantID]) }
             try await AuditLog.append(
@@ -170,5 +165,19 @@ extension Dialogue {
                 participantID: participant, displayName: name, otherSessionID: other, otherTitle: title,
                 otherStartsAt: startsAt, otherEndsAt: endsAt)
         }
+    }
+}
+
+extension Prepared {
+    /// An invitation to a session, or its new "on behalf of"; the one column says which.
+    struct NewAttendance: PreparedWrite {
+        static let sql = """
+            INSERT INTO attendances (session_id, participant_id, on_behalf_of)
+            VALUES ($1::uuid, $2::uuid, $3::text)
+            ON CONFLICT (session_id, participant_id) DO UPDATE
+                SET on_behalf_of = excluded.on_behalf_of, version = attendances.version + 1, updated_at = now()
+            RETURNING (xmax = 0)
+            """
+        let bindings: PostgresBindings
     }
 }

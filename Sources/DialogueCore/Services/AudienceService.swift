@@ -73,10 +73,8 @@ extension Dialogue {
     /// Lists the participants of a new `named` object (the audit row is the object's own).
     func writeNames(_ connection: PostgresConnection, _ context: CallContext, objectID: UUID, _ named: [UUID]) async throws {
         guard !named.isEmpty else { return }
-        try await connection.query("""
-            INSERT INTO audience_names (object_id, participant_id, added_by)
-            SELECT \(objectID), unnest(\(Array(Set(named)))::uuid[]), \(context.actor.participantID) ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await connection.run(
+            try Prepared.NewAudienceNames(objectID, Array(Set(named)), context.actor.participantID), logger: logger)
     }
 
     /// Changes an object's audience in the caller's transaction (the row is locked by the
@@ -127,5 +125,16 @@ extension Dialogue {
                 "named_added": added.map(\.lowercasedString).sorted().joined(separator: " "),
                 "named_removed": removed.map(\.lowercasedString).sorted().joined(separator: " "),
             ])
+    }
+}
+
+extension Prepared {
+    /// The participants a `named` object is shown to, besides its author.
+    struct NewAudienceNames: PreparedWrite {
+        static let sql = """
+            INSERT INTO audience_names (object_id, participant_id, added_by)
+            SELECT $1::uuid, unnest($2::uuid[]), $3::uuid ON CONFLICT DO NOTHING
+            """
+        let bindings: PostgresBindings
     }
 }

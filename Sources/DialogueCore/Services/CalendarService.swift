@@ -21,10 +21,8 @@ extension Dialogue {
         let (secret, hash) = TokenSecret.generate()
         IdempotentRequest.responseCarriesSecret()
         let id = try await database.transaction { connection in
-            let id = try await connection.query(
-                "INSERT INTO calendar_feeds (participant_id, secret_hash) VALUES (\(participantID), \(hash)) RETURNING id",
-                logger: logger
-            ).collect().single(or: .conflict("the feed could not be created")).decode(UUID.self)
+            let id = try await connection.rows(try Prepared.NewCalendarFeed(participantID, hash), logger: logger)
+                .single(or: .conflict("the feed could not be created")).decode(UUID.self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "calendar_feed.create", objectType: "calendar_feed",
                 objectID: id.lowercasedString, diff: ["participant_id": participantID.lowercasedString])
@@ -107,5 +105,13 @@ extension Dialogue {
             }
             return ICalendar.document(name: session.title, events: [ICalendar.Event(session: session, groupName: groupName)])
         }
+    }
+}
+
+extension Prepared {
+    /// A calendar feed, by the hash of its secret.
+    struct NewCalendarFeed: PreparedWrite {
+        static let sql = "INSERT INTO calendar_feeds (participant_id, secret_hash) VALUES ($1::uuid, $2::text) RETURNING id"
+        let bindings: PostgresBindings
     }
 }

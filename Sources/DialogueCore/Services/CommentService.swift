@@ -192,11 +192,9 @@ extension Dialogue {
             case .proposal(let id): proposalID = id
             case .document(let id): documentID = id
             }
-            let id = try await connection.query("""
-                INSERT INTO comments (proposal_id, document_id, author_id, audience, body)
-                VALUES (\(proposalID), \(documentID), \(authorID), \(chosen), \(try Validator.required(text, "body")))
-                RETURNING id
-                """, logger: logger).collect().single(or: .conflict("the comment could not be saved")).decode(UUID.self)
+            let id = try await connection.rows(
+                try Prepared.NewComment(proposalID, documentID, authorID, chosen, try Validator.required(text, "body")), logger: logger
+            ).single(or: .conflict("the comment could not be saved")).decode(UUID.self)
             try await writeNames(connection, context, objectID: id, named ?? [])
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "comment.create", objectType: "comment",
@@ -242,5 +240,17 @@ extension Dialogue {
                 connection, logger: logger, context: context, action: "comment.remove", objectType: "comment",
                 objectID: id.lowercasedString, diff: [:])
         }
+    }
+}
+
+extension Prepared {
+    /// A comment on a proposal or on a document: one of the two ids is NULL.
+    struct NewComment: PreparedWrite {
+        static let sql = """
+            INSERT INTO comments (proposal_id, document_id, author_id, audience, body)
+            VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text)
+            RETURNING id
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -180,19 +180,15 @@ extension Dialogue {
             }
             let named = input.namedParticipantIDs ?? []
             let chosen = try await validatedNewAudience(connection, requested: audience, named: named)
-            let created = try await connection.query("""
-                INSERT INTO documents (working_group_id, session_id, kind, title, body, author_id, audience)
-                VALUES (\(input.workingGroupID), \(input.sessionID), \(try Validator.required(kind, "kind")),
-                        \(try Validator.required(title, "title")), \(body), \(authorID), \(chosen))
-                ON CONFLICT DO NOTHING RETURNING id
-                """, logger: logger).collect()
+            let created = try await connection.rows(
+                try Prepared.NewDocument(
+                    input.workingGroupID, input.sessionID, try Validator.required(kind, "kind"), try Validator.required(title, "title"),
+                    body, authorID, chosen),
+                logger: logger)
             guard let id = try created.first?.decode(UUID.self) else {
                 throw DomainError.conflict("this session already has minutes")
             }
-            try await connection.query("""
-                INSERT INTO document_versions (document_id, number, title, body, author_id)
-                VALUES (\(id), 1, \(title), \(body), \(authorID))
-                """, logger: logger)
+            try await connection.run(try Prepared.NewDocumentVersion(id, 1, title, body, authorID, false, ""), logger: logger)
             try await writeNames(connection, context, objectID: id, named)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "document.create", objectType: "document",
@@ -244,11 +240,11 @@ extension Dialogue {
                 throw DomainError.invalid("note", "say what the correction changes: signed-off minutes are corrected, not rewritten")
             }
             if changesText {
-                try await connection.query("""
-                    INSERT INTO document_versions (document_id, number, title, body, author_id, correction, note)
-                    VALUES (\(id), \(current.versionCount + 1), \(title ?? current.title), \(body ?? current.body),
-                            \(context.actor.participantID), \(correction), \(note))
-                    """, logger: logger)
+                try await connection.run(
+                    try Prepared.NewDocumentVersion(
+                        id, current.versionCount + 1, title ?? current.title, body ?? current.body, context.actor.participantID,
+                        correction, note),
+                    logger: logger)
             }
             if changesText || status != nil {
                 try await connection.query("""
@@ -364,10 +360,7 @@ extension Dialogue {
             else {
                 throw DomainError.forbidden("minutes are signed off by one chair of the government side and one of the movement side")
             }
-            let inserted = try await connection.query("""
-                INSERT INTO document_signoffs (document_id, side, participant_id) VALUES (\(id), \(side), \(participantID))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger).collect()
+            let inserted = try await connection.rows(try Prepared.NewDocumentSignOff(id, side, participantID), logger: logger)
             guard !inserted.isEmpty else { throw DomainError.conflict("the \(side) side has already signed off these minutes") }
             let sides = try await connection.query(
                 "SELECT count(*)::int8 FROM document_signoffs WHERE document_id = \(id)", logger: logger
@@ -413,4 +406,34 @@ extension Dialogue {
 
 extension Optional where Wrapped == Bool {
     var isTrue: Bool { self == true }
+}
+
+extension Prepared {
+    /// A document; a session's second minutes are refused by its unique index (no row).
+    struct NewDocument: PreparedWrite {
+        static let sql = """
+            INSERT INTO documents (working_group_id, session_id, kind, title, body, author_id, audience)
+            VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::uuid, $7::text)
+            ON CONFLICT DO NOTHING RETURNING id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A version of a document's text: the first, an edit, or a correction with its note.
+    struct NewDocumentVersion: PreparedWrite {
+        static let sql = """
+            INSERT INTO document_versions (document_id, number, title, body, author_id, correction, note)
+            VALUES ($1::uuid, $2::int8, $3::text, $4::text, $5::uuid, $6::bool, $7::text)
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// One side's sign-off of minutes; a second one for the same side gives no row.
+    struct NewDocumentSignOff: PreparedWrite {
+        static let sql = """
+            INSERT INTO document_signoffs (document_id, side, participant_id) VALUES ($1::uuid, $2::text, $3::uuid)
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
+        let bindings: PostgresBindings
+    }
 }

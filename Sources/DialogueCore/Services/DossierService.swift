@@ -7,17 +7,25 @@ extension TargetKind: PostgresCodable {}
 
 /// JSON arrays kept in jsonb columns, written and read through one encoder.
 enum StoredJSON {
-    static func text<T: Encodable>(_ value: T) throws -> String {
+    // Made once, not per dossier read or written; their settings never change after.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }()
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    static func text<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func value<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(type, from: Data(text.utf8))
+        try decoder.decode(type, from: Data(text.utf8))
     }
 }
 
@@ -171,19 +179,12 @@ extension Dialogue {
             ).collect().first?.decode(Int.self) ?? 0
             guard own == cited.count else { throw DomainError.invalid("claims", "cite only evidence attached to this proposal") }
         }
-        try await connection.query("""
-            INSERT INTO sanctions_dossiers (proposal_id, target_kind, names, aliases, birth_date, nationalities, identifiers,
-                                            positions, links, authorities, reason, claims, from_case)
-            VALUES (\(proposalID), \(kind), \(try StoredJSON.text(fields.names))::jsonb, \(fields.aliases), \(fields.birthDate)::date,
-                    \(fields.nationalities), \(try StoredJSON.text(fields.identifiers))::jsonb, \(try StoredJSON.text(fields.positions))::jsonb,
-                    \(try StoredJSON.text(fields.links))::jsonb, \(try StoredJSON.text(fields.authorities))::jsonb, \(fields.reason ?? ""),
-                    \(try StoredJSON.text(fields.claims))::jsonb, \(fromCase))
-            ON CONFLICT (proposal_id) DO UPDATE SET target_kind = EXCLUDED.target_kind, names = EXCLUDED.names,
-                aliases = EXCLUDED.aliases, birth_date = EXCLUDED.birth_date, nationalities = EXCLUDED.nationalities,
-                identifiers = EXCLUDED.identifiers, positions = EXCLUDED.positions, links = EXCLUDED.links,
-                authorities = EXCLUDED.authorities, reason = EXCLUDED.reason, claims = EXCLUDED.claims,
-                version = sanctions_dossiers.version + 1, updated_at = now()
-            """, logger: logger)
+        try await connection.run(
+            try Prepared.NewDossier(
+                proposalID, kind, try StoredJSON.text(fields.names), fields.aliases, fields.birthDate, fields.nationalities,
+                try StoredJSON.text(fields.identifiers), try StoredJSON.text(fields.positions), try StoredJSON.text(fields.links),
+                try StoredJSON.text(fields.authorities), fields.reason ?? "", try StoredJSON.text(fields.claims), fromCase),
+            logger: logger)
         let designated = fields.authorities.filter { $0.designatedOn != nil }.map(\.authority.rawValue).sorted()
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "dossier.update", objectType: "proposal",
@@ -242,17 +243,11 @@ extension Dialogue {
             if let ifMatch, ifMatch != (current?.version ?? 0) {
                 throw DomainError.preconditionFailed(currentVersion: current?.version ?? 0)
             }
-            try await connection.query("""
-                INSERT INTO prisoner_cases (proposal_id, person_name, detained_on, articles, court, judge, prosecutor, investigator,
-                                            verdict_on, sentence, facility, status, external_reference, consent)
-                VALUES (\(proposalID), \(person), \(input.detainedOn)::date, \(articles), \(court), \(judge), \(prosecutor), \(investigator),
-                        \(input.verdictOn)::date, \(sentence), \(facility), \(status), \(reference), \(consent))
-                ON CONFLICT (proposal_id) DO UPDATE SET person_name = EXCLUDED.person_name, detained_on = EXCLUDED.detained_on,
-                    articles = EXCLUDED.articles, court = EXCLUDED.court, judge = EXCLUDED.judge, prosecutor = EXCLUDED.prosecutor,
-                    investigator = EXCLUDED.investigator, verdict_on = EXCLUDED.verdict_on, sentence = EXCLUDED.sentence,
-                    facility = EXCLUDED.facility, status = EXCLUDED.status, external_reference = EXCLUDED.external_reference,
-                    consent = EXCLUDED.consent, version = prisoner_cases.version + 1, updated_at = now()
-                """, logger: logger)
+            try await connection.run(
+                try Prepared.NewPrisonerCase(
+                    proposalID, person, input.detainedOn, articles, court, judge, prosecutor, investigator, input.verdictOn, sentence,
+                    facility, status, reference, consent),
+                logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "case.update", objectType: "proposal",
                 objectID: proposalID.lowercasedString, diff: ["status": status?.rawValue, "consent": consent?.rawValue])
@@ -294,5 +289,39 @@ extension Dialogue {
             _ = try await writeDossier(connection, context, proposalID: id, kind: kind, fields, ifMatch: nil, fromCase: caseID)
             return try await authorizedProposal(connection, context, id: id, .read).0
         }
+    }
+}
+
+extension Prepared {
+    /// A sanctions dossier set whole; its structured parts are JSON (`StoredJSON`).
+    struct NewDossier: PreparedWrite {
+        static let sql = """
+            INSERT INTO sanctions_dossiers (proposal_id, target_kind, names, aliases, birth_date, nationalities, identifiers,
+                                            positions, links, authorities, reason, claims, from_case)
+            VALUES ($1::uuid, $2::text, $3::text::jsonb, $4::text[], $5::text::date, $6::text[], $7::text::jsonb,
+                    $8::text::jsonb, $9::text::jsonb, $10::text::jsonb, $11::text, $12::text::jsonb, $13::uuid)
+            ON CONFLICT (proposal_id) DO UPDATE SET target_kind = EXCLUDED.target_kind, names = EXCLUDED.names,
+                aliases = EXCLUDED.aliases, birth_date = EXCLUDED.birth_date, nationalities = EXCLUDED.nationalities,
+                identifiers = EXCLUDED.identifiers, positions = EXCLUDED.positions, links = EXCLUDED.links,
+                authorities = EXCLUDED.authorities, reason = EXCLUDED.reason, claims = EXCLUDED.claims,
+                version = sanctions_dossiers.version + 1, updated_at = now()
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A prisoner's case set whole.
+    struct NewPrisonerCase: PreparedWrite {
+        static let sql = """
+            INSERT INTO prisoner_cases (proposal_id, person_name, detained_on, articles, court, judge, prosecutor, investigator,
+                                        verdict_on, sentence, facility, status, external_reference, consent)
+            VALUES ($1::uuid, $2::text, $3::text::date, $4::text[], $5::text, $6::text, $7::text, $8::text,
+                    $9::text::date, $10::text, $11::text, $12::text, $13::text, $14::text)
+            ON CONFLICT (proposal_id) DO UPDATE SET person_name = EXCLUDED.person_name, detained_on = EXCLUDED.detained_on,
+                articles = EXCLUDED.articles, court = EXCLUDED.court, judge = EXCLUDED.judge, prosecutor = EXCLUDED.prosecutor,
+                investigator = EXCLUDED.investigator, verdict_on = EXCLUDED.verdict_on, sentence = EXCLUDED.sentence,
+                facility = EXCLUDED.facility, status = EXCLUDED.status, external_reference = EXCLUDED.external_reference,
+                consent = EXCLUDED.consent, version = prisoner_cases.version + 1, updated_at = now()
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -109,14 +109,9 @@ extension Dialogue {
             if email != .off, !current.emailPossible {
                 throw DomainError.invalid("email", "needs an e-mail address on record; in-country participants never get e-mail")
             }
-            try await connection.query("""
-                INSERT INTO notification_preferences (participant_id, email, events, full_text, quiet, emailed_through)
-                VALUES (\(participantID), \(email ?? .off), \(events), \(input.fullText ?? false), \(input.quiet ?? false),
-                        coalesce((SELECT max(id) FROM notifications WHERE recipient_id = \(participantID)), 0))
-                ON CONFLICT (participant_id) DO UPDATE
-                    SET email = excluded.email, events = excluded.events, full_text = excluded.full_text, quiet = excluded.quiet,
-                        version = notification_preferences.version + 1, updated_at = now()
-                """, logger: logger)
+            try await connection.run(
+                try Prepared.NewNotificationPreferences(participantID, email ?? .off, events, input.fullText ?? false, input.quiet ?? false),
+                logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "notification_preferences.update", objectType: "participant",
                 objectID: participantID.lowercasedString,
@@ -132,26 +127,7 @@ extension Dialogue {
     @discardableResult
     public func queueEmails() async throws -> Int {
         try await database.autocommit { connection in
-            try await connection.query("""
-                WITH due AS (
-                    SELECT n.participant_id, n.full_text, array_agg(x.id ORDER BY x.id) AS ids, max(x.id) AS newest
-                    FROM notification_preferences n
-                    JOIN participants p ON p.id = n.participant_id
-                         AND p.status = 'active' AND p.email IS NOT NULL AND p.kind <> 'in_country_proxy'
-                    JOIN notifications x ON x.recipient_id = n.participant_id AND x.id > n.emailed_through
-                         AND x.read_at IS NULL AND x.event = ANY(n.events)
-                    WHERE n.email <> 'off' AND NOT n.quiet
-                      AND (n.email = 'immediate' OR n.last_digest_at IS NULL OR n.last_digest_at < now() - interval '1 day')
-                    GROUP BY n.participant_id, n.full_text
-                ), marked AS (
-                    UPDATE notification_preferences n SET emailed_through = due.newest, last_digest_at = now()
-                    FROM due WHERE n.participant_id = due.participant_id
-                ), queued AS (
-                    INSERT INTO email_deliveries (recipient_id, notification_ids, full_text)
-                    SELECT participant_id, ids, full_text FROM due RETURNING 1
-                )
-                SELECT count(*)::int8 FROM queued
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            try await connection.rows(try Prepared.QueueEmails(), logger: logger).first?.decode(Int.self) ?? 0
         }
     }
 
@@ -281,5 +257,46 @@ struct EmailWords {
         case .be: return be
         case .ru: return ru
         }
+    }
+}
+
+extension Prepared {
+    /// A participant's e-mail preferences; new ones start after the notifications already there.
+    struct NewNotificationPreferences: PreparedWrite {
+        static let sql = """
+            INSERT INTO notification_preferences (participant_id, email, events, full_text, quiet, emailed_through)
+            VALUES ($1::uuid, $2::text, $3::text[], $4::bool, $5::bool,
+                    coalesce((SELECT max(id) FROM notifications WHERE recipient_id = $1::uuid), 0))
+            ON CONFLICT (participant_id) DO UPDATE
+                SET email = excluded.email, events = excluded.events, full_text = excluded.full_text, quiet = excluded.quiet,
+                    version = notification_preferences.version + 1, updated_at = now()
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// The e-mails now due, written with the marks of what they cover (`queueEmails`), every
+    /// few seconds: its count of deliveries.
+    struct QueueEmails: PreparedWrite {
+        static let sql = """
+            WITH due AS (
+                SELECT n.participant_id, n.full_text, array_agg(x.id ORDER BY x.id) AS ids, max(x.id) AS newest
+                FROM notification_preferences n
+                JOIN participants p ON p.id = n.participant_id
+                     AND p.status = 'active' AND p.email IS NOT NULL AND p.kind <> 'in_country_proxy'
+                JOIN notifications x ON x.recipient_id = n.participant_id AND x.id > n.emailed_through
+                     AND x.read_at IS NULL AND x.event = ANY(n.events)
+                WHERE n.email <> 'off' AND NOT n.quiet
+                  AND (n.email = 'immediate' OR n.last_digest_at IS NULL OR n.last_digest_at < now() - interval '1 day')
+                GROUP BY n.participant_id, n.full_text
+            ), marked AS (
+                UPDATE notification_preferences n SET emailed_through = due.newest, last_digest_at = now()
+                FROM due WHERE n.participant_id = due.participant_id
+            ), queued AS (
+                INSERT INTO email_deliveries (recipient_id, notification_ids, full_text)
+                SELECT participant_id, ids, full_text FROM due RETURNING 1
+            )
+            SELECT count(*)::int8 FROM queued
+            """
+        let bindings: PostgresBindings
     }
 }

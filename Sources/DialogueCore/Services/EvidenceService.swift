@@ -208,9 +208,7 @@ extension Dialogue {
                 while pending.count >= EvidenceLimits.chunkBytes || (final && !pending.isEmpty) {
                     let piece = Array(pending.prefix(EvidenceLimits.chunkBytes))
                     pending.removeFirst(piece.count)
-                    try await connection.query(
-                        "INSERT INTO evidence_chunks (evidence_id, seq, data) VALUES (\(id), \(sequence), \(ByteBuffer(bytes: piece)))",
-                        logger: logger)
+                    try await connection.run(try Prepared.NewEvidenceChunk(id, sequence, ByteBuffer(bytes: piece)), logger: logger)
                     sequence += 1
                 }
             }
@@ -265,14 +263,11 @@ extension Dialogue {
             if type == .text, !text.isValid { throw DomainError.invalid("file", "is not plain UTF-8 text") }
             try await write([], final: true)
             let originalHash = original.finalize().hexString, storedHash = stored.finalize().hexString
-            let inserted = try await connection.query("""
-                INSERT INTO evidence (id, proposal_id, document_id, media_type, declared_type, original_sha256, original_size,
-                                      stored_sha256, stored_size, metadata_removed, may_carry_metadata, source_url, captured_at,
-                                      uploader_id)
-                VALUES (\(id), \(proposalID), \(documentID), \(type.rawValue), \(declared), \(originalHash), \(originalSize),
-                        \(storedHash), \(storedSize), \(working.removed), \(type == .pdf), \(source), \(captured), \(uploaderID))
-                RETURNING number
-                """, logger: logger).collect()
+            let inserted = try await connection.rows(
+                try Prepared.NewEvidence(
+                    id, proposalID, documentID, type.rawValue, declared, originalHash, originalSize, storedHash, storedSize,
+                    working.removed, type == .pdf, source, captured, uploaderID),
+                logger: logger)
             guard let number = try inserted.first?.decode(Int.self) else { throw DomainError.conflict("the evidence could not be saved") }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "evidence.receive", objectType: "evidence",
@@ -361,5 +356,26 @@ extension Dialogue {
             }
             return (records.count, mismatched)
         }
+    }
+}
+
+extension Prepared {
+    /// One piece of a stored file, in order.
+    struct NewEvidenceChunk: PreparedWrite {
+        static let sql = "INSERT INTO evidence_chunks (evidence_id, seq, data) VALUES ($1::uuid, $2::int8, $3::bytea)"
+        let bindings: PostgresBindings
+    }
+
+    /// A piece of evidence, once all its pieces are stored: its number in the dialogue.
+    struct NewEvidence: PreparedWrite {
+        static let sql = """
+            INSERT INTO evidence (id, proposal_id, document_id, media_type, declared_type, original_sha256, original_size,
+                                  stored_sha256, stored_size, metadata_removed, may_carry_metadata, source_url, captured_at,
+                                  uploader_id)
+            VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::int8, $8::text, $9::int8, $10::text[], $11::bool,
+                    $12::text, $13::timestamptz, $14::uuid)
+            RETURNING number
+            """
+        let bindings: PostgresBindings
     }
 }

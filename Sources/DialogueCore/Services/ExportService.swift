@@ -160,12 +160,10 @@ extension Dialogue {
         let report = exported.report
         let content = String(decoding: exported.canonical, as: UTF8.self)
         try await database.transaction { connection in
-            let inserted = try await connection.query("""
-                INSERT INTO export_snapshots (quarter, direction, audience, content, sha256, view)
-                VALUES (\(report.quarter), \(report.direction), \(report.audience.rawValue), \(content), \(exported.sha256),
-                        \(Self.snapshotView(context)))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger).collect()
+            let inserted = try await connection.rows(
+                try Prepared.NewExportSnapshot(
+                    report.quarter, report.direction, report.audience.rawValue, content, exported.sha256, Self.snapshotView(context)),
+                logger: logger)
             if !inserted.isEmpty {
                 try await AuditLog.append(
                     connection, logger: logger, context: context, action: "export.freeze", objectType: "export",
@@ -212,5 +210,17 @@ extension Dialogue {
             if !organization.isEmpty { return organization }
             return kind == ParticipantKind.official.rawValue ? "official" : "movement participant"
         }
+    }
+}
+
+extension Prepared {
+    /// A quarter's frozen report, once per quarter, direction, audience and view.
+    struct NewExportSnapshot: PreparedWrite {
+        static let sql = """
+            INSERT INTO export_snapshots (quarter, direction, audience, content, sha256, view)
+            VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text)
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -61,13 +61,7 @@ extension Dialogue {
             guard participant.status == .active else {
                 throw DomainError.conflict("participant is \(participant.status.rawValue); only active participants can join")
             }
-            let rows = try await connection.query("""
-                INSERT INTO memberships (working_group_id, participant_id, role)
-                VALUES (\(groupID), \(participantID), \(role.rawValue))
-                ON CONFLICT (working_group_id, participant_id) DO UPDATE
-                    SET role = excluded.role, version = memberships.version + 1, updated_at = now()
-                RETURNING (xmax = 0)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(try Prepared.NewMembership(groupID, participantID, role.rawValue), logger: logger)
             let created = try rows.first?.decode(Bool.self) ?? true
             var diff: AuditLog.Diff = ["participant_id": participantID.lowercasedString, "role": role.rawValue]
             if role == .observer {
@@ -116,5 +110,19 @@ extension Dialogue {
                 objectType: "working_group", objectID: groupID.lowercasedString,
                 diff: ["participant_id": participantID.lowercasedString, "endorsements_ended": String(ended)])
         }
+    }
+}
+
+extension Prepared {
+    /// A membership, or its new role; the one column says which.
+    struct NewMembership: PreparedWrite {
+        static let sql = """
+            INSERT INTO memberships (working_group_id, participant_id, role)
+            VALUES ($1::uuid, $2::uuid, $3::text)
+            ON CONFLICT (working_group_id, participant_id) DO UPDATE
+                SET role = excluded.role, version = memberships.version + 1, updated_at = now()
+            RETURNING (xmax = 0)
+            """
+        let bindings: PostgresBindings
     }
 }

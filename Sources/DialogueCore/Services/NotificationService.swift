@@ -28,6 +28,20 @@ public enum NotificationEvent: String, Sendable, CaseIterable, PostgresCodable {
     }
 }
 
+extension Prepared {
+    /// An event's outbox rows, one per active recipient (`notify`). Many writes make them,
+    /// inside their transactions: prepared, so none of them parses and plans it again.
+    struct NewNotifications: PreparedWrite {
+        static let sql = """
+            INSERT INTO notifications (recipient_id, event, object_id, occasion)
+            SELECT p.id, $1::text, $2::uuid, $3::text
+            FROM participants p WHERE p.id = ANY($4::uuid[]) AND p.status = 'active'
+            ON CONFLICT DO NOTHING
+            """
+        let bindings: PostgresBindings
+    }
+}
+
 public enum NotifiedObject: String, Sendable {
     case session, proposal, actionItem = "action_item", account, document, comment
 }
@@ -65,12 +79,8 @@ extension Dialogue {
     ) async throws {
         let others = Array(Set(recipients).subtracting(context.actor.participantID.map { [$0] } ?? []))
         guard !others.isEmpty else { return }
-        try await connection.query("""
-            INSERT INTO notifications (recipient_id, event, object_id, occasion)
-            SELECT p.id, \(event), \(objectID), \(String(occasion.prefix(200)))
-            FROM participants p WHERE p.id = ANY(\(others)) AND p.status = 'active'
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await connection.run(
+            try Prepared.NewNotifications(event, objectID, String(occasion.prefix(200)), others), logger: logger)
     }
 
     /// Everyone invited to a session: who hears of its changes.

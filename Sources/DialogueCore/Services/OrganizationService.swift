@@ -85,10 +85,7 @@ extension Dialogue {
         try validator.check()
         let (validName, validSide) = (try Validator.required(name, "name"), try Validator.required(side, "side"))
         return try await database.transaction { connection in
-            let rows = try await connection.query("""
-                INSERT INTO organizations (name, side, country) VALUES (\(validName), \(validSide.rawValue), \(country))
-                RETURNING \(unescaped: Dialogue.organizationColumns)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(try Prepared.NewOrganization(validName, validSide.rawValue, country), logger: logger)
             let organization = try decodeOrganization(rows.single(or: .conflict("the organization could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "organization.create",
@@ -140,4 +137,15 @@ enum OrganizationList: FilteredList {
         keyset("created_at, id"),
     ]
     static let order = "created_at, id"
+}
+
+extension Prepared {
+    /// An organization, on its side.
+    struct NewOrganization: PreparedWrite {
+        static let sql = """
+            INSERT INTO organizations (name, side, country) VALUES ($1::text, $2::text, $3::text)
+            RETURNING \(Dialogue.organizationColumns)
+            """
+        let bindings: PostgresBindings
+    }
 }

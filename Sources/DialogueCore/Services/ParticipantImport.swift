@@ -165,16 +165,12 @@ extension Dialogue {
             var entries: [AuditLog.Entry] = []
             if !creates.isEmpty {
                 let ids = creates.map(\.id)
-                let rows = try await connection.query("""
-                    INSERT INTO participants (id, display_name, kind, organization_id, timezone, languages, email)
-                    SELECT id, name, kind, nullif(org, '')::uuid, tz, coalesce(string_to_array(nullif(langs, ''), ' '), '{}'), nullif(email, '')
-                    FROM unnest(\(ids), \(creates.map(\.displayName)), \(creates.map(\.kind.rawValue)),
-                                \(creates.map { $0.organizationID?.uuidString ?? "" }), \(creates.map(\.timezone)),
-                                \(creates.map { $0.languages.joined(separator: " ") }), \(creates.map { $0.email ?? "" }))
-                         AS x(id, name, kind, org, tz, langs, email)
-                    RETURNING \(unescaped: Dialogue.participantColumns)
-                    """, logger: logger)
-                for try await row in rows {
+                let rows = try await connection.rows(
+                    try Prepared.NewParticipants(
+                        ids, creates.map(\.displayName), creates.map(\.kind.rawValue), creates.map { $0.organizationID?.uuidString ?? "" },
+                        creates.map(\.timezone), creates.map { $0.languages.joined(separator: " ") }, creates.map { $0.email ?? "" }),
+                    logger: logger)
+                for row in rows {
                     let participant = try decodeParticipant(row)
                     entries.append(.init(
                         action: "participant.create", objectType: "participant",
@@ -203,5 +199,19 @@ extension Dialogue {
             }
             try await AuditLog.appendMany(connection, logger: logger, context: context, entries: entries)
         }
+    }
+}
+
+extension Prepared {
+    /// An import's new participants, in one statement over arrays ('' for none).
+    struct NewParticipants: PreparedWrite {
+        static let sql = """
+            INSERT INTO participants (id, display_name, kind, organization_id, timezone, languages, email)
+            SELECT id, name, kind, nullif(org, '')::uuid, tz, coalesce(string_to_array(nullif(langs, ''), ' '), '{}'), nullif(email, '')
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                 AS x(id, name, kind, org, tz, langs, email)
+            RETURNING \(Dialogue.participantColumns)
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -106,12 +106,10 @@ extension Dialogue {
         try AccessPolicy.requireCoordinator(context.actor, "create participants")
         let new = try Dialogue.validatedParticipant(input, over: nil)
         return try await database.transaction { connection in
-            let rows = try await connection.query("""
-                INSERT INTO participants (display_name, kind, organization_id, timezone, languages, email, represents)
-                VALUES (\(new.displayName), \(new.kind.rawValue), \(new.organizationID), \(new.timezone), \(new.languages),
-                        \(new.email), \(new.represents))
-                RETURNING \(unescaped: Dialogue.participantColumns)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(
+                try Prepared.NewParticipant(
+                    new.displayName, new.kind.rawValue, new.organizationID, new.timezone, new.languages, new.email, new.represents),
+                logger: logger)
             let participant = try decodeParticipant(rows.single(or: .conflict("the participant could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "participant.create",
@@ -270,4 +268,16 @@ enum ParticipantList: FilteredList {
         keyset("p.created_at, p.id"),
     ]
     static let order = "p.created_at, p.id"
+}
+
+extension Prepared {
+    /// A participant, active.
+    struct NewParticipant: PreparedWrite {
+        static let sql = """
+            INSERT INTO participants (display_name, kind, organization_id, timezone, languages, email, represents)
+            VALUES ($1::text, $2::text, $3::uuid, $4::text, $5::text[], $6::text, $7::text)
+            RETURNING \(Dialogue.participantColumns)
+            """
+        let bindings: PostgresBindings
+    }
 }

@@ -215,13 +215,12 @@ extension Dialogue {
         let named = fields.namedParticipantIDs ?? []
         let audience = try await validatedNewAudience(
             connection, requested: fields.audience.flatMap(Audience.init(rawValue:)), named: named)
-        let id = try await connection.query("""
-            INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id, audience)
-            VALUES (\(groupID), \(try Validator.required(fields.title, "title")), \(fields.summary ?? ""), \(fields.body ?? ""),
-                    \(try Validator.required(fields.kind, "kind")), \(try Validator.required(fields.scale, "scale")), \(authorID),
-                    \(audience))
-            RETURNING id
-            """, logger: logger).collect().single(or: .conflict("the proposal could not be created")).decode(UUID.self)
+        let id = try await connection.rows(
+            try Prepared.NewProposal(
+                groupID, try Validator.required(fields.title, "title"), fields.summary ?? "", fields.body ?? "",
+                try Validator.required(fields.kind, "kind"), try Validator.required(fields.scale, "scale"), authorID, audience),
+            logger: logger
+        ).single(or: .conflict("the proposal could not be created")).decode(UUID.self)
         try await writeNames(connection, context, objectID: id, named)
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "proposal.create", objectType: "proposal",
@@ -366,10 +365,8 @@ extension Dialogue {
             logger: logger
         ).collect().first?.decode(UUID.self)
         try await notify(connection, context, .proposalMoved, objectID: proposalID, recipients: author.map { [$0] } ?? [], occasion: to.rawValue)
-        try await connection.query("""
-            INSERT INTO proposal_transitions (proposal_id, actor_id, automatic, from_status, to_status, note)
-            VALUES (\(proposalID), \(context.actor.participantID), \(automatic), \(from.rawValue), \(to.rawValue), \(note))
-            """, logger: logger)
+        try await connection.run(
+            try Prepared.NewProposalTransition(proposalID, context.actor.participantID, automatic, from, to, note), logger: logger)
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "proposal.transition", objectType: "proposal",
             objectID: proposalID.lowercasedString,
@@ -436,10 +433,7 @@ extension Dialogue {
                 guard ProposalRules.endorsable.contains(proposal.status) else {
                     throw DomainError.conflict("a \(proposal.status.rawValue) proposal cannot be endorsed")
                 }
-                try await connection.query("""
-                    INSERT INTO endorsements (proposal_id, participant_id) VALUES (\(proposalID), \(participantID))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
+                try await connection.run(try Prepared.NewEndorsement(proposalID, participantID), logger: logger)
                 try await notify(
                     connection, context, .proposalEndorsed, objectID: proposalID, recipients: [authorID],
                     occasion: participantID.lowercasedString)
@@ -496,4 +490,31 @@ enum ProposalList: FilteredList {
         keyset("p.created_at, p.id", "<"),
     ]
     static let order = "p.created_at DESC, p.id DESC"
+}
+
+extension Prepared {
+    /// A proposal, a draft of its author's.
+    struct NewProposal: PreparedWrite {
+        static let sql = """
+            INSERT INTO proposals (working_group_id, title, summary, body, kind, scale, author_id, audience)
+            VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::uuid, $8::text)
+            RETURNING id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A row of a proposal's history: a move by a participant or by an agenda's outcome.
+    struct NewProposalTransition: PreparedWrite {
+        static let sql = """
+            INSERT INTO proposal_transitions (proposal_id, actor_id, automatic, from_status, to_status, note)
+            VALUES ($1::uuid, $2::uuid, $3::bool, $4::text, $5::text, $6::text)
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// An endorsement; endorsing twice changes nothing.
+    struct NewEndorsement: PreparedWrite {
+        static let sql = "INSERT INTO endorsements (proposal_id, participant_id) VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING"
+        let bindings: PostgresBindings
+    }
 }

@@ -15,12 +15,7 @@ extension Dialogue {
         let fingerprint = key.fingerprint
         try await database.transaction { connection in
             _ = try await lockedParticipant(connection, id: participantID, lock: true)
-            try await connection.query("""
-                INSERT INTO sealed_identities (participant_id, sealed, key_fingerprint)
-                VALUES (\(participantID), \(sealed), \(fingerprint))
-                ON CONFLICT (participant_id) DO UPDATE SET sealed = excluded.sealed,
-                    key_fingerprint = excluded.key_fingerprint, version = sealed_identities.version + 1, updated_at = now()
-                """, logger: logger)
+            try await connection.run(try Prepared.NewSealedIdentity(participantID, sealed, fingerprint), logger: logger)
             // The audit row says a record was sealed, never what it holds.
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "vault.seal", objectType: "participant",
@@ -180,5 +175,18 @@ extension Dialogue {
     /// A string as the canonical report JSON writes it (`CanonicalJSON`: slashes unescaped).
     static func jsonString(_ value: String) throws -> String {
         String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)
+    }
+}
+
+extension Prepared {
+    /// A participant's sealed record (SECURITY.md 2), replaced whole.
+    struct NewSealedIdentity: PreparedWrite {
+        static let sql = """
+            INSERT INTO sealed_identities (participant_id, sealed, key_fingerprint)
+            VALUES ($1::uuid, $2::text, $3::text)
+            ON CONFLICT (participant_id) DO UPDATE SET sealed = excluded.sealed,
+                key_fingerprint = excluded.key_fingerprint, version = sealed_identities.version + 1, updated_at = now()
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -95,24 +95,19 @@ extension Dialogue {
         }
         let entities = read
         return try await database.transaction { connection in
-            let id = try await connection.query(
-                "INSERT INTO reference_imports (sha256, file_date, entities) VALUES (\(sha256), \(fileDate), \(entities.count)) RETURNING id",
-                logger: logger
-            ).collect().single(or: .conflict("the import could not be recorded")).decode(UUID.self)
+            let id = try await connection.rows(try Prepared.NewReferenceImport(sha256, fileDate, entities.count), logger: logger)
+                .single(or: .conflict("the import could not be recorded")).decode(UUID.self)
             for entity in entities {
                 let properties = entity.properties ?? [:]
                 let names = (properties["name"] ?? []) + (properties["alias"] ?? []) + (properties["weakAlias"] ?? [])
                     + (properties["previousName"] ?? [])
                 let identifiers = (properties["idNumber"] ?? []) + (properties["passportNumber"] ?? []) + (properties["taxNumber"] ?? [])
                 let authorities = Array(Set((entity.datasets ?? []).compactMap(Authority.of(dataset:)).map(\.rawValue))).sorted()
-                try await connection.query("""
-                    INSERT INTO reference_entities (id, schema, caption, names, folded, birth_dates, identifiers, authorities, import_id)
-                    VALUES (\(entity.id), \(entity.schema), \(entity.caption ?? names.first ?? entity.id), \(names),
-                            \(Array(Set(names.map(NameForms.fold)))), \(properties["birthDate"] ?? []), \(identifiers), \(authorities), \(id))
-                    ON CONFLICT (id) DO UPDATE SET schema = EXCLUDED.schema, caption = EXCLUDED.caption, names = EXCLUDED.names,
-                        folded = EXCLUDED.folded, birth_dates = EXCLUDED.birth_dates, identifiers = EXCLUDED.identifiers,
-                        authorities = EXCLUDED.authorities, import_id = EXCLUDED.import_id
-                    """, logger: logger)
+                try await connection.run(
+                    try Prepared.NewReferenceEntity(
+                        entity.id, entity.schema, entity.caption ?? names.first ?? entity.id, names, Array(Set(names.map(NameForms.fold))),
+                        properties["birthDate"] ?? [], identifiers, authorities, id),
+                    logger: logger)
             }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "reference.import", objectType: "reference",
@@ -153,11 +148,8 @@ extension Dialogue {
                 score += 15
                 reasons.append("identifier " + shared.sorted().joined(separator: ", "))
             }
-            try await connection.query("""
-                INSERT INTO reference_matches (proposal_id, reference_id, score, reasons)
-                VALUES (\(dossier.proposalID), \(referenceID), \(max(0, min(100, score))), \(reasons))
-                ON CONFLICT (proposal_id, reference_id) DO UPDATE SET score = EXCLUDED.score, reasons = EXCLUDED.reasons
-                """, logger: logger)
+            try await connection.run(
+                try Prepared.NewReferenceMatch(dossier.proposalID, referenceID, max(0, min(100, score)), reasons), logger: logger)
         }
     }
 
@@ -212,4 +204,34 @@ extension Dialogue {
 
     /// The SHA-256 of a reference file's bytes.
     public static func fileHash(_ data: Data) -> String { SHA256.hash(data: data).hexString }
+}
+
+extension Prepared {
+    /// A reference list as imported: its file's hash and date, and how many entities it held.
+    struct NewReferenceImport: PreparedWrite {
+        static let sql = "INSERT INTO reference_imports (sha256, file_date, entities) VALUES ($1::text, $2::text, $3::int8) RETURNING id"
+        let bindings: PostgresBindings
+    }
+
+    /// An entity of a reference list, replaced whole by a later import.
+    struct NewReferenceEntity: PreparedWrite {
+        static let sql = """
+            INSERT INTO reference_entities (id, schema, caption, names, folded, birth_dates, identifiers, authorities, import_id)
+            VALUES ($1::text, $2::text, $3::text, $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid)
+            ON CONFLICT (id) DO UPDATE SET schema = EXCLUDED.schema, caption = EXCLUDED.caption, names = EXCLUDED.names,
+                folded = EXCLUDED.folded, birth_dates = EXCLUDED.birth_dates, identifiers = EXCLUDED.identifiers,
+                authorities = EXCLUDED.authorities, import_id = EXCLUDED.import_id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A candidate match of a dossier's target with a listed entity, and why.
+    struct NewReferenceMatch: PreparedWrite {
+        static let sql = """
+            INSERT INTO reference_matches (proposal_id, reference_id, score, reasons)
+            VALUES ($1::uuid, $2::text, $3::int8, $4::text[])
+            ON CONFLICT (proposal_id, reference_id) DO UPDATE SET score = EXCLUDED.score, reasons = EXCLUDED.reasons
+            """
+        let bindings: PostgresBindings
+    }
 }

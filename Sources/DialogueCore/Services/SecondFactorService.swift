@@ -111,7 +111,7 @@ extension Dialogue {
             guard failures < AccountRules.failuresAllowed,
                 let step = TOTP.matchingStep(code ?? "", secret: secret, at: now, after: factor == .setup ? nil : usedStep)
             else {
-                try await connection.query("INSERT INTO sign_in_failures (key_hash) VALUES (\(throttle))", logger: logger)
+                try await connection.run(try Prepared.NewSignInFailures([throttle]), logger: logger)
                 return .failure(wrong)
             }
             try await connection.query("""
@@ -180,7 +180,7 @@ extension Dialogue {
             if confirmed {
                 try await connection.query("DELETE FROM sign_in_failures WHERE key_hash = \(throttle)", logger: logger)
             } else {
-                try await connection.query("INSERT INTO sign_in_failures (key_hash) VALUES (\(throttle))", logger: logger)
+                try await connection.run(try Prepared.NewSignInFailures([throttle]), logger: logger)
             }
             return confirmed
         }

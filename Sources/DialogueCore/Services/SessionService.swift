@@ -177,12 +177,11 @@ extension Dialogue {
     }
 
     func insertSession(_ connection: PostgresConnection, _ context: CallContext, _ session: Session, scheduleKey: String?) async throws -> Session {
-        let rows = try await connection.query("""
-            INSERT INTO sessions (kind, working_group_id, title, level, starts_at, ends_at, timezone, location, schedule_key)
-            VALUES (\(session.kind.rawValue), \(session.workingGroupID), \(session.title), \(session.level),
-                    \(session.startsAt), \(session.endsAt), \(session.timezone), \(session.location), \(scheduleKey))
-            RETURNING \(unescaped: Dialogue.sessionColumns)
-            """, logger: logger).collect()
+        let rows = try await connection.rows(
+            try Prepared.NewSession(
+                session.kind, session.workingGroupID, session.title, session.level, session.startsAt, session.endsAt,
+                session.timezone, session.location, scheduleKey),
+            logger: logger)
         let created = try decodeSession(rows.single(or: .conflict("the session could not be created")))
         try await AuditLog.append(
             connection, logger: logger, context: context, action: "session.create", objectType: "session",
@@ -360,10 +359,7 @@ extension Dialogue {
             if target == .cancelled {
                 try await notify(connection, context, .sessionCancelled, objectID: id, recipients: try await attendeeIDs(connection, sessionID: id))
             }
-            try await connection.query("""
-                INSERT INTO session_transitions (session_id, from_status, to_status)
-                VALUES (\(id), \(current.status.rawValue), \(target.rawValue))
-                """, logger: logger)
+            try await connection.run(try Prepared.NewSessionTransition(id, current.status, target), logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.transition", objectType: "session",
                 objectID: id.lowercasedString,
@@ -441,4 +437,22 @@ enum SessionList: FilteredList {
         keyset("s.starts_at, s.id"),
     ]
     static let order = "s.starts_at, s.id"
+}
+
+extension Prepared {
+    /// A session, planned.
+    struct NewSession: PreparedWrite {
+        static let sql = """
+            INSERT INTO sessions (kind, working_group_id, title, level, starts_at, ends_at, timezone, location, schedule_key)
+            VALUES ($1::text, $2::uuid, $3::text, $4::text, $5::timestamptz, $6::timestamptz, $7::text, $8::text, $9::text)
+            RETURNING \(Dialogue.sessionColumns)
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A row of a session's history.
+    struct NewSessionTransition: PreparedWrite {
+        static let sql = "INSERT INTO session_transitions (session_id, from_status, to_status) VALUES ($1::uuid, $2::text, $3::text)"
+        let bindings: PostgresBindings
+    }
 }

@@ -35,10 +35,7 @@ extension Dialogue {
             guard side == "government" || side == "movement" else {
                 throw DomainError.forbidden("sign-off is by one chair of the government side and one of the movement side")
             }
-            let inserted = try await connection.query("""
-                INSERT INTO session_signoffs (session_id, side, participant_id) VALUES (\(sessionID), \(side), \(participantID))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger).collect()
+            let inserted = try await connection.rows(try Prepared.NewSessionSignOff(sessionID, side, participantID), logger: logger)
             guard !inserted.isEmpty else { throw DomainError.conflict("the \(side) side has already signed off this session") }
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "session.signoff", objectType: "session",
@@ -85,5 +82,16 @@ extension Dialogue {
                 return shown
             }
         }
+    }
+}
+
+extension Prepared {
+    /// One side's sign-off of a session's outcomes; a second one for the same side gives no row.
+    struct NewSessionSignOff: PreparedWrite {
+        static let sql = """
+            INSERT INTO session_signoffs (session_id, side, participant_id) VALUES ($1::uuid, $2::text, $3::uuid)
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
+        let bindings: PostgresBindings
     }
 }

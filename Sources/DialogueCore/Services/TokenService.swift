@@ -44,15 +44,8 @@ extension Dialogue {
             guard participant.status == .active else {
                 throw DomainError.conflict("participant is \(participant.status.rawValue); tokens can only be issued to active participants")
             }
-            let rows = try await connection.query("""
-                INSERT INTO tokens (participant_id, token_hash, role, label, expires_at)
-                VALUES (\(participantID), \(hash), \(role.rawValue), \(label),
-                        -- A token never outlives the token that minted it: a stolen token cannot
-                        -- extend itself by minting a longer-lived one.
-                        least(now() + \(days) * interval '1 day',
-                              coalesce((SELECT expires_at FROM tokens WHERE id = \(context.actor.tokenID)), 'infinity')))
-                RETURNING \(unescaped: Dialogue.tokenColumns)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(
+                try Prepared.NewToken(participantID, hash, role.rawValue, label, days, context.actor.tokenID), logger: logger)
             let info = try decodeToken(rows.single(or: .notFound("participant not found")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "token.issue", objectType: "token",
@@ -231,5 +224,21 @@ struct CredentialRow {
         facts = ViewerFacts(
             side: try cells[first + 5].decode(String.self), groups: try cells[first + 6].decode([UUID].self),
             contributing: try cells[first + 7].decode([UUID].self))
+    }
+}
+
+extension Prepared {
+    /// A token, by the hash of its secret, for $5 days.
+    struct NewToken: PreparedWrite {
+        static let sql = """
+            INSERT INTO tokens (participant_id, token_hash, role, label, expires_at)
+            VALUES ($1::uuid, $2::text, $3::text, $4::text,
+                    -- A token never outlives the token that minted it ($6): a stolen token cannot
+                    -- extend itself by minting a longer-lived one.
+                    least(now() + $5::int8 * interval '1 day',
+                          coalesce((SELECT expires_at FROM tokens WHERE id = $6::uuid), 'infinity')))
+            RETURNING \(Dialogue.tokenColumns)
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -77,12 +77,9 @@ extension Dialogue {
         let secret = "whsec_" + Data(key).base64EncodedString()
         IdempotentRequest.responseCarriesSecret()
         return try await database.transaction { connection in
-            let row = try await connection.query("""
-                INSERT INTO webhook_subscriptions (url, secret, events, created_by, delivered_through)
-                VALUES (\(url ?? ""), \(secret), \(chosen.map(\.rawValue)), \(context.actor.participantID),
-                        coalesce((SELECT max(id) FROM notifications), 0))
-                RETURNING id, created_at
-                """, logger: logger).collect().single(or: .conflict("the subscription could not be created"))
+            let row = try await connection.rows(
+                try Prepared.NewWebhookSubscription(url ?? "", secret, chosen.map(\.rawValue), context.actor.participantID), logger: logger
+            ).single(or: .conflict("the subscription could not be created"))
             let (id, createdAt) = try row.decode((UUID, Date).self)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "webhook.create", objectType: "webhook",
@@ -129,27 +126,7 @@ extension Dialogue {
     @discardableResult
     public func queueWebhooks() async throws -> Int {
         try await database.autocommit { connection in
-            try await connection.query("""
-                WITH counted AS (
-                    SELECT w.id, n.event, count(*) AS n, max(n.id) AS newest
-                    FROM webhook_subscriptions w
-                    JOIN notifications n ON n.id > w.delivered_through AND n.event = ANY(w.events)
-                    WHERE w.deleted_at IS NULL AND w.disabled_at IS NULL
-                    GROUP BY w.id, n.event
-                ), due AS (
-                    SELECT id, jsonb_object_agg(event, n) AS events, sum(n) AS total, max(newest) AS newest FROM counted GROUP BY id
-                ), marked AS (
-                    UPDATE webhook_subscriptions w SET delivered_through = due.newest FROM due WHERE w.id = due.id
-                ), queued AS (
-                    INSERT INTO webhook_deliveries (subscription_id, payload)
-                    SELECT id, jsonb_build_object(
-                        'type', 'dialogue.notifications',
-                        'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                        'data', jsonb_build_object('count', total, 'events', events))::text
-                    FROM due RETURNING 1
-                )
-                SELECT count(*)::int8 FROM queued
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            try await connection.rows(try Prepared.QueueWebhooks(), logger: logger).first?.decode(Int.self) ?? 0
         }
     }
 
@@ -196,5 +173,44 @@ extension Dialogue {
                 WHERE id = \(delivery.subscriptionID)
                 """, logger: logger)
         }
+    }
+}
+
+extension Prepared {
+    /// A subscription; it hears of the notifications made after it.
+    struct NewWebhookSubscription: PreparedWrite {
+        static let sql = """
+            INSERT INTO webhook_subscriptions (url, secret, events, created_by, delivered_through)
+            VALUES ($1::text, $2::text, $3::text[], $4::uuid, coalesce((SELECT max(id) FROM notifications), 0))
+            RETURNING id, created_at
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// The webhook deliveries now due, written with the marks of what they cover
+    /// (`queueWebhooks`), every few seconds: its count of deliveries.
+    struct QueueWebhooks: PreparedWrite {
+        static let sql = """
+            WITH counted AS (
+                SELECT w.id, n.event, count(*) AS n, max(n.id) AS newest
+                FROM webhook_subscriptions w
+                JOIN notifications n ON n.id > w.delivered_through AND n.event = ANY(w.events)
+                WHERE w.deleted_at IS NULL AND w.disabled_at IS NULL
+                GROUP BY w.id, n.event
+            ), due AS (
+                SELECT id, jsonb_object_agg(event, n) AS events, sum(n) AS total, max(newest) AS newest FROM counted GROUP BY id
+            ), marked AS (
+                UPDATE webhook_subscriptions w SET delivered_through = due.newest FROM due WHERE w.id = due.id
+            ), queued AS (
+                INSERT INTO webhook_deliveries (subscription_id, payload)
+                SELECT id, jsonb_build_object(
+                    'type', 'dialogue.notifications',
+                    'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    'data', jsonb_build_object('count', total, 'events', events))::text
+                FROM due RETURNING 1
+            )
+            SELECT count(*)::int8 FROM queued
+            """
+        let bindings: PostgresBindings
     }
 }

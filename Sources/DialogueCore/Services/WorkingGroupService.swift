@@ -50,11 +50,8 @@ extension Dialogue {
         try AccessPolicy.requireCoordinator(context.actor, "create working groups")
         let group = try Dialogue.validatedGroup(input, over: nil)
         return try await database.transaction { connection in
-            let rows = try await connection.query("""
-                INSERT INTO working_groups (direction, name, mandate, status)
-                VALUES (\(group.direction), \(group.name), \(group.mandate), \(group.status.rawValue))
-                RETURNING \(unescaped: Dialogue.groupColumns)
-                """, logger: logger).collect()
+            let rows = try await connection.rows(
+                try Prepared.NewWorkingGroup(group.direction, group.name, group.mandate, group.status.rawValue), logger: logger)
             var created = try decodeGroup(rows.single(or: .conflict("the working group could not be created")))
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "working_group.create", objectType: "working_group",
@@ -170,5 +167,16 @@ extension Dialogue {
             updated.warnings = try await groupWarnings(connection, id)
             return updated
         }
+    }
+}
+
+extension Prepared {
+    /// A working group in its direction.
+    struct NewWorkingGroup: PreparedWrite {
+        static let sql = """
+            INSERT INTO working_groups (direction, name, mandate, status) VALUES ($1::text, $2::text, $3::text, $4::text)
+            RETURNING \(Dialogue.groupColumns)
+            """
+        let bindings: PostgresBindings
     }
 }

@@ -24,9 +24,34 @@ extension PostgresConnection {
     }
 }
 
+/// An insert that a service makes inside its transaction, prepared like a read: its values
+/// are given in the order of its parameters, `Prepared.NewComment(proposalID, documentID, …)`
+/// for $1, $2, …, and each parameter is cast in its SQL to the type its value is sent as
+/// (`$1::uuid`, `$3::text::date`), so that a NULL has a type too.
+protocol PreparedWrite: PreparedRead {
+    init(bindings: PostgresBindings)
+}
+
+extension PreparedWrite {
+    init(_ values: (any PostgresEncodable & Sendable)?...) throws {
+        self.init(bindings: try Prepared.binding(values))
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a write whose rows, if any, the caller does not need.
+    func run<Statement: PreparedWrite>(_ statement: Statement, logger: Logger) async throws {
+        _ = try await rows(statement, logger: logger)
+    }
+}
+
 enum Prepared {
     /// The parameters $1, $2, … in order; nil binds NULL (the statement names its type).
     static func binding(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
+        try binding(values)
+    }
+
+    static func binding(_ values: [(any PostgresEncodable & Sendable)?]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for value in values {
             if let value { try bindings.append(value) } else { bindings.appendNull() }
