@@ -187,11 +187,8 @@ extension AuditLog {
             actors.append(row.actor); participants.append(actorID ?? ""); requests.append(row.requestID)
             previous = row.hash
         }
-        _ = try await connection.rows(
-            try ChainAppend(
-                micros: nowMicros, seqs: seqs, actors: actors, participants: participants, actions: actions, types: types,
-                ids: ids, diffs: diffs, requests: requests, prevs: prevs, hashes: hashes),
-            logger: logger)
+        try await connection.run(
+            try ChainAppend(nowMicros, seqs, actors, participants, actions, types, ids, diffs, requests, prevs, hashes), logger: logger)
     }
 
     // The two statements run while the chain's lock is held, which every writer waits for in
@@ -225,7 +222,7 @@ extension AuditLog {
     }
 
     /// Appends the rows, linked and hashed, in one statement.
-    struct ChainAppend: PreparedRead {
+    struct ChainAppend: PreparedWrite {
         static let sql = """
             INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
                                    diff, request_id, prev_hash, hash)
@@ -234,13 +231,6 @@ extension AuditLog {
                         $10::text[], $11::text[]) AS x(s, ac, ap, a, t, o, d, r, p, h)
             """
         let bindings: PostgresBindings
-
-        init(
-            micros: Int64, seqs: [Int64], actors: [String], participants: [String], actions: [String], types: [String],
-            ids: [String], diffs: [String], requests: [String], prevs: [String], hashes: [String]
-        ) throws {
-            bindings = try Prepared.binding(micros, seqs, actors, participants, actions, types, ids, diffs, requests, prevs, hashes)
-        }
     }
 }
 

@@ -59,7 +59,7 @@ extension Prepared {
     /// and the status of owner $4. One round trip where there were five. The item is written
     /// only where both exist (else its columns are null); whether the owner may be given it
     /// is still decided in Swift on the status returned, and a refusal rolls the write back.
-    struct NewActionItem: PreparedRead {
+    struct NewActionItem: PreparedWrite {
         static let sql = """
             WITH facts AS (
                 SELECT EXISTS (SELECT 1 FROM working_groups WHERE id = $1::uuid) AS group_found,
@@ -77,12 +77,6 @@ extension Prepared {
             FROM facts LEFT JOIN (x JOIN participants o ON o.id = x.owner_id) ON true
             """
         let bindings: PostgresBindings
-
-        init(
-            groupID: UUID, agendaItemID: UUID?, title: String, ownerID: UUID, dueOn: String, authorID: UUID?, note: String
-        ) throws {
-            bindings = try Prepared.binding(groupID, agendaItemID, title, ownerID, dueOn, authorID, note)
-        }
 
         /// Where the facts start, after `actionColumns`.
         static let factsOffset = 13
@@ -163,9 +157,7 @@ extension Dialogue {
             }
             guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
             let row = try await connection.rows(
-                Prepared.NewActionItem(
-                    groupID: groupID, agendaItemID: input.agendaItemID, title: title, ownerID: ownerID, dueOn: dueOn,
-                    authorID: context.actor.participantID, note: note),
+                Prepared.NewActionItem(groupID, input.agendaItemID, title, ownerID, dueOn, context.actor.participantID, note),
                 logger: logger
             ).single(or: .conflict("the action item could not be created"))
             let facts = row.makeRandomAccess()

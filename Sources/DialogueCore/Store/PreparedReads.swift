@@ -34,7 +34,7 @@ protocol PreparedWrite: PreparedRead {
 
 extension PreparedWrite {
     init(_ values: (any PostgresEncodable & Sendable)?...) throws {
-        self.init(bindings: try Prepared.binding(values))
+        self.init(bindings: try Prepared.binding(inOrder: values))
     }
 }
 
@@ -48,10 +48,11 @@ extension PostgresConnection {
 enum Prepared {
     /// The parameters $1, $2, … in order; nil binds NULL (the statement names its type).
     static func binding(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
-        try binding(values)
+        try binding(inOrder: values)
     }
 
-    static func binding(_ values: [(any PostgresEncodable & Sendable)?]) throws -> PostgresBindings {
+    /// The same, from an array: labelled, so that one array value is never taken for the list.
+    static func binding(inOrder values: [(any PostgresEncodable & Sendable)?]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for value in values {
             if let value { try bindings.append(value) } else { bindings.appendNull() }
