@@ -23,10 +23,15 @@ struct FtMEntity: Encodable {
         "dialogue-" + SHA256.hash(data: Data(parts.joined(separator: "/").utf8)).hexString.prefix(32)
     }
 
-    var line: String {
+    /// Made once for the whole export, not for every entity line.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+        return encoder
+    }()
+
+    var line: String {
+        String(decoding: (try? Self.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
     }
 }
 

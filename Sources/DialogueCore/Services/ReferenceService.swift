@@ -87,8 +87,9 @@ extension Dialogue {
     public func importReference(_ context: CallContext, lines: some Sequence<String>, sha256: String, fileDate: String) async throws -> ReferenceImport {
         try AccessPolicy.requireCoordinator(context.actor, "import reference lists")
         var read: [ReferenceEntity] = []
+        let decoder = JSONDecoder()
         for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let entity = try? JSONDecoder().decode(ReferenceEntity.self, from: Data(line.utf8)), (1...300).contains(entity.id.count) else {
+            guard let entity = try? decoder.decode(ReferenceEntity.self, from: Data(line.utf8)), (1...300).contains(entity.id.count) else {
                 throw DomainError.invalid("file", "line \(number + 1) is not an entity (id, schema, properties)")
             }
             read.append(entity)
