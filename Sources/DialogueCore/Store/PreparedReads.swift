@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A statement that PostgreSQL parses and plans once per connection rather than on every call:
 /// PostgresNIO prepares it by name on first use and reuses it after. It is for the statements
@@ -14,6 +15,26 @@ protocol PreparedRead: PostgresPreparedStatement where Row == PostgresRow {
 extension PreparedRead {
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+
+    /// The name PostgresNIO prepares the statement under: its type's full name, as
+    /// PostgresNIO's own default, but written once per type, not with `String(reflecting:)` on
+    /// every call (1.3 % of a create's server CPU, 0.6 % of a kept read's).
+    static var name: String { StatementNames.shared.name(of: Self.self) }
+}
+
+/// Each prepared statement type's name, made on its first use.
+final class StatementNames: Sendable {
+    static let shared = StatementNames()
+    private let known = Mutex<[ObjectIdentifier: String]>([:])
+
+    func name(of statement: any PreparedRead.Type) -> String {
+        known.withLock { known in
+            if let name = known[ObjectIdentifier(statement)] { return name }
+            let name = String(reflecting: statement)
+            known[ObjectIdentifier(statement)] = name
+            return name
+        }
+    }
 }
 
 extension PostgresConnection {
