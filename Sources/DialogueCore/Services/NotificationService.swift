@@ -40,6 +40,20 @@ extension Prepared {
             """
         let bindings: PostgresBindings
     }
+
+    /// The same for one recipient ($4), the common case (an assigned owner, an endorsed
+    /// proposal's author). For `= ANY($4)` PostgreSQL plans every call anew: a one-element
+    /// array always looks cheaper to it than the generic plan's guess of ten. With a single
+    /// value it keeps the generic plan.
+    struct NewNotification: PreparedWrite {
+        static let sql = """
+            INSERT INTO notifications (recipient_id, event, object_id, occasion)
+            SELECT p.id, $1::text, $2::uuid, $3::text
+            FROM participants p WHERE p.id = $4::uuid AND p.status = 'active'
+            ON CONFLICT DO NOTHING
+            """
+        let bindings: PostgresBindings
+    }
 }
 
 public enum NotifiedObject: String, Sendable {
@@ -78,9 +92,12 @@ extension Dialogue {
         occasion: String = ""
     ) async throws {
         let others = Array(Set(recipients).subtracting(context.actor.participantID.map { [$0] } ?? []))
-        guard !others.isEmpty else { return }
-        try await connection.run(
-            try Prepared.NewNotifications(event, objectID, String(occasion.prefix(200)), others), logger: logger)
+        let occasion = String(occasion.prefix(200))
+        if others.count == 1, let recipient = others.first {
+            try await connection.run(try Prepared.NewNotification(event, objectID, occasion, recipient), logger: logger)
+        } else if !others.isEmpty {
+            try await connection.run(try Prepared.NewNotifications(event, objectID, occasion, others), logger: logger)
+        }
     }
 
     /// Everyone invited to a session: who hears of its changes.
