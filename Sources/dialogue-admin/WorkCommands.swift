@@ -74,7 +74,7 @@ struct ProposalCommand: AsyncParsableCommand {
 struct ActionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "action", abstract: "Action items: who does what by when.",
-        subcommands: [List.self, Add.self, Update.self, Overdue.self])
+        subcommands: [List.self, Add.self, Update.self, Overdue.self, Remind.self])
 
     static let header = ["ID", "STATUS", "%", "DUE", "OVERDUE", "TITLE"]
     static func row(_ item: ActionItem) -> [String] {
@@ -140,6 +140,17 @@ struct ActionCommand: AsyncParsableCommand {
                     .cli(), id: id, ActionItemInput(dueOn: due, status: status, progress: progress, note: note), ifMatch: nil)
             }
             CLI.printTable(ActionCommand.header, [ActionCommand.row(item)])
+        }
+    }
+
+    /// The server's periodic sweep, run once now: after loading or restoring data, so that
+    /// the reminders owed are written before the server starts rather than by its first sweep.
+    struct Remind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the reminders owed for action items coming due or overdue; prints how many (the server does this every 15 minutes).")
+
+        func run() async throws {
+            print(try await CLI.run { dialogue in try await dialogue.sweepReminders() })
         }
     }
 
