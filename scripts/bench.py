@@ -2,7 +2,8 @@
 """`make bench`: the service's speed, measured side by side with PostgreSQL's own ceiling.
 
 One run on one machine, on the embedded cluster:
-  * seeds the benchmark dataset at scale 0.1 and at scale 1 (`dialogue-admin seed bench`);
+  * seeds the benchmark dataset at scale 0.1 and at scale 1 (`dialogue-admin seed bench`), and
+    writes the reminders it owes (`dialogue-admin action remind`) before any server starts;
   * the ceiling: `pgbench -S` (select-only, prepared) and pgbench's default write script;
   * API reads (an agenda, a filtered action-item page), the portal's signed-in home page, and
     writes (action items with Idempotency-Key and audit rows) with wrk, at several client counts;
