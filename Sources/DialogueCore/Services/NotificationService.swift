@@ -188,7 +188,8 @@ extension Dialogue {
 
     /// Reminders of action items coming due (within `NotificationRules.dueSoonDays`) and
     /// overdue, for their owners: once per item and due date, however often this runs. The
-    /// server runs it every few minutes; returns how many were written.
+    /// server runs it every 15 minutes, `dialogue-admin action remind` on demand; returns how
+    /// many were written.
     @discardableResult
     public func sweepReminders() async throws -> Int {
         try await database.autocommit { connection in
