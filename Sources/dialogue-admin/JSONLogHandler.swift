@@ -13,13 +13,6 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    /// Made once: a server logs a line per request, and an encoder is not cheap to make.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     func log(event: LogEvent) {
         var object: [String: String] = [
             "time": RFC3339.string(from: Date()), "level": event.level.rawValue, "label": label,
@@ -28,7 +21,8 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) where object[key] == nil {
             object[key] = value.description
         }
-        guard var line = try? Self.encoder.encode(object) else { return }
+        // The canonical encoder is made once: a server logs a line per request.
+        guard var line = try? CanonicalJSON.encode(object) else { return }
         line.append(0x0a)
         FileHandle.standardError.write(line)
     }

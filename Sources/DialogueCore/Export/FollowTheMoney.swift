@@ -23,15 +23,9 @@ struct FtMEntity: Encodable {
         "dialogue-" + SHA256.hash(data: Data(parts.joined(separator: "/").utf8)).hexString.prefix(32)
     }
 
-    /// Made once for the whole export, not for every entity line.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
+    /// One entity as a line, keys sorted, through the one canonical encoder (made once).
     var line: String {
-        String(decoding: (try? Self.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+        String(decoding: (try? CanonicalJSON.encode(self)) ?? Data(), as: UTF8.self) + "\n"
     }
 }
 
