@@ -87,6 +87,35 @@ struct NotificationTests {
         }
     }
 
+    /// The operator's way to run the server's sweep (`make bench` runs it on each fresh
+    /// dataset): through the real binary, against this database.
+    @Test("dialogue-admin action remind writes the reminders owed, prints how many, and writes none twice")
+    func remindCommand() async throws {
+        let binary = TestDatabases.sqlDirectory.deletingLastPathComponent().appendingPathComponent(".build/debug/dialogue-admin").path
+        try await withDialogue { dialogue in
+            let cli = CallContext.cli()
+            let owner = try await dialogue.makeUser(.member, name: "Owner", kind: .diaspora)
+            let group = try await dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let yesterday = RFC3339.dateString(from: Date().addingTimeInterval(-86_400))
+            let late = try await dialogue.createActionItem(
+                cli, ActionItemInput(workingGroupID: group.id, title: "Late", ownerID: owner.participantID, dueOn: yesterday))
+            let environment = ["DATABASE_URL": dialogue.database.configuration.url, "DIALOGUE_LOG_LEVEL": "warning"]
+
+            let (refused, refusal) = try runMergingStderr(binary, ["action", "remind", "--all"], environment: environment)
+            #expect(refused != 0 && refusal.contains("--all"), "an unknown option is refused by name: \(refusal)")
+            #expect(try await Self.events(dialogue, owner) == [.actionAssigned], "a refused command writes nothing")
+
+            let (status, printed) = try run(binary, ["action", "remind"], environment: environment)
+            #expect(status == 0)
+            #expect(printed == "1\n", "the count alone, on stdout")
+            let reminders = try await dialogue.listNotifications(owner.context).filter { $0.event == .actionOverdue }
+            #expect(reminders.map(\.objectID) == [late.id])
+
+            let (again, printedAgain) = try run(binary, ["action", "remind"], environment: environment)
+            #expect(again == 0 && printedAgain == "0\n", "a reminder is written once")
+        }
+    }
+
     @Test("the portal lists them with a count in the header; a link marks one read; one the reader may no longer see is gone")
     func portal() async throws {
         try await Portal.run { portal in
