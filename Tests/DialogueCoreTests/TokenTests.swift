@@ -134,35 +134,85 @@ struct TokenTests {
         }
     }
 
-    @Test("a write settles its key in its own transaction; a key taken over refuses the write, which leaves nothing behind")
+    @Test("a write writes its key in its own transaction; a key another request holds refuses the write, which leaves nothing behind")
     func idempotencySettlesInTheWrite() async throws {
         try await withDialogue { dialogue in
             let store = IdempotencyStore(database: dialogue.database)
-            let first = IdempotentRequest(scope: "admin", key: "org")
-            #expect(try await store.begin(first, requestHash: "h") == .proceed)
-            // The reservation is taken over as abandoned by a retry with another claim.
-            let takeover = IdempotentRequest(scope: "admin", key: "org")
-            try await sql(dialogue, "UPDATE idempotency_keys SET claim = \(takeover.claim) WHERE key = 'org'")
+            let first = IdempotentRequest(scope: "admin", key: "org", requestHash: "h")
+            #expect(try await store.earlier(first) == nil, "a new key costs nothing before the write")
             let audit = try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log")
-            await #expect(throws: DomainError.idempotencyInProgress) {
-                try await IdempotentRequest.$current.withValue(first) {
-                    _ = try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Viasna", side: "movement"))
-                }
-            }
-            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE name = 'Viasna'") == 0)
-            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log") == audit)
-            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE state = 'running'") == 1)
-
-            // The request that holds the key writes, and the key records what it created.
-            let made = try await IdempotentRequest.$current.withValue(takeover) {
+            let made = try await IdempotentRequest.$current.withValue(first) {
                 try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Viasna", side: "movement"))
             }
             #expect(try await sqlInt(dialogue, """
                 SELECT count(*)::bigint FROM idempotency_keys
                 WHERE state = 'committed' AND created_object = \("organization/" + made.id.lowercasedString)
-                """) == 1)
+                """) == 1, "the key commits with the object it created")
+            #expect(try await store.earlier(first) == nil, "the key is the request's own")
+
+            // A retry of it (another claim) writes, finds the key taken, and rolls back.
+            let retry = IdempotentRequest(scope: "admin", key: "org", requestHash: "h")
+            await #expect(throws: DomainError.idempotencyInProgress) {
+                try await IdempotentRequest.$current.withValue(retry) {
+                    _ = try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Viasna twice", side: "movement"))
+                }
+            }
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE name = 'Viasna twice'") == 0)
             #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log") == audit + 1)
+            #expect(try await store.earlier(retry) == .stillRunning, "the first has not kept its response yet")
+            let response = IdempotencyStore.StoredResponse(status: 201, headers: [["Location", "/x"]], body: Array("{}".utf8))
+            #expect(try await store.keep(first, response: response))
+            #expect(try await store.earlier(retry) == .replay(response))
+            #expect(try await store.keep(retry, response: response) == false, "a retry cannot overwrite the first response")
+            let other = IdempotentRequest(scope: "admin", key: "org", requestHash: "another body")
+            #expect(try await store.earlier(other) == .keyReusedWithAnotherRequest)
+
+            // A reservation left by an instance of the older design is waited for, then taken over.
+            try await sql(dialogue, """
+                INSERT INTO idempotency_keys (scope, key, request_hash, state, claim)
+                VALUES ('admin', 'legacy', 'h', 'running', gen_random_uuid())
+                """)
+            let next = IdempotentRequest(scope: "admin", key: "legacy", requestHash: "h")
+            #expect(try await store.earlier(next) == .stillRunning)
+            await #expect(throws: DomainError.idempotencyInProgress) {
+                try await IdempotentRequest.$current.withValue(next) {
+                    _ = try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Legacy", side: "movement"))
+                }
+            }
+            try await sql(dialogue, "UPDATE idempotency_keys SET updated_at = now() - interval '10 minutes' WHERE key = 'legacy'")
+            #expect(try await store.earlier(next) == nil)
+            _ = try await IdempotentRequest.$current.withValue(next) {
+                try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Legacy", side: "movement"))
+            }
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE key = 'legacy' AND state = 'committed'") == 1)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM audit_log") == audit + 2)
             #expect(try await AuditLog.verify(dialogue.database).isIntact)
+        }
+    }
+
+    @Test("two writes under one key at once: one object; the other waits for its COMMIT and is refused")
+    func idempotencyRace() async throws {
+        try await withDialogue { dialogue in
+            let store = IdempotencyStore(database: dialogue.database)
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let request = IdempotentRequest(scope: "admin", key: "race", requestHash: "h")
+                        do {
+                            _ = try await IdempotentRequest.$current.withValue(request) {
+                                try await dialogue.createOrganization(.cli(), OrganizationInput(name: "Race \(index)", side: "partner"))
+                            }
+                            return true
+                        } catch DomainError.idempotencyInProgress {
+                            #expect(try await store.earlier(request) == .stillRunning)
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM organizations WHERE name LIKE 'Race %'") == 1)
         }
     }
 
@@ -170,14 +220,17 @@ struct TokenTests {
     func idempotencyRetention() async throws {
         try await withDialogue { dialogue in
             let store = IdempotencyStore(database: dialogue.database)
-            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "h") == .proceed)
-            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "old"), requestHash: "h") == .proceed)
+            let response = IdempotencyStore.StoredResponse(status: 200, headers: [], body: [])
+            let fresh = IdempotentRequest(scope: "a", key: "fresh", requestHash: "h")
+            #expect(try await store.keep(fresh, response: response))
+            #expect(try await store.keep(IdempotentRequest(scope: "a", key: "old", requestHash: "h"), response: response))
             try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'fresh'")
             try await sql(dialogue, "UPDATE idempotency_keys SET created_at = now() - interval '26 hours' WHERE key = 'old'")
             #expect(try await store.purgeExpired() == 1)
-            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "h") == .stillRunning)
-            #expect(try await store.begin(IdempotentRequest(scope: "a", key: "fresh"), requestHash: "other") == .keyReusedWithAnotherRequest)
-            #expect(try await store.begin(IdempotentRequest(scope: "b", key: "fresh"), requestHash: "h") == .proceed, "keys are scoped to the caller")
+            #expect(try await store.earlier(IdempotentRequest(scope: "a", key: "fresh", requestHash: "h")) == .replay(response))
+            #expect(try await store.earlier(IdempotentRequest(scope: "a", key: "fresh", requestHash: "other")) == .keyReusedWithAnotherRequest)
+            #expect(try await store.earlier(IdempotentRequest(scope: "a", key: "old", requestHash: "h")) == nil)
+            #expect(try await store.earlier(IdempotentRequest(scope: "b", key: "fresh", requestHash: "h")) == nil, "keys are scoped to the caller")
         }
     }
 }

@@ -7,9 +7,11 @@ import NIOCore
 
 /// Creating POSTs sent with `Idempotency-Key`: the first successful response is stored (per
 /// caller) and replayed to retries; the same key with another request is refused (422); a retry
-/// while the first is still running gets 409. The key is settled in the write's own
-/// transaction (see `IdempotentRequest`); a response that carried a secret is not stored, and
-/// a retry of it gets 409 naming what was created.
+/// while the first is still running gets 409. The key is written by the write's own transaction
+/// (`IdempotentRequest`), so a new key costs no statement before the work: a retry finds the
+/// key taken when it comes to write, rolls back, and only then is the earlier request's row
+/// read to answer it. A response that carried a secret is not stored, and a retry of it gets
+/// 409 naming what was created.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: IdempotencyStore
 
@@ -27,10 +29,38 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(body.readableBytesView))
-        let requestHash = hasher.finalize().hexString
-        let idempotent = IdempotentRequest(scope: caller.lowercasedString, key: key)
+        let idempotent = IdempotentRequest(scope: caller.lowercasedString, key: key, requestHash: hasher.finalize().hexString)
 
-        switch try await store.begin(idempotent, requestHash: requestHash) {
+        let response: Response
+        do {
+            response = try await IdempotentRequest.$current.withValue(idempotent) { try await next(request, context) }
+        } catch {
+            // Refused because another request holds the key, or failed as a retry of a request
+            // that did its work (a second create of the same name, a transition already made):
+            // the earlier request answers. A request that failed alone leaves the key free.
+            if let earlier = try? await store.earlier(idempotent) { return try answer(earlier) }
+            throw error
+        }
+        guard (200..<300).contains(response.status.code) else {
+            if let earlier = try? await store.earlier(idempotent) { return try answer(earlier) }
+            return response
+        }
+        let bytes = try await response.body.collected()
+        let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
+        let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
+        let stored = try await store.keep(
+            idempotent, response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
+        // A request that writes no audited change (marking notifications read) has no key
+        // until now; if another request took it meanwhile, that one's answer is the answer.
+        if !stored, let earlier = try await store.earlier(idempotent) { return try answer(earlier) }
+        var replayable = response
+        replayable.body = ResponseBody(byteBuffer: bytes)
+        return replayable
+    }
+
+    /// The answer to a retry, from what the earlier request with the key left.
+    private func answer(_ earlier: IdempotencyStore.Earlier) throws -> Response {
+        switch earlier {
         case .replay(let stored):
             var headers = HTTPFields()
             for pair in stored.headers where pair.count == 2 {
@@ -50,28 +80,6 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw DomainError.invalid("Idempotency-Key", "was already used with a different request")
         case .stillRunning:
             throw DomainError.idempotencyInProgress
-        case .proceed:
-            break
         }
-
-        let response: Response
-        do {
-            response = try await IdempotentRequest.$current.withValue(idempotent) { try await next(request, context) }
-        } catch {
-            try? await store.abandon(idempotent)
-            throw error
-        }
-        guard (200..<300).contains(response.status.code) else {
-            try? await store.abandon(idempotent)
-            return response
-        }
-        let bytes = try await response.body.collected()
-        let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
-        let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
-        try await store.complete(
-            idempotent, response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
-        var replayable = response
-        replayable.body = ResponseBody(byteBuffer: bytes)
-        return replayable
     }
 }

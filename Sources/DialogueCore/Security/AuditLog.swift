@@ -150,7 +150,7 @@ extension AuditLog {
     /// One lock (held to commit, so chain order is commit order), one head read, one insert.
     /// With `settling`, the request's idempotency key is settled with the object created
     /// (`IdempotencyStore.Settle`) in the head read's statement, before the lock is taken; a
-    /// key the request no longer holds refuses the write, which then rolls back.
+    /// key another request holds refuses the write, which then rolls back.
     static func write(
         _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)],
         settling: (request: IdempotentRequest, createdObject: String)? = nil
@@ -200,11 +200,11 @@ extension AuditLog {
         let bindings = PostgresBindings()
     }
 
-    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $5), then takes
+    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $6), then takes
     /// the chain's lock and reads its head: `ChainHead`'s columns, then whether the key was
     /// settled. The lock's key is computed from the settled count, so PostgreSQL finishes the
-    /// update (and its row lock) before it takes the chain's lock, which stays the last lock a
-    /// writer takes (SECURITY.md 17); a key not settled takes no lock at all.
+    /// key's write (and its row lock) before it takes the chain's lock, which stays the last
+    /// lock a writer takes (SECURITY.md 17); a key not settled takes no lock at all.
     struct SettlingChainHead: PreparedRead {
         static let sql = """
             WITH settled AS (\(IdempotencyStore.Settle.sql)),

@@ -8,7 +8,9 @@ import Synchronization
 public struct IdempotencyStore: Sendable {
     /// A key is kept at least this long (API.md: at least 24 hours).
     public static let retention: Duration = .seconds(25 * 3600)
-    /// A "running" reservation older than this belongs to a request that died; it may be retaken.
+    /// A key committed this long ago without its response belongs to a request that died
+    /// after COMMIT; a "running" reservation (older instances) this old, to one that died
+    /// before.
     static let abandonedAfterSeconds = 300
 
     public struct StoredResponse: Sendable, Equatable {
@@ -23,12 +25,12 @@ public struct IdempotencyStore: Sendable {
         }
     }
 
-    public enum Begin: Sendable, Equatable {
-        case proceed
+    /// What an earlier request with the same key (and caller) left, as a retry is to be answered.
+    public enum Earlier: Sendable, Equatable {
         case replay(StoredResponse)
         case keyReusedWithAnotherRequest
         case stillRunning
-        /// The first request committed its change, but its response is not kept: it carried
+        /// The earlier request committed its change, but its response is not kept: it carried
         /// a secret (shown once), or the server stopped between COMMIT and storing it. The
         /// change is not made twice; the caller learns what was created.
         case completedWithoutResponse(createdObject: String?, heldSecret: Bool)
@@ -38,66 +40,48 @@ public struct IdempotencyStore: Sendable {
 
     public init(database: Database) { self.database = database }
 
-    /// A new key is reserved by one statement that commits on its own: every creating request
-    /// pays for it, so it makes no BEGIN and COMMIT round trips. Only a key seen before is
-    /// examined in a transaction. `request.claim` marks the reservation as this request's.
-    public func begin(_ request: IdempotentRequest, requestHash: String) async throws -> Begin {
-        let (scope, key, claim) = (request.scope, request.key, request.claim)
-        let inserted = try await database.autocommit { connection in
-            try await connection.rows(Reserve(request, requestHash: requestHash), logger: database.logger).count
+    /// What another request left under this request's key, or nil when the key is free or is
+    /// this request's own. Asked only when a keyed request did not get its own write through:
+    /// it failed, or the key was found settled by another request (`Settle`). A new key costs
+    /// no statement of its own: it is written by the write's transaction, with the object.
+    public func earlier(_ request: IdempotentRequest) async throws -> Earlier? {
+        let rows = try await database.read { connection in
+            try await connection.rows(Lookup(request), logger: database.logger)
         }
-        if inserted > 0 { return .proceed }
-        return try await database.transaction { connection in
-            let rows = try await connection.query("""
-                SELECT request_hash, state, response_status, response_headers, response_body, withheld, created_object,
-                       updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second'
-                FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) FOR UPDATE
-                """, logger: database.logger).collect()
-            guard let row = rows.first else { return .stillRunning }
-            let (hash, state, status, headers, body, withheld, createdObject, stale) =
-                try row.decode((String, String, Int?, String?, ByteBuffer?, Bool, String?, Bool).self)
-            guard hash == requestHash else { return .keyReusedWithAnotherRequest }
-            switch state {
-            case "done" where !withheld:
-                guard let status else { return .completedWithoutResponse(createdObject: createdObject, heldSecret: false) }
-                let headerList = headers.flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
-                return .replay(StoredResponse(status: status, headers: headerList, body: body.map { Array($0.readableBytesView) } ?? []))
-            case "done", "committed":
-                // A committed key whose response never came (the server stopped after COMMIT)
-                // is answered once it is stale; until then the first request may still be
-                // writing its response.
-                if state == "committed", !stale, !withheld { return .stillRunning }
-                return .completedWithoutResponse(createdObject: createdObject, heldSecret: withheld)
-            default:
-                guard stale else { return .stillRunning }
-                try await connection.query(
-                    "UPDATE idempotency_keys SET claim = \(claim), updated_at = now() WHERE scope = \(scope) AND key = \(key)",
-                    logger: database.logger)
-                return .proceed
-            }
+        guard let row = rows.first else { return nil }
+        let found = try Lookup.Found(row)
+        guard found.claim != request.claim else { return nil }
+        guard found.requestHash == request.requestHash else { return .keyReusedWithAnotherRequest }
+        switch found.state {
+        case .done where !found.withheld:
+            guard let status = found.status else { return .completedWithoutResponse(createdObject: found.createdObject, heldSecret: false) }
+            let headerList = found.headers.flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
+            return .replay(StoredResponse(status: status, headers: headerList, body: found.body.map { Array($0.readableBytesView) } ?? []))
+        case .done, .committed:
+            // A committed key whose response never came (the server stopped after COMMIT)
+            // is answered once it is stale; until then the first request may still be
+            // writing its response.
+            if found.state == .committed, !found.stale, !found.withheld { return .stillRunning }
+            return .completedWithoutResponse(createdObject: found.createdObject, heldSecret: found.withheld)
+        case .running:
+            // Reserved by an instance from before keys were settled in the write's own
+            // transaction; once stale, its request died and the key is free (see `Settle`).
+            return found.stale ? nil : .stillRunning
         }
     }
 
     /// Keeps the response for replays, unless it carried a secret: then only the mark that
-    /// the request completed remains.
-    public func complete(_ request: IdempotentRequest, response: StoredResponse) async throws {
+    /// the request completed remains. A request that wrote no audited change has no key yet
+    /// and writes it here. False when another request holds the key: ask `earlier`.
+    public func keep(_ request: IdempotentRequest, response: StoredResponse) async throws -> Bool {
         let withheld = request.mintsSecret
         let headers = withheld ? nil : String(decoding: try CanonicalJSON.encode(response.headers), as: UTF8.self)
         let body = withheld ? nil : ByteBuffer(bytes: response.body)
         let status = withheld ? nil : response.status
-        try await database.autocommit { connection in
-            _ = try await connection.rows(
-                Keep(request, status: status, headers: headers, body: body, withheld: withheld), logger: database.logger)
-        }
-    }
-
-    /// The request failed without committing anything: free the key for a retry.
-    public func abandon(_ request: IdempotentRequest) async throws {
-        let (scope, key, claim) = (request.scope, request.key, request.claim)
-        try await database.autocommit { connection in
-            try await connection.query(
-                "DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND claim = \(claim) AND state = 'running'",
-                logger: database.logger)
+        return try await database.autocommit { connection in
+            try await connection.rows(
+                Keep(request, status: status, headers: headers, body: body, withheld: withheld), logger: database.logger
+            ).count > 0
         }
     }
 
@@ -116,21 +100,25 @@ public struct IdempotencyStore: Sendable {
 }
 
 /// The creating request being served under an `Idempotency-Key`, for the length of its
-/// handling. The write's own transaction settles the key (`IdempotencyStore.Settle`, run by
-/// `Database.transaction` with the audit chain's head read, just before COMMIT), so the
-/// object and the key's "committed" mark commit together or not at all.
+/// handling. The write's own transaction writes the key (`IdempotencyStore.Settle`, run by
+/// `Database.transaction` with the audit chain's head read, just before COMMIT), so the object
+/// and the key commit together or not at all, and no statement is spent on the key before.
 public final class IdempotentRequest: Sendable {
     @TaskLocal public static var current: IdempotentRequest?
 
     public let scope: String
     public let key: String
-    /// Which request holds the reservation; a takeover of an abandoned key changes it.
+    /// The method, target and body the key was sent with: the same key with another request
+    /// is refused.
+    public let requestHash: String
+    /// Which request wrote the key; another request's write under the same key is refused.
     public let claim = UUID.random()
     private let secret = Atomic<Bool>(false)
 
-    public init(scope: String, key: String) {
+    public init(scope: String, key: String, requestHash: String) {
         self.scope = scope
         self.key = key
+        self.requestHash = requestHash
     }
 
     /// Said by a service whose response carries a secret shown once (a token, a feed URL):
@@ -140,51 +128,89 @@ public final class IdempotentRequest: Sendable {
     public var mintsSecret: Bool { secret.load(ordering: .relaxed) }
 }
 
-// The statements every keyed create runs, prepared so that none is parsed and planned again.
+// The statements of a keyed create, prepared so that none is parsed and planned again.
 extension IdempotencyStore {
-    /// Reserves a new key for `claim`; a row back means the key was free.
-    struct Reserve: PreparedRead {
+    /// What the key's row holds, read only when a keyed request did not get its write through.
+    struct Lookup: PreparedRead {
         static let sql = """
-            INSERT INTO idempotency_keys (scope, key, request_hash, state, claim)
-            VALUES ($1::text, $2::text, $3::text, 'running', $4::uuid)
-            ON CONFLICT (scope, key) DO NOTHING
-            RETURNING 1
+            SELECT claim, request_hash, state, response_status, response_headers, response_body, withheld, created_object,
+                   updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second'
+            FROM idempotency_keys WHERE scope = $1::text AND key = $2::text
             """
         let bindings: PostgresBindings
-        init(_ request: IdempotentRequest, requestHash: String) throws {
-            bindings = try Prepared.binding(request.scope, request.key, requestHash, request.claim)
+        init(_ request: IdempotentRequest) throws { bindings = try Prepared.binding(request.scope, request.key) }
+
+        enum State: String, Sendable, PostgresDecodable {
+            /// Reserved before the write (instances from before the key moved into the write's
+            /// transaction).
+            case running
+            /// The write committed; its response is not kept yet.
+            case committed
+            case done
+        }
+
+        /// The key's row, decoded once.
+        struct Found {
+            var claim: UUID?
+            var requestHash: String
+            var state: State
+            var status: Int?
+            var headers: String?
+            var body: ByteBuffer?
+            var withheld: Bool
+            var createdObject: String?
+            /// Not touched for `abandonedAfterSeconds`.
+            var stale: Bool
+
+            init(_ row: PostgresRow) throws {
+                (claim, requestHash, state, status, headers, body, withheld, createdObject, stale) = try row.decode(
+                    (UUID?, String, State, Int?, String?, ByteBuffer?, Bool, String?, Bool).self)
+            }
         }
     }
 
-    /// Marks the key committed with what the transaction created, if this request still holds
-    /// it (a key taken over as abandoned is not), returning a row if so. It runs in the write's
-    /// own transaction, folded into the audit chain's head read (`AuditLog.SettlingChainHead`),
-    /// so that the object and the key's "committed" mark commit together or not at all.
+    /// Writes the key as committed with what the transaction created, in the write's own
+    /// transaction, folded into the audit chain's head read (`AuditLog.SettlingChainHead`);
+    /// a row back means this request holds the key. Another request's key refuses the write,
+    /// which then rolls back: a retry while the first request is still writing waits here for
+    /// its COMMIT (the key's unique index), then finds the key taken. A reservation left by an
+    /// older instance is taken over once stale, as those instances did.
     enum Settle {
         static let sql = """
-            UPDATE idempotency_keys
-            SET state = 'committed', created_object = coalesce(created_object, $4::text), withheld = $5::boolean,
+            INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, created_object, withheld)
+            VALUES ($1::text, $2::text, $3::text, 'committed', $4::uuid, $5::text, $6::boolean)
+            ON CONFLICT (scope, key) DO UPDATE
+            SET state = 'committed', claim = excluded.claim, request_hash = excluded.request_hash,
+                created_object = coalesce(k.created_object, excluded.created_object), withheld = excluded.withheld,
                 updated_at = now()
-            WHERE scope = $1::text AND key = $2::text AND claim = $3::uuid AND state IN ('running', 'committed')
+            WHERE k.claim = excluded.claim
+               OR (k.state = 'running'
+                   AND k.updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second')
             RETURNING 1
             """
 
         static func bindings(_ request: IdempotentRequest, createdObject: String) throws -> PostgresBindings {
-            try Prepared.binding(request.scope, request.key, request.claim, createdObject, request.mintsSecret)
+            try Prepared.binding(request.scope, request.key, request.requestHash, request.claim, createdObject, request.mintsSecret)
         }
     }
 
-    /// Keeps the response (or, for one that carried a secret, only that it completed).
+    /// Keeps the response (or, for one that carried a secret, only that it completed); writes
+    /// the key if the request's writes did not. A row back means it was kept.
     struct Keep: PreparedRead {
         static let sql = """
-            UPDATE idempotency_keys
-            SET state = 'done', response_status = $4::bigint, response_headers = $5::text, response_body = $6::bytea,
-                withheld = $7::boolean, updated_at = now()
-            WHERE scope = $1::text AND key = $2::text AND claim = $3::uuid
+            INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, response_status, response_headers,
+                                               response_body, withheld)
+            VALUES ($1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean)
+            ON CONFLICT (scope, key) DO UPDATE
+            SET state = 'done', response_status = excluded.response_status, response_headers = excluded.response_headers,
+                response_body = excluded.response_body, withheld = excluded.withheld, updated_at = now()
+            WHERE k.claim = excluded.claim
+            RETURNING 1
             """
         let bindings: PostgresBindings
         init(_ request: IdempotentRequest, status: Int?, headers: String?, body: ByteBuffer?, withheld: Bool) throws {
-            bindings = try Prepared.binding(request.scope, request.key, request.claim, status, headers, body, withheld)
+            bindings = try Prepared.binding(
+                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld)
         }
     }
 }
