@@ -79,4 +79,28 @@ struct AuditTests {
             #expect(verification.rowsChecked == 66)
         }
     }
+
+    @Test("the database links and hashes the rows exactly as the verifier recomputes them, whatever their text holds")
+    func databaseHashesAsSwiftVerifies() async throws {
+        try await withDialogue { dialogue in
+            // Every character JSON escapes, the ones it need not, and text beyond ASCII.
+            let ascii = String(String.UnicodeScalarView((1..<0x80).compactMap(UnicodeScalar.init)))
+            let texts = [ascii, "é 日本 😀 \u{2028}\u{2029} \u{FEFF}\u{85}\u{A0}", #"a "quoted" \ back/slash"#, "line\nbreak\ttab", ""]
+            let entries = texts.enumerated().map { index, text in
+                AuditLog.Entry(action: "test.append", objectType: "text \(index)", objectID: text, diff: ["text": text, "none": nil])
+            }
+            // Several rows in one transaction are linked to each other in order.
+            try await dialogue.database.transaction { connection in
+                try await AuditLog.appendMany(connection, logger: dialogue.database.logger, context: .cli(), entries: entries)
+            }
+            let verification = try await AuditLog.verify(dialogue.database)
+            #expect(verification.isIntact, "\(verification.firstBroken?.reason ?? "")")
+            #expect(verification.rowsChecked == texts.count)
+            let stored = try await dialogue.database.read { connection in
+                try await connection.query("SELECT object_id FROM audit_log ORDER BY seq", logger: dialogue.database.logger)
+                    .collect().map { try $0.decode(String.self) }
+            }
+            #expect(stored == texts)
+        }
+    }
 }

@@ -147,90 +147,81 @@ extension AuditLog {
         func take() -> [(CallContext, Entry)] { entries.withLock { entries in defer { entries = [] }; return entries } }
     }
 
-    /// One lock (held to commit, so chain order is commit order), one head read, one insert.
-    /// With `settling`, the request's idempotency key is settled with the object created
-    /// (`IdempotencyStore.Settle`) in the head read's statement, before the lock is taken; a
-    /// key another request holds refuses the write, which then rolls back.
+    /// One statement: the chain's lock (held to commit, so chain order is commit order), its
+    /// head, and the rows linked, hashed and inserted (sql/0022). With `settling`, the
+    /// request's idempotency key is settled with the object created (`IdempotencyStore.Settle`)
+    /// in the same statement, before the lock is taken; a key another request holds refuses
+    /// the write, which then rolls back.
     static func write(
         _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)],
         settling: (request: IdempotentRequest, createdObject: String)? = nil
     ) async throws {
         guard !entries.isEmpty else { return }
-        // Takes the chain's lock, then reads the head with a snapshot taken after the lock
-        // (sql/0009): one round trip, where every writer waits on the one before.
-        let head = if let settling {
-            try await connection.rows(try SettlingChainHead(settling.request, createdObject: settling.createdObject), logger: logger)
+        let rows = Rows(entries)
+        if let settling {
+            let settled = try await connection.rows(
+                try SettlingChainAppend(settling.request, createdObject: settling.createdObject, rows), logger: logger)
+            guard try settled.first?.decode(Bool.self) == true else { throw DomainError.idempotencyInProgress }
         } else {
-            try await connection.rows(ChainHead(), logger: logger)
+            _ = try await connection.rows(try ChainAppend(rows), logger: logger)
         }
-        if settling != nil {
-            let settled = try head.first.map { try $0.makeRandomAccess()[SettlingChainHead.settledColumn].decode(Bool.self) }
-            guard settled == true else { throw DomainError.idempotencyInProgress }
-        }
-        guard let (lastSeq, lastHash, nowMicros) = try head.first?.decode((Int64, String, Int64).self) else {
-            throw DomainError.unavailable("could not read the audit chain")
-        }
-        var seq = lastSeq, previous = lastHash
-        var seqs: [Int64] = [], hashes: [String] = [], prevs: [String] = [], actions: [String] = []
-        var types: [String] = [], ids: [String] = [], diffs: [String] = []
-        var actors: [String] = [], participants: [String] = [], requests: [String] = []
-        for (context, entry) in entries {
-            seq += 1
-            let actorID = context.actor.participantID?.lowercasedString
-            var row = Row(
-                seq: seq, occurredAtMicros: nowMicros, actor: context.actor.auditLabel, actorParticipantID: actorID ?? "",
-                action: entry.action, objectType: entry.objectType, objectID: entry.objectID,
-                diff: canonicalDiff(entry.diff), requestID: context.requestID, prevHash: previous, hash: "")
-            row.hash = row.computedHash
-            seqs.append(row.seq); hashes.append(row.hash); prevs.append(row.prevHash); actions.append(row.action)
-            types.append(row.objectType); ids.append(row.objectID); diffs.append(row.diff)
-            actors.append(row.actor); participants.append(actorID ?? ""); requests.append(row.requestID)
-            previous = row.hash
-        }
-        try await connection.run(
-            try ChainAppend(nowMicros, seqs, actors, participants, actions, types, ids, diffs, requests, prevs, hashes), logger: logger)
     }
 
-    // The two statements run while the chain's lock is held, which every writer waits for in
-    // turn: prepared, so that none of them is parsed and planned inside it.
+    /// A transaction's rows as the append takes them: one array per field, in order. The
+    /// database gives them their sequence numbers, time and links.
+    struct Rows {
+        var actors: [String] = [], participants: [String] = [], actions: [String] = [], types: [String] = []
+        var ids: [String] = [], diffs: [String] = [], requests: [String] = []
 
-    /// Takes the chain's lock and reads its head (sql/0009).
-    struct ChainHead: PreparedRead {
-        static let sql = "SELECT head_seq, head_hash, now_micros FROM audit_chain_head(\(chainLockKey), '\(genesisHash)')"
-        let bindings = PostgresBindings()
+        init(_ entries: [(CallContext, Entry)]) {
+            for (context, entry) in entries {
+                actors.append(context.actor.auditLabel)
+                participants.append(context.actor.participantID?.lowercasedString ?? "")
+                actions.append(entry.action)
+                types.append(entry.objectType)
+                ids.append(entry.objectID)
+                diffs.append(canonicalDiff(entry.diff))
+                requests.append(context.requestID)
+            }
+        }
+
+        /// `audit_chain_append` with the rows as parameters `$first` to `$(first + 6)`.
+        static func call(lockKey: String, parametersFrom first: Int) -> String {
+            let arrays = (first..<first + 7).map { "$\($0)::text[]" }.joined(separator: ", ")
+            return "audit_chain_append(\(lockKey), '\(genesisHash)', \(arrays))"
+        }
+
+        var values: [any PostgresEncodable & Sendable] { [actors, participants, actions, types, ids, diffs, requests] }
     }
 
-    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $6), then takes
-    /// the chain's lock and reads its head: `ChainHead`'s columns, then whether the key was
-    /// settled. The lock's key is computed from the settled count, so PostgreSQL finishes the
-    /// key's write (and its row lock) before it takes the chain's lock, which stays the last
-    /// lock a writer takes (SECURITY.md 17); a key not settled takes no lock at all.
-    struct SettlingChainHead: PreparedRead {
+    // Prepared, so that nothing is parsed or planned while the chain's lock is held, which
+    // every writer waits for in turn.
+
+    /// Appends the rows.
+    struct ChainAppend: PreparedRead {
+        static let sql = "SELECT \(Rows.call(lockKey: "\(chainLockKey)", parametersFrom: 1))"
+        let bindings: PostgresBindings
+        init(_ rows: Rows) throws { bindings = try Prepared.binding(inOrder: rows.values) }
+    }
+
+    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $6), then
+    /// appends the rows ($7 to $13) and says whether the key was settled. The lock's key is
+    /// computed from the settled count, so PostgreSQL finishes the key's write (and its row
+    /// lock) before it takes the chain's lock, which stays the last lock a writer takes
+    /// (SECURITY.md 17); a key not settled takes no lock and appends nothing.
+    struct SettlingChainAppend: PreparedRead {
         static let sql = """
             WITH settled AS (\(IdempotencyStore.Settle.sql)),
                  counted AS (SELECT count(*) > 0 AS settled FROM settled)
-            SELECT h.head_seq, h.head_hash, h.now_micros, counted.settled
-            FROM counted CROSS JOIN LATERAL
-                 audit_chain_head(CASE WHEN counted.settled THEN \(chainLockKey)::bigint END, '\(genesisHash)') h
+            SELECT counted.settled, \(Rows.call(lockKey: "CASE WHEN counted.settled THEN \(chainLockKey)::bigint END", parametersFrom: 7))
+            FROM counted
             """
         let bindings: PostgresBindings
-        init(_ request: IdempotentRequest, createdObject: String) throws {
-            bindings = try IdempotencyStore.Settle.bindings(request, createdObject: createdObject)
+        init(_ request: IdempotentRequest, createdObject: String, _ rows: Rows) throws {
+            var bindings = try IdempotencyStore.Settle.bindings(request, createdObject: createdObject)
+            for value in rows.values { try bindings.append(value) }
+            self.bindings = bindings
         }
-
-        static let settledColumn = 3
-    }
-
-    /// Appends the rows, linked and hashed, in one statement.
-    struct ChainAppend: PreparedWrite {
-        static let sql = """
-            INSERT INTO audit_log (seq, occurred_at, actor, actor_participant_id, action, object_type, object_id,
-                                   diff, request_id, prev_hash, hash)
-            SELECT s, 'epoch'::timestamptz + $1 * interval '1 microsecond', ac, nullif(ap, '')::uuid, a, t, o, d, r, p, h
-            FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                        $10::text[], $11::text[]) AS x(s, ac, ap, a, t, o, d, r, p, h)
-            """
-        let bindings: PostgresBindings
     }
 }
 

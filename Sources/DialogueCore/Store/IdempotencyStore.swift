@@ -101,7 +101,7 @@ public struct IdempotencyStore: Sendable {
 
 /// The creating request being served under an `Idempotency-Key`, for the length of its
 /// handling. The write's own transaction writes the key (`IdempotencyStore.Settle`, run by
-/// `Database.transaction` with the audit chain's head read, just before COMMIT), so the object
+/// `Database.transaction` with the audit chain's append, just before COMMIT), so the object
 /// and the key commit together or not at all, and no statement is spent on the key before.
 public final class IdempotentRequest: Sendable {
     @TaskLocal public static var current: IdempotentRequest?
@@ -170,7 +170,7 @@ extension IdempotencyStore {
     }
 
     /// Writes the key as committed with what the transaction created, in the write's own
-    /// transaction, folded into the audit chain's head read (`AuditLog.SettlingChainHead`);
+    /// transaction, folded into the audit chain's append (`AuditLog.SettlingChainAppend`);
     /// a row back means this request holds the key. Another request's key refuses the write,
     /// which then rolls back: a retry while the first request is still writing waits here for
     /// its COMMIT (the key's unique index), then finds the key taken. A reservation left by an
