@@ -45,17 +45,11 @@ enum Problems {
     /// Maps any error thrown below the outermost middleware. Unknown errors are logged in full
     /// and answered with a bare 500 naming the request id, never with their text.
     static func response(for error: any Error, requestID: String, allowedMethods: [String], logger: Logger) -> Response {
-        var error = error
-        var serverStatus: HTTPResponse.Status?
-        var serverCause: String?
-        // The generated server wraps everything it throws; look inside.
-        while let wrapped = error as? ServerError {
-            serverStatus = wrapped.httpStatus
-            serverCause = wrapped.causeDescription
-            error = wrapped.underlyingError
-        }
-        error = DatabaseErrors.translate(error)
+        let (unwrapped, serverStatus, serverCause) = unwrap(error)
+        let error = DatabaseErrors.translate(unwrapped)
         switch error {
+        case is MalformedBody:
+            return malformedBody(requestID: requestID)
         case let domain as DomainError:
             return response(for: domain, requestID: requestID)
         case let decoding as DecodingError:
@@ -83,6 +77,66 @@ enum Problems {
                 status: .internalServerError, detail: "an unexpected error occurred; quote request id \(requestID)",
                 requestID: requestID)
         }
+    }
+
+    /// The error the generated server wrapped (it wraps everything it throws), with the
+    /// status and cause it gave.
+    private static func unwrap(_ error: any Error) -> (any Error, HTTPResponse.Status?, String?) {
+        var error = error
+        var serverStatus: HTTPResponse.Status?
+        var serverCause: String?
+        while let wrapped = error as? ServerError {
+            serverStatus = wrapped.httpStatus
+            serverCause = wrapped.causeDescription
+            error = wrapped.underlyingError
+        }
+        return (error, serverStatus, serverCause)
+    }
+
+    /// A request body that is not JSON at all.
+    struct MalformedBody: Error {}
+
+    /// What JSONDecoder says, at the root and with no underlying error, of every body it
+    /// cannot read: text that is not JSON, and JSON holding a number no field can take.
+    static let unreadableJSON = "The given data was not valid JSON."
+
+    /// Tells apart the two bodies JSONDecoder reports alike (`unreadableJSON`): text that is
+    /// not JSON is a 400; a number no field takes (every number in the contract is a whole
+    /// one within 64 bits) is a 422 naming where it is. Nil for any other error.
+    static func unreadableBody(_ error: any Error, body: ByteBuffer) -> (any Error)? {
+        guard case .dataCorrupted(let context)? = unwrap(error).0 as? DecodingError, context.codingPath.isEmpty,
+            context.debugDescription == unreadableJSON
+        else { return nil }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed])
+        else { return MalformedBody() }
+        let fields = numbersNoFieldTakes(parsed, at: "")
+        guard !fields.isEmpty else { return DomainError.validation([FieldError("body", "could not be read")]) }
+        return DomainError.validation(fields.map { FieldError($0, "must be a whole number within 64 bits") })
+    }
+
+    /// Where a parsed body holds a number with a fraction or past 64 bits, named as
+    /// `response(for: DecodingError)` names fields.
+    private static func numbersNoFieldTakes(_ value: Any, at path: String) -> [String] {
+        switch value {
+        case let object as [String: Any]:
+            return object.keys.sorted().flatMap { key in
+                numbersNoFieldTakes(object[key] as Any, at: path.isEmpty ? key : "\(path).\(key)")
+            }
+        case let array as [Any]:
+            return array.enumerated().flatMap { index, element in numbersNoFieldTakes(element, at: "\(path)[\(index)]") }
+        case is NSDecimalNumber:
+            // What JSONSerialization makes of a number past 64 bits (and past a double's digits).
+            return [path.isEmpty ? "body" : path]
+        case let number as NSNumber:
+            let floating = ["d", "f"].contains(String(cString: number.objCType))
+            return floating && Int64(exactly: number.doubleValue) == nil ? [path.isEmpty ? "body" : path] : []
+        default:
+            return []
+        }
+    }
+
+    static func malformedBody(requestID: String) -> Response {
+        response(status: .badRequest, type: "malformed-json", detail: "the request body is not valid JSON", requestID: requestID)
     }
 
     static func notFound(requestID: String) -> Response {
@@ -155,11 +209,7 @@ enum Problems {
             fieldError = FieldError(
                 field(context.codingPath), "is " + context.debugDescription)
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty, context.underlyingError != nil {
-                return response(
-                    status: .badRequest, type: "malformed-json", detail: "the request body is not valid JSON",
-                    requestID: requestID)
-            }
+            if context.codingPath.isEmpty, context.underlyingError != nil { return malformedBody(requestID: requestID) }
             if context.codingPath.isEmpty {
                 // Scalars at the root are parameters (path, query, header), not bodies.
                 return response(

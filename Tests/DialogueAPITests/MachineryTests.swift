@@ -37,6 +37,17 @@ struct MachineryTests {
             let malformed = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name": "x", "#)
             #expect(malformed.status == 400)
             #expect(malformed.isProblem)
+            #expect(malformed["detail"] == "the request body is not valid JSON")
+
+            // JSON the decoder cannot read (every number in the contract is a whole one within
+            // 64 bits) is JSON of the wrong shape: 422 naming the field, not "malformed".
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
+            let agenda = "/v1/sessions/\(session)/agenda"
+            for number in ["149291389163551858851988522250797056", "1.5", "-9223372036854775809"] {
+                let unreadable = try await api.call(.post, agenda, as: api.admin, json: #"{"title":"x","duration_minutes":15,"position":"# + number + "}")
+                #expect(unreadable.status == 422, "position \(number)")
+                #expect(unreadable.errorFields == ["position"])
+            }
 
             let unknown = try await api.call(.post, "/v1/organizations", as: api.admin, json: #"{"name":"x","side":"movement","colour":"red"}"#)
             #expect(unknown.status == 422)

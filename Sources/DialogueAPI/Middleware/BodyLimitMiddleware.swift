@@ -2,7 +2,8 @@ import Hummingbird
 
 /// Request bodies are at most 1 MiB (API.md). A larger declared length is refused before
 /// reading; a streamed body is read up to the limit and refused past it. The collected body
-/// replaces the stream, so later readers (idempotency, the generated decoder) see it whole.
+/// replaces the stream, so later readers (idempotency, the generated decoder) see it whole,
+/// and a body the decoder could not read is looked at again (`Problems.unreadableBody`).
 /// Evidence uploads are the exception: they stream through, and the service counts them
 /// against its own limits as they arrive.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -25,7 +26,12 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         var request = request
-        _ = try await request.collectBody(upTo: Self.limit)
-        return try await next(request, context)
+        let body = try await request.collectBody(upTo: Self.limit)
+        do {
+            return try await next(request, context)
+        } catch {
+            // Only here is the body at hand to tell malformed JSON from an unreadable number.
+            throw Problems.unreadableBody(error, body: body) ?? error
+        }
     }
 }
