@@ -138,32 +138,48 @@ extension AuditLog {
         try await write(connection, logger: logger, entries.map { (context, $0) })
     }
 
-    /// The rows a transaction has recorded, in order, until it writes them.
+    /// What a transaction leaves to its last statement: the audit rows it has recorded, in
+    /// order, and at most one notification for one recipient (`notify`).
     final class Pending: Sendable {
         @TaskLocal static var current: Pending?
         private let entries = Mutex<[(CallContext, Entry)]>([])
+        private let notification = Mutex<DeferredNotification?>(nil)
 
         func record(_ more: [(CallContext, Entry)]) { entries.withLock { $0.append(contentsOf: more) } }
         func take() -> [(CallContext, Entry)] { entries.withLock { entries in defer { entries = [] }; return entries } }
+
+        /// False when one is deferred already: the caller writes this one itself.
+        func `defer`(_ deferred: DeferredNotification) -> Bool {
+            notification.withLock { notification in
+                guard notification == nil else { return false }
+                notification = deferred
+                return true
+            }
+        }
+        func takeNotification() -> DeferredNotification? { notification.withLock { notification in defer { notification = nil }; return notification } }
     }
 
-    /// One statement: the chain's lock (held to commit, so chain order is commit order), its
-    /// head, and the rows linked, hashed and inserted (sql/0022). With `settling`, the
-    /// request's idempotency key is settled with the object created (`IdempotencyStore.Settle`)
-    /// in the same statement, before the lock is taken; a key another request holds refuses
-    /// the write, which then rolls back.
+    /// One statement: the deferred notification (if any), then the chain's lock (held to
+    /// commit, so chain order is commit order), its head, and the rows linked, hashed and
+    /// inserted (sql/0022). With `settling`, the request's idempotency key is settled with the
+    /// object created (`IdempotencyStore.Settle`) in the same statement, before the lock is
+    /// taken; a key another request holds refuses the write, which then rolls back. Without
+    /// rows there is no chain to append to, and the notification is written alone.
     static func write(
         _ connection: PostgresConnection, logger: Logger, _ entries: [(CallContext, Entry)],
-        settling: (request: IdempotentRequest, createdObject: String)? = nil
+        notification: DeferredNotification? = nil, settling: (request: IdempotentRequest, createdObject: String)? = nil
     ) async throws {
-        guard !entries.isEmpty else { return }
+        guard !entries.isEmpty else {
+            if let notification { try await connection.run(try Prepared.NewNotification(notification), logger: logger) }
+            return
+        }
         let rows = Rows(entries)
         if let settling {
             let settled = try await connection.rows(
-                try SettlingChainAppend(settling.request, createdObject: settling.createdObject, rows), logger: logger)
+                try SettlingChainAppend(settling.request, createdObject: settling.createdObject, notification, rows), logger: logger)
             guard try settled.first?.decode(Bool.self) == true else { throw DomainError.idempotencyInProgress }
         } else {
-            _ = try await connection.rows(try ChainAppend(rows), logger: logger)
+            _ = try await connection.rows(try ChainAppend(notification, rows), logger: logger)
         }
     }
 
@@ -191,35 +207,46 @@ extension AuditLog {
             return "audit_chain_append(\(lockKey), '\(genesisHash)', \(arrays))"
         }
 
-        var values: [any PostgresEncodable & Sendable] { [actors, participants, actions, types, ids, diffs, requests] }
+        var values: [(any PostgresEncodable & Sendable)?] { [actors, participants, actions, types, ids, diffs, requests] }
     }
 
     // Prepared, so that nothing is parsed or planned while the chain's lock is held, which
-    // every writer waits for in turn.
+    // every writer waits for in turn. The chain's lock key is computed from what the
+    // statement's writes before it returned, so PostgreSQL finishes them (and their row
+    // locks) before it takes the chain's lock, which stays the last lock a writer takes
+    // (SECURITY.md 17).
 
-    /// Appends the rows.
+    /// Writes the deferred notification ($1 to $4, `Prepared.NewNotification`), then appends
+    /// the rows ($5 to $11).
     struct ChainAppend: PreparedRead {
-        static let sql = "SELECT \(Rows.call(lockKey: "\(chainLockKey)", parametersFrom: 1))"
+        static let sql = """
+            WITH notified AS (\(Prepared.NewNotification.statement(parametersFrom: 1)) RETURNING 1)
+            SELECT \(Rows.call(lockKey: "CASE WHEN (SELECT count(*) FROM notified) >= 0 THEN \(chainLockKey)::bigint END", parametersFrom: 5))
+            """
         let bindings: PostgresBindings
-        init(_ rows: Rows) throws { bindings = try Prepared.binding(inOrder: rows.values) }
+        init(_ notification: DeferredNotification?, _ rows: Rows) throws {
+            bindings = try Prepared.binding(inOrder: Prepared.NewNotification.values(notification) + rows.values)
+        }
     }
 
-    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $6), then
-    /// appends the rows ($7 to $13) and says whether the key was settled. The lock's key is
-    /// computed from the settled count, so PostgreSQL finishes the key's write (and its row
-    /// lock) before it takes the chain's lock, which stays the last lock a writer takes
-    /// (SECURITY.md 17); a key not settled takes no lock and appends nothing.
+    /// Settles a request's idempotency key (`IdempotencyStore.Settle`, $1 to $6), writes the
+    /// deferred notification ($7 to $10), then appends the rows ($11 to $17) and says whether
+    /// the key was settled. A key not settled takes no lock and appends nothing.
     struct SettlingChainAppend: PreparedRead {
         static let sql = """
             WITH settled AS (\(IdempotencyStore.Settle.sql)),
-                 counted AS (SELECT count(*) > 0 AS settled FROM settled)
-            SELECT counted.settled, \(Rows.call(lockKey: "CASE WHEN counted.settled THEN \(chainLockKey)::bigint END", parametersFrom: 7))
+                 notified AS (\(Prepared.NewNotification.statement(parametersFrom: 7)) RETURNING 1),
+                 counted AS (SELECT count(*) > 0 AS settled, (SELECT count(*) FROM notified) AS notified FROM settled)
+            SELECT counted.settled, \(Rows.call(
+                lockKey: "CASE WHEN counted.settled AND counted.notified >= 0 THEN \(chainLockKey)::bigint END", parametersFrom: 11))
             FROM counted
             """
         let bindings: PostgresBindings
-        init(_ request: IdempotentRequest, createdObject: String, _ rows: Rows) throws {
+        init(_ request: IdempotentRequest, createdObject: String, _ notification: DeferredNotification?, _ rows: Rows) throws {
             var bindings = try IdempotencyStore.Settle.bindings(request, createdObject: createdObject)
-            for value in rows.values { try bindings.append(value) }
+            for value in Prepared.NewNotification.values(notification) + rows.values {
+                if let value { try bindings.append(value) } else { bindings.appendNull() }
+            }
             self.bindings = bindings
         }
     }

@@ -45,14 +45,41 @@ extension Prepared {
     /// proposal's author). For `= ANY($4)` PostgreSQL plans every call anew: a one-element
     /// array always looks cheaper to it than the generic plan's guess of ten. With a single
     /// value it keeps the generic plan.
+    ///
+    /// Inside a transaction the notification is usually written by the transaction's last
+    /// statement, with the audit rows (`AuditLog.SettlingChainAppend`), which takes this SQL
+    /// with its parameters numbered from `first`; a NULL recipient writes nothing.
     struct NewNotification: PreparedWrite {
-        static let sql = """
+        static let sql = statement(parametersFrom: 1)
+        let bindings: PostgresBindings
+
+        static func statement(parametersFrom first: Int) -> String {
+            """
             INSERT INTO notifications (recipient_id, event, object_id, occasion)
-            SELECT p.id, $1::text, $2::uuid, $3::text
-            FROM participants p WHERE p.id = $4::uuid AND p.status = 'active'
+            SELECT p.id, $\(first)::text, $\(first + 1)::uuid, $\(first + 2)::text
+            FROM participants p WHERE p.id = $\(first + 3)::uuid AND p.status = 'active'
             ON CONFLICT DO NOTHING
             """
-        let bindings: PostgresBindings
+        }
+
+        /// Its values, in the order of its parameters; all NULL for none.
+        static func values(_ notification: DeferredNotification?) -> [(any PostgresEncodable & Sendable)?] {
+            [notification?.event, notification?.objectID, notification?.occasion, notification?.recipient]
+        }
+    }
+}
+
+/// A notification for one recipient, left to the transaction's last statement (`notify`).
+struct DeferredNotification: Sendable {
+    var event: NotificationEvent
+    var objectID: UUID
+    var occasion: String
+    var recipient: UUID
+}
+
+extension Prepared.NewNotification {
+    init(_ notification: DeferredNotification) throws {
+        self.init(bindings: try Prepared.binding(inOrder: Self.values(notification)))
     }
 }
 
@@ -94,7 +121,11 @@ extension Dialogue {
         let others = Array(Set(recipients).subtracting(context.actor.participantID.map { [$0] } ?? []))
         let occasion = String(occasion.prefix(200))
         if others.count == 1, let recipient = others.first {
-            try await connection.run(try Prepared.NewNotification(event, objectID, occasion, recipient), logger: logger)
+            // Inside a transaction, one such notification rides on its last statement: a
+            // round trip fewer. A second one in the same transaction is written at once.
+            let notification = DeferredNotification(event: event, objectID: objectID, occasion: occasion, recipient: recipient)
+            if AuditLog.Pending.current?.defer(notification) == true { return }
+            try await connection.run(try Prepared.NewNotification(notification), logger: logger)
         } else if !others.isEmpty {
             try await connection.run(try Prepared.NewNotifications(event, objectID, occasion, others), logger: logger)
         }

@@ -74,7 +74,7 @@ public struct Database: Sendable {
                 let settling = IdempotentRequest.current.flatMap { request in
                     entries.first.map { (request, "\($0.1.objectType)/\($0.1.objectID)") }
                 }
-                try await AuditLog.write(connection, logger: logger, entries, settling: settling)
+                try await AuditLog.write(connection, logger: logger, entries, notification: pending.takeNotification(), settling: settling)
                 return result
             }
         }
