@@ -235,9 +235,7 @@ struct PortalPages: Sendable {
         var fields: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
+            func decode(_ text: Substring) -> String { PercentDecoding.decode(text, plusIsSpace: true) ?? "" }
             guard let name = parts.first else { continue }
             fields[decode(name)] = parts.count == 2 ? decode(parts[1]) : ""
         }

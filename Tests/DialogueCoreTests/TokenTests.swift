@@ -36,6 +36,20 @@ struct TokenTests {
         #expect(!TokenSecret.looksValid(String(secret.dropLast()) + "+"))
     }
 
+    @Test("percent-decoding agrees with Foundation's, and refuses what it refuses")
+    func percentDecoding() {
+        let texts = [
+            "", "plain", "%221%22", "%2Fv1%2Fsessions%2Fa%20b", "caf%C3%A9", "%e2%80%a8", "%", "%2", "%zz", "%FF", "%C3",
+            "a+b%2Bc", "Лукашэнка%20", "100%", "%%41",
+        ]
+        for text in texts {
+            #expect(PercentDecoding.decode(text) == text.removingPercentEncoding, "\(text)")
+            #expect(
+                PercentDecoding.decode(text, plusIsSpace: true) == text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                "\(text)")
+        }
+    }
+
     @Test("forged, expired and revoked tokens, and those of inactive participants, are refused")
     func refusals() async throws {
         try await withDialogue { dialogue in

@@ -41,8 +41,8 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         // The OpenAPI runtime percent-encodes header values it writes ("%221%22" for "1");
         // the headers we document carry no '%' of their own, so decoding restores them.
         for name in [HTTPField.Name.eTag, .location] {
-            if let value = response.headers[name], value.contains("%") {
-                response.headers[name] = value.removingPercentEncoding ?? value
+            if let value = response.headers[name], value.utf8.contains(UInt8(ascii: "%")) {
+                response.headers[name] = PercentDecoding.decode(value) ?? value
             }
         }
         let elapsed = ContinuousClock.now - started
