@@ -387,7 +387,8 @@ struct HardeningTests {
             let logger = dialogue.database.logger
             let attempts = Attempts()
             // The other party holds the second row, and asks for the first only once the body
-            // below is already waiting for the second: the body waited first, so PostgreSQL's
+            // below is seen waiting for the second (pg_stat_activity), not after a fixed
+            // pause, which a loaded machine outran: the body waited first, so PostgreSQL's
             // deadlock check fires in its session and makes it the victim.
             let holding = AsyncStream<Void>.makeStream()
             let other = Task {
@@ -395,8 +396,15 @@ struct HardeningTests {
                     try await connection.query("BEGIN", logger: logger)
                     try await connection.query("UPDATE organizations SET country = 'PL' WHERE id = \(second)", logger: logger)
                     holding.continuation.finish()
-                    while attempts.count.load(ordering: .acquiring) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-                    try await Task.sleep(for: .milliseconds(300))
+                    // Asked on another connection: inside this one's transaction,
+                    // pg_stat_activity would answer from the snapshot it took first.
+                    while try await sqlInt(dialogue, """
+                        SELECT count(*)::bigint FROM pg_stat_activity
+                        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%country = ''LT''%'
+                        """) == 0
+                    {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                     try await connection.query("UPDATE organizations SET country = 'PL' WHERE id = \(first)", logger: logger)
                     try await connection.query("COMMIT", logger: logger)
                 }
