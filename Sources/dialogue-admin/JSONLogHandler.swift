@@ -24,6 +24,6 @@ struct JSONLogHandler: LogHandler {
         // The canonical encoder is made once: a server logs a line per request.
         guard var line = try? CanonicalJSON.encode(object) else { return }
         line.append(0x0a)
-        FileHandle.standardError.write(line)
+        LogSink.standardError.write(bytes: line, urgent: event.level >= .warning)
     }
 }

@@ -23,10 +23,10 @@ struct Serve: AsyncParsableCommand {
         do { configuration = try Configuration.fromEnvironment() } catch { CLI.fail(error) }
         LoggingSystem.bootstrap { label in
             if configuration.jsonLogs { return JSONLogHandler(label: label, logLevel: configuration.logLevel) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
+            return TextLogHandler(label: label, logLevel: configuration.logLevel)
         }
+        // A line per request: routine lines leave in batches, warnings and errors at once.
+        LogSink.standardError.startBatching()
         let logger = Logger(label: "dialogue")
         if let problem = Self.portProblem(host: host, port: port) {
             FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
