@@ -112,7 +112,7 @@ struct Serve: AsyncParsableCommand {
     /// Swift's own pool, one thread per core. One loop per core (NIO's default) puts more threads
     /// on the cores than they can run, beside PostgreSQL's backends: a request then pays for
     /// thread wake-ups more than for its work. Half the cores, at least one, measured on two
-    /// cores: 17 % less server CPU per agenda read and 8 % less per create (deploy/README,
+    /// cores: ~15 % less server CPU per agenda read and 4–8 % less per create (deploy/README,
     /// "Eleventh round"). `NIO_SINGLETON_GROUP_LOOP_COUNT`, NIO's own setting, overrides it.
     /// Set before anything makes the loops, and only here, so each command keeps NIO's default.
     static func sizeEventLoops() {

@@ -14,8 +14,9 @@ import Synchronization
 public final class LogSink: Sendable {
     public static let standardError = LogSink(descriptor: STDERR_FILENO)
 
-    /// How long a routine line may wait, and how many bytes are written at once at most.
+    /// How long a routine line may wait.
     public static let interval = Duration.milliseconds(50)
+    /// How many bytes may wait before they are written without waiting for the thread.
     static let batchBytes = 64 * 1024
 
     private struct Pending {
@@ -73,12 +74,12 @@ public final class LogSink: Sendable {
         guard let interval else { return }
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in
+            Thread.current.name = "log-sink"  // set from inside, so the OS thread bears it too
             while true {
                 Thread.sleep(forTimeInterval: seconds)
                 flush()
             }
         }
-        thread.name = "log-sink"
         thread.start()
     }
 
