@@ -10,7 +10,7 @@ import Synchronization
 /// lines before it, so the order stays), when the batch reaches `batchBytes`, every
 /// `interval` from a thread of the sink's own, and when the process exits normally. A process
 /// killed outright loses at most `interval` of routine lines; an error is never held back.
-/// Not batching (the CLI, before `startBatching`), every line is written at once.
+/// Before `startBatching` (which only `serve` calls), every line is written at once.
 public final class LogSink: Sendable {
     public static let standardError = LogSink(descriptor: STDERR_FILENO)
 
