@@ -390,10 +390,22 @@ struct HardeningTests {
             // below is seen waiting for the second (pg_stat_activity), not after a fixed
             // pause, which a loaded machine outran: the body waited first, so PostgreSQL's
             // deadlock check fires in its session and makes it the victim.
+            //
+            // PostgreSQL looks for a deadlock once per wait, `deadlock_timeout` after the wait
+            // began, in the session that waits. With the default (1 s for both), a loaded
+            // machine let more than a second pass between the two waits: the body's one look
+            // found no cycle yet, and the other party, looking later, became the victim. So the
+            // body looks after 3 s and the other party only after a minute. A role that may not
+            // set it (not a superuser) keeps the default.
+            let mayTune = try await sqlInt(dialogue, """
+                SELECT (rolsuper OR has_parameter_privilege('deadlock_timeout', 'SET'))::int::bigint
+                FROM pg_roles WHERE rolname = current_user
+                """) == 1
             let holding = AsyncStream<Void>.makeStream()
             let other = Task {
                 try await dialogue.database.client.withConnection { connection in
                     try await connection.query("BEGIN", logger: logger)
+                    if mayTune { try await connection.query("SET LOCAL deadlock_timeout = '60s'", logger: logger) }
                     try await connection.query("UPDATE organizations SET country = 'PL' WHERE id = \(second)", logger: logger)
                     holding.continuation.finish()
                     // Asked on another connection: inside this one's transaction,
@@ -412,6 +424,7 @@ struct HardeningTests {
             for await _ in holding.stream {}
             let result = try await dialogue.database.transaction { connection in
                 attempts.count.add(1, ordering: .releasing)
+                if mayTune { try await connection.query("SET LOCAL deadlock_timeout = '3s'", logger: logger) }
                 try await connection.query("UPDATE organizations SET country = 'LT' WHERE id = \(first)", logger: logger)
                 try await connection.query("UPDATE organizations SET country = 'LT' WHERE id = \(second)", logger: logger)
                 return "done"
