@@ -147,6 +147,32 @@ struct MachineryTests {
         }
     }
 
+    @Test("a keyed create that notifies: the owner is told once, with the item, its audit row and the key in one statement; the retry adds nothing")
+    func idempotentCreateNotifiesOnce() async throws {
+        try await API.run { api in
+            let cli = CallContext.cli()
+            let group = try await api.dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let owner = try await api.dialogue.makeUser(.member, kind: .diaspora)
+            _ = try await api.dialogue.putMember(cli, groupID: group.id, participantID: owner.participantID, role: "member")
+            let body = #"""
+                {"working_group_id":"\#(group.id.lowercasedString)","title":"Brief the press","owner_id":"\#(owner.participantID.lowercasedString)","due_on":"2027-06-30"}
+                """#
+            let first = try await api.call(.post, "/v1/action-items", as: api.admin, json: body, headers: [.idempotencyKeyTest: "notify-1"])
+            let retry = try await api.call(.post, "/v1/action-items", as: api.admin, json: body, headers: [.idempotencyKeyTest: "notify-1"])
+            #expect(first.status == 201)
+            #expect(retry.status == 201)
+            #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let id = try #require(first["id"])
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM action_items") == 1)
+            #expect(try await sqlInt(api.dialogue, """
+                SELECT count(*)::bigint FROM notifications
+                WHERE recipient_id = \(owner.participantID) AND event = 'action_assigned' AND object_id::text = \(id)
+                """) == 1)
+            #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM audit_log WHERE action = 'action_item.create'") == 1)
+            #expect(try await AuditLog.verify(api.dialogue.database).isIntact)
+        }
+    }
+
     @Test("lists page with an opaque cursor; a forged cursor or a bad limit is refused")
     func pagination() async throws {
         try await API.run { api in
