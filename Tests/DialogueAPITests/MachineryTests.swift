@@ -173,6 +173,52 @@ struct MachineryTests {
         }
     }
 
+    @Test("a keyed create its facts refuse writes nothing and leaves the key free; one whose key is taken writes nothing")
+    func refusedKeyedCreateWritesNothing() async throws {
+        try await API.run { api in
+            let cli = CallContext.cli()
+            let group = try await api.dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let active = try await api.dialogue.makeUser(.member, kind: .diaspora)
+            let gone = try await api.dialogue.makeUser(.member, kind: .diaspora)
+            #expect(try await api.call(
+                .patch, "/v1/participants/\(gone.participantID.lowercasedString)", as: api.admin, json: #"{"status":"inactive"}"#
+            ).status == 200)
+            func body(_ owner: UUID, _ title: String) -> String {
+                #"{"working_group_id":"\#(group.id.lowercasedString)","title":"\#(title)","owner_id":"\#(owner.lowercasedString)","due_on":"2027-06-30"}"#
+            }
+            func written() async throws -> [Int] {
+                [
+                    try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM action_items"),
+                    try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM action_item_updates"),
+                    try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM notifications"),
+                    try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM audit_log WHERE action = 'action_item.create'"),
+                ]
+            }
+            let key: HTTPFields = [.idempotencyKeyTest: "refused-1"]
+            let refused = try await api.call(.post, "/v1/action-items", as: api.admin, json: body(gone.participantID, "To nobody"), headers: key)
+            #expect(refused.status == 422)
+            #expect(refused.errorFields == ["owner_id"])
+            #expect(try await written() == [0, 0, 0, 0])
+            // The refusal took no key: the same key with a body that may be written is served.
+            let first = try await api.call(.post, "/v1/action-items", as: api.admin, json: body(active.participantID, "Brief"), headers: key)
+            #expect(first.status == 201)
+            #expect(try await written() == [1, 1, 1, 1])
+            // The key is now the first request's: another body under it is refused, and writes nothing.
+            let reused = try await api.call(.post, "/v1/action-items", as: api.admin, json: body(active.participantID, "Other"), headers: key)
+            #expect(reused.status == 422)
+            #expect(try await written() == [1, 1, 1, 1])
+            #expect(try await AuditLog.verify(api.dialogue.database).isIntact)
+            // The kept response's commit does not wait for the disk; that stays its own: every
+            // pooled connection still commits durably.
+            for _ in 0..<4 {
+                let setting = try await api.dialogue.database.read { connection in
+                    try await connection.query("SHOW synchronous_commit", logger: api.dialogue.database.logger).collect().first?.decode(String.self)
+                }
+                #expect(setting == "on")
+            }
+        }
+    }
+
     @Test("lists page with an opaque cursor; a forged cursor or a bad limit is refused")
     func pagination() async throws {
         try await API.run { api in

@@ -252,6 +252,62 @@ extension AuditLog {
     }
 }
 
+extension AuditLog {
+    /// A write that is one statement, which PostgreSQL commits on its own (`Database.write`):
+    /// no BEGIN, no COMMIT, and the chain's lock is held from the append to the commit inside
+    /// PostgreSQL, never across a round trip to the server. The service gives its change in
+    /// two parts, and the statement puts the key, the notification and the chain between and
+    /// after them:
+    ///
+    /// - `gating`: CTEs that only read, ending in `gate(go)`, true when the change may be
+    ///   written. They lock (`FOR KEY SHARE`) every row the writes' foreign keys will check,
+    ///   since PostgreSQL checks those at the statement's end, after the chain's lock: taken
+    ///   here, before it, the chain's lock stays the last lock a writer waits for (SECURITY.md 17).
+    /// - the request's idempotency key, settled where `go` (`IdempotencyStore.Settle`), then
+    ///   `proceed(go)`: the gate's answer, and for a keyed request whether the key was settled.
+    /// - `writes`: CTEs that write only from `proceed WHERE go`, ending in `written(done)`,
+    ///   which must read every one of them, so all are written before the chain's lock.
+    /// - the deferred notification, where `done`; the audit rows, appended where `done`.
+    ///
+    /// The row selected: `selecting`, then `proceed.go`, then the chain's head. The service's
+    /// parameters come first; the statement's own (the key's six, the notification's four,
+    /// the rows' seven) follow from `first`.
+    enum SingleStatement {
+        static func sql(gating: String, writes: String, selecting: String, from: String, parametersFrom first: Int) -> String {
+            """
+            WITH \(gating),
+                 settled AS (\(IdempotencyStore.Settle.statement(
+                     parametersFrom: first, onlyWhere: "$\(first)::text IS NOT NULL AND (SELECT go FROM gate)"))),
+                 proceed AS (SELECT (SELECT go FROM gate) AND ($\(first)::text IS NULL OR EXISTS (SELECT 1 FROM settled)) AS go),
+                 \(writes),
+                 notified AS (\(Prepared.NewNotification.statement(
+                     parametersFrom: first + 6, onlyWhere: "(SELECT done FROM written)")) RETURNING 1)
+            SELECT \(selecting), proceed.go, \(Rows.call(
+                lockKey: "CASE WHEN written.done AND (SELECT count(*) FROM notified) >= 0 THEN \(chainLockKey)::bigint END",
+                parametersFrom: first + 10))
+            FROM proceed, written\(from)
+            """
+        }
+
+        /// The values of the statement's own parameters: the key of the request being served
+        /// (all NULL without one), the notification, the rows.
+        static func values(
+            _ entries: [(CallContext, Entry)], notification: DeferredNotification?, createdObject: String
+        ) -> [(any PostgresEncodable & Sendable)?] {
+            IdempotencyStore.Settle.values(IdempotentRequest.current, createdObject: createdObject)
+                + Prepared.NewNotification.values(notification) + Rows(entries).values
+        }
+
+        /// Whether the change was written, from the row's column at `offset` (`proceed.go`).
+        /// The gate's refusal is the service's to explain first; a gate passed but a key not
+        /// settled means another request holds the key.
+        static func requireWritten(_ row: PostgresRandomAccessRow, at offset: Int) throws {
+            guard try row[offset].decode(Bool.self) else { throw DomainError.idempotencyInProgress }
+            IdempotentRequest.current?.keySettled()
+        }
+    }
+}
+
 /// One audit row as an admin reads it.
 public struct AuditEntryView: Sendable, Equatable {
     public var seq: Int64

@@ -54,32 +54,50 @@ public struct ActionItemFilter: Sendable {
 }
 
 extension Prepared {
-    /// A new action item with its first timeline entry ("open", 0 %), read back as
-    /// `actionColumns`, followed by the facts the service checks: whether group $1 exists
-    /// and the status of owner $4. One round trip where there were five. The item is written
-    /// only where both exist (else its columns are null); whether the owner may be given it
-    /// is still decided in Swift on the status returned, and a refusal rolls the write back.
+    /// A new action item with its first timeline entry ("open", 0 %), its owner's
+    /// notification and its audit row: one statement, committed on its own
+    /// (`AuditLog.SingleStatement`), with the item's id chosen by the server ($8). The facts
+    /// the service checks come back after `actionColumns`: whether group $1 exists, the
+    /// status of owner $4, whether agenda item $2 (if any) and author $6 (if any) still
+    /// exist. The item is written only where they do and the owner is active (the gate);
+    /// where not, its columns are null and the service says which fact failed. The rows
+    /// they name are locked for the foreign keys the writes check.
     struct NewActionItem: PreparedWrite {
-        static let sql = """
-            WITH facts AS (
-                SELECT EXISTS (SELECT 1 FROM working_groups WHERE id = $1::uuid) AS group_found,
-                       (SELECT status FROM participants WHERE id = $4::uuid) AS owner_status
-            ), x AS (
-                INSERT INTO action_items (working_group_id, agenda_item_id, title, owner_id, due_on)
-                SELECT $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date FROM facts
-                WHERE group_found AND owner_status IS NOT NULL
-                RETURNING *
-            ), first_update AS (
-                INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
-                SELECT id, $6::uuid, 'open', 0, $7::text FROM x
-            )
-            SELECT \(Dialogue.actionColumns), facts.group_found, facts.owner_status
-            FROM facts LEFT JOIN (x JOIN participants o ON o.id = x.owner_id) ON true
-            """
+        static let sql = AuditLog.SingleStatement.sql(
+            gating: """
+                facts AS (
+                    SELECT EXISTS (SELECT 1 FROM working_groups WHERE id = $1::uuid FOR KEY SHARE) AS group_found,
+                           (SELECT status FROM participants WHERE id = $4::uuid FOR KEY SHARE) AS owner_status,
+                           $2::uuid IS NULL OR EXISTS (SELECT 1 FROM agenda_items WHERE id = $2::uuid FOR KEY SHARE)
+                           AS agenda_item_found,
+                           $6::uuid IS NULL OR EXISTS (SELECT 1 FROM participants WHERE id = $6::uuid FOR KEY SHARE)
+                           AS author_found
+                ), gate AS (
+                    SELECT group_found AND owner_status = 'active' AND agenda_item_found AND author_found AS go FROM facts
+                )
+                """,
+            writes: """
+                x AS (
+                    INSERT INTO action_items (id, working_group_id, agenda_item_id, title, owner_id, due_on)
+                    SELECT $8::uuid, $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date FROM proceed WHERE go
+                    RETURNING *
+                ), first_update AS (
+                    INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
+                    SELECT id, $6::uuid, 'open', 0, $7::text FROM x
+                    RETURNING 1
+                ), written AS (
+                    SELECT EXISTS (SELECT 1 FROM x) AND (SELECT count(*) FROM first_update) > 0 AS done
+                )
+                """,
+            selecting: "\(Dialogue.actionColumns), facts.group_found, facts.owner_status, facts.agenda_item_found, facts.author_found",
+            from: ", facts LEFT JOIN (x JOIN participants o ON o.id = x.owner_id) ON true",
+            parametersFrom: 9)
         let bindings: PostgresBindings
 
         /// Where the facts start, after `actionColumns`.
         static let factsOffset = 13
+        /// Whether it was written (`AuditLog.SingleStatement.requireWritten`).
+        static let writtenOffset = factsOffset + 4
     }
 }
 
@@ -139,45 +157,55 @@ extension Dialogue {
             try Validator.required(titleText, "title"), try Validator.required(input.ownerID, "owner_id"),
             try Validator.required(dueText, "due_on")
         )
-        return try await database.transaction { connection in
-            var groupID = input.workingGroupID
-            if let agendaItemID = input.agendaItemID {
-                let rows = try await connection.query("""
+        var groupID = input.workingGroupID
+        if let agendaItemID = input.agendaItemID {
+            let rows = try await database.read { connection in
+                try await connection.query("""
                     SELECT i.outcome, p.working_group_id, s.working_group_id FROM agenda_items i
                     JOIN sessions s ON s.id = i.session_id LEFT JOIN proposals p ON p.id = i.proposal_id
                     WHERE i.id = \(agendaItemID)
                     """, logger: logger).collect()
-                guard let (outcome, proposalGroup, sessionGroup) = try rows.first?.decode((String?, UUID?, UUID?).self) else {
-                    throw DomainError.invalid("agenda_item_id", "no such agenda item")
-                }
-                guard outcome == AgendaOutcome.adopted.rawValue else {
-                    throw DomainError.invalid("agenda_item_id", "action items follow from an adopted agenda item")
-                }
-                groupID = groupID ?? proposalGroup ?? sessionGroup
             }
-            guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
-            let row = try await connection.rows(
-                Prepared.NewActionItem(groupID, input.agendaItemID, title, ownerID, dueOn, context.actor.participantID, note),
-                logger: logger
-            ).single(or: .conflict("the action item could not be created"))
-            let facts = row.makeRandomAccess()
-            guard try facts[Prepared.NewActionItem.factsOffset].decode(Bool.self) else {
-                throw DomainError.notFound("working group not found")
+            guard let (outcome, proposalGroup, sessionGroup) = try rows.first?.decode((AgendaOutcome?, UUID?, UUID?).self) else {
+                throw DomainError.invalid("agenda_item_id", "no such agenda item")
             }
-            guard let ownerStatus = try facts[Prepared.NewActionItem.factsOffset + 1].decode(ParticipantStatus?.self) else {
-                throw DomainError.notFound("participant not found")
+            guard outcome == .adopted else {
+                throw DomainError.invalid("agenda_item_id", "action items follow from an adopted agenda item")
             }
-            guard ownerStatus == .active else {
-                throw DomainError.invalid("owner_id", "the owner must be an active participant")
-            }
-            let (item, _) = try authorizedAction(row, try await viewer(context, connection), .read)
-            try await notify(connection, context, .actionAssigned, objectID: item.id, recipients: [ownerID], occasion: ownerID.lowercasedString)
-            try await AuditLog.append(
-                connection, logger: logger, context: context, action: "action_item.create", objectType: "action_item",
-                objectID: item.id.lowercasedString,
-                diff: ["working_group_id": groupID.lowercasedString, "due_on": dueOn, "title": title])
-            return item
+            groupID = groupID ?? proposalGroup ?? sessionGroup
         }
+        guard let groupID else { throw DomainError.invalid("working_group_id", "is required") }
+        // The creator reads what they create: decided before the write, on what it will be.
+        let viewer = try await viewer(context)
+        try AccessPolicy.require(viewer, .read, .actionItem(groupID: groupID, ownerID: ownerID), notFound: "action item not found")
+        let id = UUID.random()
+        let audit = AuditLog.Entry(
+            action: "action_item.create", objectType: "action_item", objectID: id.lowercasedString,
+            diff: ["working_group_id": groupID.lowercasedString, "due_on": dueOn, "title": title])
+        let notification = DeferredNotification(
+            context, .actionAssigned, objectID: id, recipient: ownerID, occasion: ownerID.lowercasedString)
+        let row = try await database.write(Prepared.NewActionItem(bindings: try Prepared.binding(inOrder: [
+            groupID, input.agendaItemID, title, ownerID, dueOn, context.actor.participantID, note, id,
+        ] + AuditLog.SingleStatement.values(
+            [(context, audit)], notification: notification, createdObject: "action_item/\(id.lowercasedString)"))))
+        let facts = row.makeRandomAccess()
+        guard try facts[Prepared.NewActionItem.factsOffset].decode(Bool.self) else {
+            throw DomainError.notFound("working group not found")
+        }
+        guard let ownerStatus = try facts[Prepared.NewActionItem.factsOffset + 1].decode(ParticipantStatus?.self) else {
+            throw DomainError.notFound("participant not found")
+        }
+        guard ownerStatus == .active else {
+            throw DomainError.invalid("owner_id", "the owner must be an active participant")
+        }
+        guard try facts[Prepared.NewActionItem.factsOffset + 2].decode(Bool.self) else {
+            throw DomainError.invalid("agenda_item_id", "no such agenda item")
+        }
+        guard try facts[Prepared.NewActionItem.factsOffset + 3].decode(Bool.self) else {
+            throw DomainError.conflict("the action item could not be created: its author is gone")
+        }
+        try AuditLog.SingleStatement.requireWritten(facts, at: Prepared.NewActionItem.writtenOffset)
+        return try decodeAction(row, viewer: viewer)
     }
 
     public func getActionItem(_ context: CallContext, id: UUID) async throws -> ActionItem {

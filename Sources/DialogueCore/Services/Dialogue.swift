@@ -66,6 +66,12 @@ public struct Dialogue: Sendable {
         return Self.viewer(context.actor, facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
     }
 
+    /// The same outside a transaction: a round trip only where the credential did not bring it.
+    func viewer(_ context: CallContext) async throws -> Viewer {
+        if let viewer = context.viewer { return viewer }
+        return try await database.read { connection in try await viewer(context, connection) }
+    }
+
     /// A viewer from its facts. Coordinators see every group whatever their memberships; only
     /// their side matters.
     static func viewer(_ actor: Actor, facts: ViewerFacts) -> Viewer {

@@ -53,11 +53,12 @@ extension Prepared {
         static let sql = statement(parametersFrom: 1)
         let bindings: PostgresBindings
 
-        static func statement(parametersFrom first: Int) -> String {
+        /// With `onlyWhere`, written only where that condition also holds.
+        static func statement(parametersFrom first: Int, onlyWhere condition: String? = nil) -> String {
             """
             INSERT INTO notifications (recipient_id, event, object_id, occasion)
             SELECT p.id, $\(first)::text, $\(first + 1)::uuid, $\(first + 2)::text
-            FROM participants p WHERE p.id = $\(first + 3)::uuid AND p.status = 'active'
+            FROM participants p WHERE p.id = $\(first + 3)::uuid AND p.status = 'active'\(condition.map { " AND \($0)" } ?? "")
             ON CONFLICT DO NOTHING
             """
         }
@@ -75,6 +76,17 @@ struct DeferredNotification: Sendable {
     var objectID: UUID
     var occasion: String
     var recipient: UUID
+
+    static let occasionLimit = 200
+
+    /// The notification of `recipient`, or nil when the recipient is the one who acted.
+    init?(_ context: CallContext, _ event: NotificationEvent, objectID: UUID, recipient: UUID, occasion: String = "") {
+        guard recipient != context.actor.participantID else { return nil }
+        self.event = event
+        self.objectID = objectID
+        self.occasion = String(occasion.prefix(Self.occasionLimit))
+        self.recipient = recipient
+    }
 }
 
 extension Prepared.NewNotification {
@@ -119,11 +131,12 @@ extension Dialogue {
         occasion: String = ""
     ) async throws {
         let others = Array(Set(recipients).subtracting(context.actor.participantID.map { [$0] } ?? []))
-        let occasion = String(occasion.prefix(200))
-        if others.count == 1, let recipient = others.first {
+        let occasion = String(occasion.prefix(DeferredNotification.occasionLimit))
+        if others.count == 1, let recipient = others.first,
+            let notification = DeferredNotification(context, event, objectID: objectID, recipient: recipient, occasion: occasion)
+        {
             // Inside a transaction, one such notification rides on its last statement: a
             // round trip fewer. A second one in the same transaction is written at once.
-            let notification = DeferredNotification(event: event, objectID: objectID, occasion: occasion, recipient: recipient)
             if AuditLog.Pending.current?.defer(notification) == true { return }
             try await connection.run(try Prepared.NewNotification(notification), logger: logger)
         } else if !others.isEmpty {

@@ -50,12 +50,29 @@ public struct Database: Sendable {
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await retryingConcurrencyFailure { try await attemptTransaction(body) }
+    }
+
+    /// A write that is one statement (`AuditLog.SingleStatement`): the change, the request's
+    /// idempotency key, its notification and its audit rows, committed by PostgreSQL on its
+    /// own. Two round trips fewer than `transaction`, and the audit chain's lock is not held
+    /// while the server sends COMMIT. Retried once on a concurrency failure, as `transaction`.
+    func write<Statement: PreparedRead>(_ statement: Statement) async throws -> PostgresRow {
+        let logger = self.logger
+        return try await retryingConcurrencyFailure {
+            try await withConnection(translating: false) { connection in
+                try await connection.rows(statement, logger: logger).single(or: .conflict("the change could not be written"))
+            }
+        }
+    }
+
+    private func retryingConcurrencyFailure<Result: Sendable>(_ attempt: () async throws -> Result) async throws -> Result {
         do {
-            return try await attemptTransaction(body)
+            return try await attempt()
         } catch let error where DatabaseErrors.isConcurrencyFailure(error) {
             logger.notice("transaction retried after a concurrency failure", metadata: ["sqlstate": "\(DatabaseErrors.sqlState(error) ?? "")"])
             do {
-                return try await attemptTransaction(body)
+                return try await attempt()
             } catch let error where DatabaseErrors.isConcurrencyFailure(error) {
                 throw DomainError.unavailable("the change collided with concurrent changes twice; retry later")
             }
@@ -66,7 +83,7 @@ public struct Database: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        return try await withConnection(translating: false) { connection in
+        let (result, settled) = try await withConnection(translating: false) { connection in
             try await connection.withTransaction(logger: logger) { connection in
                 let pending = AuditLog.Pending()
                 let result = try await AuditLog.Pending.$current.withValue(pending) { try await body(connection) }
@@ -75,9 +92,11 @@ public struct Database: Sendable {
                     entries.first.map { (request, "\($0.1.objectType)/\($0.1.objectID)") }
                 }
                 try await AuditLog.write(connection, logger: logger, entries, notification: pending.takeNotification(), settling: settling)
-                return result
+                return (result, settling?.0)
             }
         }
+        settled?.keySettled()
+        return result
     }
 
     /// Runs `body` in one read-only REPEATABLE READ transaction, so that every query it makes

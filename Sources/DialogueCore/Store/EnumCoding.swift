@@ -10,4 +10,5 @@ extension ProposalStatus: PostgresCodable {}
 extension ActionStatus: PostgresCodable {}
 extension SessionKind: PostgresCodable {}
 extension SessionStatus: PostgresCodable {}
+extension AgendaOutcome: PostgresCodable {}
 extension ParticipantStatus: PostgresCodable {}

@@ -114,6 +114,7 @@ public final class IdempotentRequest: Sendable {
     /// Which request wrote the key; another request's write under the same key is refused.
     public let claim = UUID.random()
     private let secret = Atomic<Bool>(false)
+    private let settledByWrite = Atomic<Bool>(false)
 
     public init(scope: String, key: String, requestHash: String) {
         self.scope = scope
@@ -126,6 +127,12 @@ public final class IdempotentRequest: Sendable {
     public static func responseCarriesSecret() { current?.secret.store(true, ordering: .relaxed) }
 
     public var mintsSecret: Bool { secret.load(ordering: .relaxed) }
+
+    /// Said once the request's write committed with the key settled (`Settle`).
+    func keySettled() { settledByWrite.store(true, ordering: .relaxed) }
+
+    /// Whether the key is durable with the request's write.
+    var settled: Bool { settledByWrite.load(ordering: .relaxed) }
 }
 
 // The statements of a keyed create, prepared so that none is parsed and planned again.
@@ -176,9 +183,18 @@ extension IdempotencyStore {
     /// its COMMIT (the key's unique index), then finds the key taken. A reservation left by an
     /// older instance is taken over once stale, as those instances did.
     enum Settle {
-        static let sql = """
+        static let sql = statement(parametersFrom: 1)
+
+        /// The statement with its parameters numbered from `first`; with `onlyWhere`, the key
+        /// is written only where that condition holds (`AuditLog.SingleStatement`).
+        static func statement(parametersFrom first: Int, onlyWhere condition: String? = nil) -> String {
+            let values = """
+                $\(first)::text, $\(first + 1)::text, $\(first + 2)::text, 'committed', $\(first + 3)::uuid, \
+                $\(first + 4)::text, $\(first + 5)::boolean
+                """
+            return """
             INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, created_object, withheld)
-            VALUES ($1::text, $2::text, $3::text, 'committed', $4::uuid, $5::text, $6::boolean)
+            \(condition.map { "SELECT \(values) WHERE \($0)" } ?? "VALUES (\(values))")
             ON CONFLICT (scope, key) DO UPDATE
             SET state = 'committed', claim = excluded.claim, request_hash = excluded.request_hash,
                 created_object = coalesce(k.created_object, excluded.created_object), withheld = excluded.withheld,
@@ -188,19 +204,36 @@ extension IdempotencyStore {
                    AND k.updated_at < now() - \(IdempotencyStore.abandonedAfterSeconds) * interval '1 second')
             RETURNING 1
             """
+        }
 
         static func bindings(_ request: IdempotentRequest, createdObject: String) throws -> PostgresBindings {
-            try Prepared.binding(request.scope, request.key, request.requestHash, request.claim, createdObject, request.mintsSecret)
+            try Prepared.binding(inOrder: values(request, createdObject: createdObject))
+        }
+
+        /// Its values, in the order of its parameters; all NULL for a request sent without a key.
+        static func values(_ request: IdempotentRequest?, createdObject: String) -> [(any PostgresEncodable & Sendable)?] {
+            guard let request else { return Array(repeating: nil, count: 6) }
+            return [request.scope, request.key, request.requestHash, request.claim, createdObject, request.mintsSecret]
         }
     }
 
     /// Keeps the response (or, for one that carried a secret, only that it completed); writes
     /// the key if the request's writes did not. A row back means it was kept.
+    ///
+    /// Where the request's write settled the key ($9), the write is durable already and the
+    /// key says so; the response kept here is a copy for replays, and its commit does not wait
+    /// for the disk (`synchronous_commit` off for this transaction alone). A crash of the
+    /// database within a fraction of a second can lose the copy, never the object or the key:
+    /// a retry then learns what was created (`completedWithoutResponse`), after the 409s of
+    /// `abandonedAfterSeconds`, and nothing is created twice. A key written here (a request
+    /// without an audited write) commits as every other write does.
     struct Keep: PreparedRead {
         static let sql = """
             INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, response_status, response_headers,
                                                response_body, withheld)
-            VALUES ($1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean)
+            SELECT $1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean
+            FROM (SELECT set_config('synchronous_commit',
+                                    CASE WHEN $9::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true)) durability
             ON CONFLICT (scope, key) DO UPDATE
             SET state = 'done', response_status = excluded.response_status, response_headers = excluded.response_headers,
                 response_body = excluded.response_body, withheld = excluded.withheld, updated_at = now()
@@ -210,7 +243,7 @@ extension IdempotencyStore {
         let bindings: PostgresBindings
         init(_ request: IdempotentRequest, status: Int?, headers: String?, body: ByteBuffer?, withheld: Bool) throws {
             bindings = try Prepared.binding(
-                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld)
+                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld, request.settled)
         }
     }
 }
