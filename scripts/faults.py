@@ -274,6 +274,7 @@ def write_load(port, token, group_id, acknowledged, stop, failures, limit=2000):
 
 def write_load_steps(port, token, group_id, acknowledged, stop, limit):
     n = 0
+    me = None
     while not stop.is_set() and n < limit:
         n += 1
         try:
@@ -291,6 +292,14 @@ def write_load_steps(port, token, group_id, acknowledged, stop, limit):
                                           {"title": f"Point {k}", "duration_minutes": 5, "position": 1}, token)
                 if status == 201:
                     acknowledged.append(("agenda_item", item["id"]))
+            # A keyed create commits without waiting for the disk and is acknowledged only
+            # once its kept response is on disk (AuditLog.SingleStatement): it must survive too.
+            me = me or request(port, "GET", "/v1/me", token=token)[1]["participant"]["id"]
+            status, action, _ = request(port, "POST", "/v1/action-items", {
+                "working_group_id": group_id, "title": f"Follow up {n}", "owner_id": me, "due_on": "2027-07-31"},
+                token, {"Idempotency-Key": f"load-{uuid.uuid4()}"})
+            if status == 201:
+                acknowledged.append(("action_item", action["id"]))
         except (OSError, http.client.HTTPException):
             time.sleep(0.05)
 
@@ -303,9 +312,13 @@ def verify_load(cluster, acknowledged, label):
     check(all(titles.get(i, "").endswith(" updated") for i in renamed), f"{label}: every acknowledged update ({len(renamed)}) is stored")
     present_sessions = set(cluster.sql("SELECT id FROM sessions"))
     present_items = set(cluster.sql("SELECT id FROM agenda_items"))
-    check(len(acknowledged) > 1000, f"{label}: {len(acknowledged)} writes were acknowledged before the crash")
+    actions = [i for kind, i in acknowledged if kind == "action_item"]
+    present_actions = set(cluster.sql("SELECT object_id FROM audit_log WHERE action = 'action_item.create'"))
+    check(len(acknowledged) > 1000 and len(actions) > 100, f"{label}: {len(acknowledged)} writes were acknowledged before the crash, {len(actions)} keyed creates")
     check(all(s in present_sessions for s in sessions) and all(i in present_items for i in items),
           f"{label}: every acknowledged write is present after restart")
+    check(all(i in present_actions for i in actions) and set(cluster.sql("SELECT id FROM action_items")) >= set(actions),
+          f"{label}: every acknowledged keyed create is present after restart, with its audit row")
     orphans = cluster.sql("""SELECT count(*) FROM sessions s WHERE NOT EXISTS
                              (SELECT 1 FROM audit_log a WHERE a.object_id = s.id::text AND a.action = 'session.create')""")
     check(orphans == ["0"], f"{label}: no session without its audit row")

@@ -278,7 +278,9 @@ extension AuditLog {
             WITH \(gating),
                  settled AS (\(IdempotencyStore.Settle.statement(
                      parametersFrom: first, onlyWhere: "$\(first)::text IS NOT NULL AND (SELECT go FROM gate)"))),
-                 proceed AS (SELECT (SELECT go FROM gate) AND ($\(first)::text IS NULL OR EXISTS (SELECT 1 FROM settled)) AS go),
+                 proceed AS (SELECT (SELECT go FROM gate) AND ($\(first)::text IS NULL OR EXISTS (SELECT 1 FROM settled)) AS go,
+                                    set_config('synchronous_commit', CASE WHEN $\(first)::text IS NOT NULL THEN 'off'
+                                               ELSE current_setting('synchronous_commit') END, true) AS durability),
                  \(writes),
                  notified AS (\(Prepared.NewNotification.statement(
                      parametersFrom: first + 6, onlyWhere: "(SELECT done FROM written)")) RETURNING 1)
@@ -303,7 +305,6 @@ extension AuditLog {
         /// settled means another request holds the key.
         static func requireWritten(_ row: PostgresRandomAccessRow, at offset: Int) throws {
             guard try row[offset].decode(Bool.self) else { throw DomainError.idempotencyInProgress }
-            IdempotentRequest.current?.keySettled()
         }
     }
 }

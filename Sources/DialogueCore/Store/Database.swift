@@ -83,7 +83,7 @@ public struct Database: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
-        let (result, settled) = try await withConnection(translating: false) { connection in
+        return try await withConnection(translating: false) { connection in
             try await connection.withTransaction(logger: logger) { connection in
                 let pending = AuditLog.Pending()
                 let result = try await AuditLog.Pending.$current.withValue(pending) { try await body(connection) }
@@ -92,11 +92,9 @@ public struct Database: Sendable {
                     entries.first.map { (request, "\($0.1.objectType)/\($0.1.objectID)") }
                 }
                 try await AuditLog.write(connection, logger: logger, entries, notification: pending.takeNotification(), settling: settling)
-                return (result, settling?.0)
+                return result
             }
         }
-        settled?.keySettled()
-        return result
     }
 
     /// Runs `body` in one read-only REPEATABLE READ transaction, so that every query it makes

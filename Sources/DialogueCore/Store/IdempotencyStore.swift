@@ -114,7 +114,6 @@ public final class IdempotentRequest: Sendable {
     /// Which request wrote the key; another request's write under the same key is refused.
     public let claim = UUID.random()
     private let secret = Atomic<Bool>(false)
-    private let settledByWrite = Atomic<Bool>(false)
 
     public init(scope: String, key: String, requestHash: String) {
         self.scope = scope
@@ -127,12 +126,6 @@ public final class IdempotentRequest: Sendable {
     public static func responseCarriesSecret() { current?.secret.store(true, ordering: .relaxed) }
 
     public var mintsSecret: Bool { secret.load(ordering: .relaxed) }
-
-    /// Said once the request's write committed with the key settled (`Settle`).
-    func keySettled() { settledByWrite.store(true, ordering: .relaxed) }
-
-    /// Whether the key is durable with the request's write.
-    var settled: Bool { settledByWrite.load(ordering: .relaxed) }
 }
 
 // The statements of a keyed create, prepared so that none is parsed and planned again.
@@ -220,20 +213,14 @@ extension IdempotencyStore {
     /// Keeps the response (or, for one that carried a secret, only that it completed); writes
     /// the key if the request's writes did not. A row back means it was kept.
     ///
-    /// Where the request's write settled the key ($9), the write is durable already and the
-    /// key says so; the response kept here is a copy for replays, and its commit does not wait
-    /// for the disk (`synchronous_commit` off for this transaction alone). A crash of the
-    /// database within a fraction of a second can lose the copy, never the object or the key:
-    /// a retry then learns what was created (`completedWithoutResponse`), after the 409s of
-    /// `abandonedAfterSeconds`, and nothing is created twice. A key written here (a request
-    /// without an audited write) commits as every other write does.
+    /// Its commit waits for the disk, as every write's does, and it follows the request's
+    /// write on the way to the response: a keyed write that committed without waiting
+    /// (`AuditLog.SingleStatement`) is on disk once this is, before the response is sent.
     struct Keep: PreparedRead {
         static let sql = """
             INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, response_status, response_headers,
                                                response_body, withheld)
-            SELECT $1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean
-            FROM (SELECT set_config('synchronous_commit',
-                                    CASE WHEN $9::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true)) durability
+            VALUES ($1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean)
             ON CONFLICT (scope, key) DO UPDATE
             SET state = 'done', response_status = excluded.response_status, response_headers = excluded.response_headers,
                 response_body = excluded.response_body, withheld = excluded.withheld, updated_at = now()
@@ -243,7 +230,7 @@ extension IdempotencyStore {
         let bindings: PostgresBindings
         init(_ request: IdempotentRequest, status: Int?, headers: String?, body: ByteBuffer?, withheld: Bool) throws {
             bindings = try Prepared.binding(
-                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld, request.settled)
+                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld)
         }
     }
 }
