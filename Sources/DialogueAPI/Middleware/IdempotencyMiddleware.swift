@@ -48,6 +48,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         let bytes = try await response.body.collected()
         let kept: [HTTPField.Name] = [.contentType, .eTag, .location]
         let headers = kept.compactMap { name in response.headers[name].map { [name.canonicalName, $0] } }
+        // Kept before the answer, and durably: a keyed write committed without waiting for the
+        // disk (AuditLog.SingleStatement) is on disk once this commit is. Never move it after
+        // the response.
         let stored = try await store.keep(
             idempotent, response: .init(status: response.status.code, headers: headers, body: Array(bytes.readableBytesView)))
         // A request that writes no audited change (marking notifications read) has no key
