@@ -269,6 +269,12 @@ extension AuditLog {
     ///   which must read every one of them, so all are written before the chain's lock.
     /// - the deferred notification, where `done`; the audit rows, appended where `done`.
     ///
+    /// A keyed write (`IdempotentRequest.current`) commits without waiting for the disk
+    /// (`synchronous_commit` off for its own transaction), so the chain's lock is not held
+    /// through the flush either: it is answered only after the middleware has kept its
+    /// response, a durable commit after it, and PostgreSQL flushes its WAL in order. Writes
+    /// without a key commit durably, as every transaction does.
+    ///
     /// The row selected: `selecting`, then `proceed.go`, then the chain's head. The service's
     /// parameters come first; the statement's own (the key's six, the notification's four,
     /// the rows' seven) follow from `first`.

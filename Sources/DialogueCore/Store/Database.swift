@@ -3,9 +3,10 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// The service's handle on PostgreSQL: a connection pool plus the two ways to use it.
-/// Every write goes through `transaction`, so a service call is one transaction: the rule
-/// checks, the change and its audit row commit together or not at all.
+/// The service's handle on PostgreSQL: a connection pool plus the ways to use it.
+/// Every write goes through `transaction` or, where it is one statement, `write`, so a service
+/// call is one transaction: the rule checks, the change and its audit row commit together or
+/// not at all.
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
@@ -56,7 +57,8 @@ public struct Database: Sendable {
     /// A write that is one statement (`AuditLog.SingleStatement`): the change, the request's
     /// idempotency key, its notification and its audit rows, committed by PostgreSQL on its
     /// own. Two round trips fewer than `transaction`, and the audit chain's lock is not held
-    /// while the server sends COMMIT. Retried once on a concurrency failure, as `transaction`.
+    /// while the server sends COMMIT (nor, for a keyed request, through the flush). Retried
+    /// once on a concurrency failure, as `transaction`.
     func write<Statement: PreparedRead>(_ statement: Statement) async throws -> PostgresRow {
         let logger = self.logger
         return try await retryingConcurrencyFailure {
