@@ -159,7 +159,7 @@ struct WorkChainTests {
                     {"working_group_id":"\#(group)","title":"Brief the desk officer","owner_id":"\#(owner)","due_on":"2027-03-01","note":"before the visit"}
                     """#)
             }
-            let before = try await written()
+            var before = try await written()
             let unknown = UUID.random().lowercasedString
             let noGroup = try await create(group: unknown, owner: owner)
             #expect(noGroup.status == 404)
@@ -169,6 +169,21 @@ struct WorkChainTests {
             #expect(inactive.status == 422)
             #expect(inactive.errorFields == ["owner_id"])
             #expect(try await written() == before, "a refused create leaves no item, no update and no audit row")
+            // Follow-up comes from an adopted agenda item: one not yet decided, or none at all, is
+            // a problem with the field, and is written nowhere.
+            let session = try #require(try await api.call(.post, "/v1/sessions", as: cast.coordinator, json: SessionTests.quarterly)["id"])
+            let undecided = try #require(try await api.call(
+                .post, "/v1/sessions/\(session)/agenda", as: cast.coordinator, json: #"{"title":"Embassy visit","duration_minutes":15}"#)["id"])
+            before = try await written()
+            for (agendaItem, problem) in [(undecided, "adopted agenda item"), (unknown, "no such agenda item")] {
+                let refused = try await api.call(.post, "/v1/action-items", as: cast.coordinator, json: #"""
+                    {"agenda_item_id":"\#(agendaItem)","title":"Brief the desk officer","owner_id":"\#(owner)","due_on":"2027-03-01"}
+                    """#)
+                #expect(refused.status == 422)
+                #expect(refused.errorFields == ["agenda_item_id"])
+                #expect(refused.text.contains(problem))
+            }
+            #expect(try await written() == before, "nor does one from an agenda item that cannot have follow-up")
 
             let made = try await create(group: group, owner: owner)
             #expect(made.status == 201)
