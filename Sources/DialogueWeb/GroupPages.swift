@@ -61,9 +61,11 @@ extension PortalPages {
         Dictionary(try await dialogue.listDirections(context).map { ($0.slug, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The zone the reader's times are written in: their profile's.
+    /// The zone the reader's times are written in: their profile's, as the session's own
+    /// statement read it; read apart only for a session that did not.
     func viewerZone(_ context: CallContext, _ session: WebSession) async throws -> TimeZone {
-        TimeZone(identifier: try await dialogue.getParticipant(context, id: session.participantID).timezone) ?? .gmt
+        if let zone = session.timeZone { return zone }
+        return TimeZone(identifier: try await dialogue.getParticipant(context, id: session.participantID).timezone) ?? .gmt
     }
 }
 

@@ -98,24 +98,20 @@ struct PortalPages: Sendable {
         let (session, language) = (visit.session, visit.language)
         let context = context(session)
         do {
-            // Five independent reads, asked at once: the page waits for the slowest, not the sum.
+            // Four independent reads, asked at once: the page waits for the slowest, not the sum.
             let page = try PageRequest(limit: 10, cursor: nil)
             async let upcoming = dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
-            async let late = dialogue.listActionItems(
-                context, page: page, filter: ActionItemFilter(ownerID: session.participantID, overdue: true))
-            async let owned = dialogue.listActionItems(
-                context, page: page, filter: ActionItemFilter(ownerID: session.participantID, overdue: false, closed: false))
+            // Ten, soonest due first (the overdue ones lead); the full list is a link away.
+            async let owned = dialogue.ownOpenActionItems(context, limit: page.limit)
             async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
             async let mine = dialogue.listProposals(
                 context, page: page, filter: ProposalFilter(status: "draft", authorID: session.participantID))
-            async let zone = viewerZone(context, session)
-            let (sessions, overdue, open, review, drafts, viewerZone) = try await (upcoming, late, owned, submitted, mine, zone)
-            // Overdue first, then the rest by due date; ten in all, the full list a link away.
-            let ordered = Array((overdue.items + open.items.sorted { $0.dueOn < $1.dueOn }).prefix(10))
+            let (sessions, actions, review, drafts) = try await (upcoming, owned, submitted, mine)
+            let viewerZone = try await viewerZone(context, session)
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
                 sessions: sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },
-                actions: ordered.map { ActionItemView($0, renderer, language) },
+                actions: actions.map { ActionItemView($0, renderer, language) },
                 review: review.items.map { ProposalCard($0, renderer, language) },
                 drafts: drafts.items.map { ProposalCard($0, renderer, language) }))
         } catch {

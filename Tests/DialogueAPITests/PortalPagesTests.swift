@@ -361,6 +361,14 @@ struct PortalPagesTests {
             #expect(home.html.contains("Late one") && !home.html.contains("Finished "), "open items, not the first created")
             let late = try #require(home.html.range(of: "Late one")), open = try #require(home.html.range(of: "Open "))
             #expect(late.lowerBound < open.lowerBound, "the overdue item comes first")
+            // Then the soonest due of all 26, not of the first ones created: Open 9 and 18 are
+            // due in January, 19 and 20 in February and March; Open 8, 17 and 26 in September.
+            for soon in [9, 18, 19, 20] {
+                #expect(home.html.contains(">Open \(soon)<"), "Open \(soon) is among the soonest due")
+            }
+            for later in [8, 17, 26] {
+                #expect(!home.html.contains(">Open \(later)<"), "Open \(later) is due after ten others")
+            }
             #expect(home.html.contains("1 May 2020") || home.html.contains("May 1, 2020"), "a due date written out")
 
             let list = try await portal.get("/action-items", cookie: cookie)

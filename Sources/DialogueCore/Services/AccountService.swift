@@ -37,6 +37,10 @@ public struct WebSession: Sendable, Equatable {
     /// The participant's side and memberships, read by the same statement, so that the
     /// page's reads do not each read them again.
     public var facts: ViewerFacts?
+    /// The zone the participant's times are written in (their profile's), read by the same
+    /// statement, so that a page does not read the participant again for it. Nil for a
+    /// session just started, which is answered with a redirect.
+    public var timeZone: TimeZone?
 
     /// The token every form of this session carries (SECURITY.md 21).
     public var csrfToken: String {
@@ -265,15 +269,15 @@ extension Dialogue {
         let row = try await database.autocommit { connection in
             try await connection.rows(Prepared.LiveWebSession(hash: TokenSecret.hash(secret)), logger: logger).first
         }
-        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread, side, groups, contributing) =
+        guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread, side, groups, contributing, zone) =
             try row?.decode(
-                (UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int, String, [UUID], [UUID]).self),
+                (UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int, String, [UUID], [UUID], String).self),
             let role = Role(rawValue: rawRole)
         else { throw refusal }
         return WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
             language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread,
-            facts: ViewerFacts(side: side, groups: groups, contributing: contributing))
+            facts: ViewerFacts(side: side, groups: groups, contributing: contributing), timeZone: TimeZone(identifier: zone) ?? .gmt)
     }
 
     /// The language the portal speaks to this account.

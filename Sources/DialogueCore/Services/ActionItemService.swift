@@ -289,6 +289,19 @@ extension Dialogue {
         }
     }
 
+    /// The caller's own items still to do, soonest due first (the overdue ones therefore
+    /// lead), at most `limit`: the portal's home page, in one read.
+    public func ownOpenActionItems(_ context: CallContext, limit: Int) async throws -> [ActionItem] {
+        guard let selfID = context.actor.participantID else { return [] }
+        return try await database.read { connection in
+            let viewer = try await viewer(context, connection)
+            var read = try FilteredRead<OwnOpenActionItemList>(
+                everyone: viewer.seesEverything, viewer.seesEverything, Array(viewer.groupIDs), selfID)
+            try read.finish(limit: limit)
+            return try await connection.rows(read, logger: logger).map { try decodeAction($0, viewer: viewer) }
+        }
+    }
+
     public func listActionItems(_ context: CallContext, page: PageRequest, filter: ActionItemFilter) async throws -> Page<ActionItem> {
         var validator = Validator()
         let status = validator.choice(filter.status, "status", as: ActionStatus.self, required: false)
@@ -319,6 +332,18 @@ extension Dialogue {
             }
         }
     }
+}
+
+/// The caller's ($3) own action items still to do, soonest due first, so that the overdue
+/// ones lead: `ActionItemList`'s head, the same rule of who sees what, with the owner and the
+/// open statuses fixed. The `(owner_id, due_on)` index gives them in order.
+enum OwnOpenActionItemList: FilteredList {
+    static let name = "action_items.own_open"
+    static let mine = "\n  AND x.owner_id = $3 AND x.status NOT IN ('done', 'dropped')"
+    static let head = ActionItemList.head + mine
+    static let headForEveryone = ActionItemList.headForEveryone.map { $0 + mine }
+    static let filters: [String] = []
+    static let order = "x.due_on, x.id"
 }
 
 /// The action items a viewer ($1 sees everything, $2 their groups, $3 themselves) may see,

@@ -138,7 +138,7 @@ enum Prepared {
         static let sql = """
             WITH live AS (
                 SELECT s.id, a.id AS account_id, a.participant_id, a.sign_in_name, a.role, a.language, s.csrf_secret,
-                       s.expires_at, s.last_seen_at, s.factor, \(ViewerFacts.columns)
+                       s.expires_at, s.last_seen_at, s.factor, p.timezone, \(ViewerFacts.columns)
                 FROM web_sessions s JOIN accounts a ON a.id = s.account_id JOIN participants p ON p.id = a.participant_id
                 LEFT JOIN organizations o ON o.id = p.organization_id
                 WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -149,7 +149,7 @@ enum Prepared {
             )
             SELECT id, account_id, participant_id, sign_in_name, role, language, csrf_secret, expires_at, factor,
                    (SELECT count(*) FROM notifications n WHERE n.recipient_id = live.participant_id AND n.read_at IS NULL)::int8,
-                   side, groups, contributing
+                   side, groups, contributing, timezone
             FROM live
             """
         let bindings: PostgresBindings
