@@ -8,6 +8,7 @@ import Testing
 struct FilteredListTests {
     static let lists: [any FilteredList.Type] = [
         ActionItemList.self, SessionList.self, ParticipantList.self, ProposalList.self, OrganizationList.self,
+        OwnOpenActionItemList.self,
     ]
 
     @Test("every combination of filters of every list is a statement PostgreSQL accepts")
@@ -29,7 +30,9 @@ struct FilteredListTests {
                             }
                         }
                     }
-                    #expect(prepared == 3 * (2 * 512 + 2 * 64 + 2 * 32 + 128 + 4), "reads for everyone: action items, sessions, participants")
+                    #expect(
+                        prepared == 3 * (2 * 512 + 2 * 64 + 2 * 32 + 128 + 4 + 2),
+                        "reads for everyone: action items, sessions, participants, one's own open items")
                 }
             }
         }

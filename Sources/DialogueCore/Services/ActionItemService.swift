@@ -292,9 +292,10 @@ extension Dialogue {
     }
 
     /// The caller's own items still to do, soonest due first (the overdue ones therefore
-    /// lead), at most `limit`: the portal's home page, in one read.
+    /// lead), at most `limit` (up to a page's largest): the portal's home page, in one read.
     public func ownOpenActionItems(_ context: CallContext, limit: Int) async throws -> [ActionItem] {
-        guard let selfID = context.actor.participantID else { return [] }
+        guard let selfID = context.actor.participantID, limit > 0 else { return [] }
+        let limit = min(limit, PageRequest.maximumLimit)
         return try await database.read { connection in
             let viewer = try await viewer(context, connection)
             var read = try FilteredRead<OwnOpenActionItemList>(
