@@ -56,7 +56,8 @@ public struct ActionItemFilter: Sendable {
 extension Prepared {
     /// A new action item with its first timeline entry ("open", 0 %), its owner's
     /// notification and its audit row: one statement, committed on its own
-    /// (`AuditLog.SingleStatement`), with the item's id chosen by the server ($8). The facts
+    /// (`AuditLog.SingleStatement`), with the ids of the item ($8) and of its first update
+    /// ($9) chosen by the server (`UUID.timeOrdered`). The facts
     /// the service checks come back after `actionColumns`: whether group $1 exists, the
     /// status of owner $4, whether agenda item $2 (if any) and author $6 (if any) still
     /// exist. The item is written only where they do and the owner is active (the gate);
@@ -82,8 +83,8 @@ extension Prepared {
                     SELECT $8::uuid, $1::uuid, $2::uuid, $3::text, $4::uuid, $5::text::date FROM proceed WHERE go
                     RETURNING *
                 ), first_update AS (
-                    INSERT INTO action_item_updates (action_item_id, author_id, to_status, to_progress, note)
-                    SELECT id, $6::uuid, 'open', 0, $7::text FROM x
+                    INSERT INTO action_item_updates (id, action_item_id, author_id, to_status, to_progress, note)
+                    SELECT $9::uuid, id, $6::uuid, 'open', 0, $7::text FROM x
                     RETURNING 1
                 ), written AS (
                     SELECT EXISTS (SELECT 1 FROM x) AND (SELECT count(*) FROM first_update) > 0 AS done
@@ -91,7 +92,7 @@ extension Prepared {
                 """,
             selecting: "\(Dialogue.actionColumns), facts.group_found, facts.owner_status, facts.agenda_item_found, facts.author_found",
             from: ", facts LEFT JOIN (x JOIN participants o ON o.id = x.owner_id) ON true",
-            parametersFrom: 9)
+            parametersFrom: 10)
         let bindings: PostgresBindings
 
         /// Where the facts start, after `actionColumns`.
@@ -178,8 +179,9 @@ extension Dialogue {
         // The creator reads what they create: decided before the write, on what it will be.
         let viewer = try await viewer(context)
         try AccessPolicy.require(viewer, .read, .actionItem(groupID: groupID, ownerID: ownerID), notFound: "action item not found")
-        // Time-ordered: a random id put each of its index entries on a page of its own, which the
-        // write then logged whole after every checkpoint (~8 KB of WAL for each).
+        // Time-ordered, the item's and its first update's: a random id put each of its index
+        // entries on a page of its own, which the write then logged whole after every
+        // checkpoint (~8 KB of WAL for each).
         let id = UUID.timeOrdered()
         let audit = AuditLog.Entry(
             action: "action_item.create", objectType: "action_item", objectID: id.lowercasedString,
@@ -187,7 +189,7 @@ extension Dialogue {
         let notification = DeferredNotification(
             context, .actionAssigned, objectID: id, recipient: ownerID, occasion: ownerID.lowercasedString)
         let row = try await database.write(Prepared.NewActionItem(bindings: try Prepared.binding(inOrder: [
-            groupID, input.agendaItemID, title, ownerID, dueOn, context.actor.participantID, note, id,
+            groupID, input.agendaItemID, title, ownerID, dueOn, context.actor.participantID, note, id, UUID.timeOrdered(),
         ] + AuditLog.SingleStatement.values(
             [(context, audit)], notification: notification, createdObject: "action_item/\(id.lowercasedString)"))))
         let facts = row.makeRandomAccess()
@@ -258,7 +260,7 @@ extension Dialogue {
                 """, logger: logger)
             try await connection.run(
                 try Prepared.NewActionUpdate(
-                    id, context.actor.participantID, current.status, next.status, current.progress, next.progress, note ?? ""),
+                    UUID.timeOrdered(), id, context.actor.participantID, current.status, next.status, current.progress, next.progress, note ?? ""),
                 logger: logger)
             try await AuditLog.append(
                 connection, logger: logger, context: context, action: "action_item.update", objectType: "action_item",
@@ -375,11 +377,12 @@ enum ActionItemList: FilteredList {
 }
 
 extension Prepared {
-    /// A row of an action item's timeline: who moved it from which status and progress to which.
+    /// A row of an action item's timeline: who moved it from which status and progress to
+    /// which. Its id ($1) is time-ordered, as the first row's (`NewActionItem`).
     struct NewActionUpdate: PreparedWrite {
         static let sql = """
-            INSERT INTO action_item_updates (action_item_id, author_id, from_status, to_status, from_progress, to_progress, note)
-            VALUES ($1::uuid, $2::uuid, $3::text, $4::text, $5::int8, $6::int8, $7::text)
+            INSERT INTO action_item_updates (id, action_item_id, author_id, from_status, to_status, from_progress, to_progress, note)
+            VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::int8, $7::int8, $8::text)
             """
         let bindings: PostgresBindings
     }
