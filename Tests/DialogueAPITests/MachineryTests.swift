@@ -71,6 +71,20 @@ struct MachineryTests {
             #expect(invalid.errorFields == ["name", "country"])
 
             #expect(try await sqlInt(api.dialogue, "SELECT count(*)::bigint FROM organizations") == 0, "nothing half-written")
+
+            // An explicit null where the contract allows none is refused naming the field, however
+            // it is spaced: the decoder alone would read it as left out, "keep the name".
+            let org = try #require(try await api.call(
+                .post, "/v1/organizations", as: api.admin, json: #"{"name":"Null Island Watch","side":"movement"}"#)["id"])
+            for body in [#"{"name":null}"#, #"{ "name" :\#n null }"#] {
+                let null = try await api.call(.patch, "/v1/organizations/\(org)", as: api.admin, json: body)
+                #expect(null.status == 422, "\(body)")
+                #expect(null.errorFields == ["name"])
+            }
+            // "null" inside a text is only text.
+            let renamed = try await api.call(.patch, "/v1/organizations/\(org)", as: api.admin, json: #"{"name":"null and void"}"#)
+            #expect(renamed.status == 200)
+            #expect(renamed["name"] == "null and void")
         }
     }
 
