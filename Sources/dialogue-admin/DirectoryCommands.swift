@@ -7,7 +7,7 @@ struct OrgCommand: AsyncParsableCommand {
         commandName: "org", abstract: "Organizations on every side.", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an organization; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create an organization; prints its id.")
         @Option(help: "The organization's name (unique, case-insensitive).") var name: String
         @Option(help: "government, movement or partner.") var side: String
         @Option(help: "ISO 3166-1 alpha-2 country code.") var country: String?
@@ -21,7 +21,7 @@ struct OrgCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List organizations.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List organizations.")
         @Option(help: "Only this side.") var side: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -58,7 +58,7 @@ struct ParticipantCommand: AsyncParsableCommand {
     static let header = ["ID", "NAME", "KIND", "STATUS", "ORGANIZATION", "TIMEZONE"]
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List participants (public fields).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List participants (public fields).")
         @Option(help: "diaspora, in_country_proxy or official.") var kind: String?
         @Option(help: "Organization id.") var organization: String?
         @Option(help: "active, inactive or compromised.") var status: String?
@@ -84,6 +84,7 @@ struct ParticipantCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "update",
             abstract: "Change a participant; an empty value clears an optional field.")
         @Argument(help: "Participant id.") var id: String
         @Option(help: "Display name.") var name: String?
@@ -111,6 +112,7 @@ struct ParticipantCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import participants from CSV (display_name, kind, organization, email, timezone, languages).",
             discussion: "A row whose display_name matches an existing participant of the same organization updates it.")
         @Argument(help: "The CSV file (UTF-8, header row).") var file: String
@@ -149,7 +151,7 @@ struct ParticipantCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a participant; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a participant; prints its id.")
         @Option(help: "Display name; a pseudonym for an in_country_proxy.") var name: String
         @Option(help: "diaspora, in_country_proxy or official.") var kind: String
         @Option(help: "Organization id.") var organization: String?
@@ -169,7 +171,7 @@ struct ParticipantCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a participant's public fields.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a participant's public fields.")
         @Argument(help: "Participant id.") var id: String
         @Flag(help: "Print JSON instead of text.") var json = false
 

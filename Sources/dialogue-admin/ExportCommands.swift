@@ -10,6 +10,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     struct SQL: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sql",
             abstract: "Print the query behind one of the quarterly report's lists, values written in, for COPY.",
             discussion: "make bench times `COPY (<this>) TO STDOUT` against the export of the same rows.")
         @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: Quarter
@@ -27,6 +28,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     struct Quarterly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "quarterly",
             abstract: "The quarterly status report as of quarter end: JSON, CSV (a folder of tables) or printable HTML.")
         @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: Quarter
         @Option(help: "Only this direction.") var direction: String?

@@ -12,7 +12,7 @@ struct GroupCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a working group; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a working group; prints its id.")
         @Option(help: "Direction slug: political, human_rights, accountability, media, identity_culture, private_sector.")
         var direction: String
         @Option(help: "Name, unique within the direction.") var name: String
@@ -27,7 +27,7 @@ struct GroupCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List working groups.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List working groups.")
         @Option(help: "Only this direction.") var direction: String?
         @Option(help: "active or archived.") var status: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
@@ -50,7 +50,7 @@ struct GroupCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a working group, its warnings and members.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a working group, its warnings and members.")
         @Argument(help: "Working group id.") var id: String
 
         func run() async throws {
@@ -75,6 +75,7 @@ struct GroupCommand: AsyncParsableCommand {
 
     struct Member: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "member",
             abstract: "Add, remove or list the members of a group.", subcommands: [AddMember.self, RemoveMember.self, ListMembers.self])
 
         static func row(_ membership: Membership) -> [String] {

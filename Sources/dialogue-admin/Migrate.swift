@@ -4,6 +4,7 @@ import Foundation
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Apply or list the database migrations in sql/.",
         subcommands: [Up.self, Status.self], defaultSubcommand: Status.self)
 
@@ -21,7 +22,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     struct Up: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply every pending migration, in order.")
+        static let configuration = CommandConfiguration(commandName: "up", abstract: "Apply every pending migration, in order.")
 
         func run() async throws {
             let applied = try await Migrate.withDatabase { database, migrator in
@@ -36,7 +37,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List migrations and whether each is applied.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "List migrations and whether each is applied.")
 
         @Flag(help: "Print JSON instead of a table.") var json = false
 

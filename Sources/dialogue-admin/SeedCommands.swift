@@ -8,6 +8,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Write the deterministic benchmark dataset into an empty database and report rows per second.",
             discussion: "Scale 1: ~50 groups, 5,000 participants, 20,000 sessions, 200,000 agenda items, 50,000 proposals, 300,000 action items.")
         @Option(help: "Dataset size relative to scale 1 (e.g. 0.1 for quick runs).") var scale: Double = 1

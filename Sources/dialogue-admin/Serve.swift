@@ -9,6 +9,7 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the HTTP API (migrates the database first).")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"

@@ -24,6 +24,7 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Create a session at a local wall time in its zone; prints its id.")
         @Option(help: "plenary, quarterly or working_group.") var kind: String
         @Option(help: "Title.") var title: String
@@ -46,7 +47,7 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List sessions by start time.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List sessions by start time.")
         @Option(help: "Quarter, e.g. 2026-Q4.") var quarter: String?
         @Option(help: "plenary, quarterly or working_group.") var kind: String?
         @Option(help: "planned, confirmed, held or cancelled.") var status: String?
@@ -71,7 +72,7 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a session, its agenda, attendees and conflicts.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a session, its agenda, attendees and conflicts.")
         @Argument(help: "Session id.") var id: String
 
         func run() async throws {
@@ -96,7 +97,7 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Transition: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move a session to confirmed, held or cancelled.")
+        static let configuration = CommandConfiguration(commandName: "transition", abstract: "Move a session to confirmed, held or cancelled.")
         @Argument(help: "Session id.") var id: String
         @Option(help: "confirmed, held or cancelled.") var to: String
         @Option(help: "Why.") var note: String?
@@ -111,7 +112,7 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Invite: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Invite a participant; reports double-booking.")
+        static let configuration = CommandConfiguration(commandName: "invite", abstract: "Invite a participant; reports double-booking.")
         @Argument(help: "Session id.") var id: String
         @Option(help: "Participant id.") var participant: String
         @Option(help: "Whom the participant speaks for here.") var onBehalfOf: String?
@@ -164,7 +165,7 @@ struct AgendaCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an item (at the end, or at --position).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an item (at the end, or at --position).")
         @Option(help: "Session id.") var session: String
         @Option(help: "Title.") var title: String
         @Option(help: "Minutes (1-480).") var duration: Int = 15
@@ -185,7 +186,7 @@ struct AgendaCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the agenda in order.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Show the agenda in order.")
         @Option(help: "Session id.") var session: String
 
         func run() async throws {
@@ -195,7 +196,7 @@ struct AgendaCommand: AsyncParsableCommand {
     }
 
     struct Move: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move an item to a position.")
+        static let configuration = CommandConfiguration(commandName: "move", abstract: "Move an item to a position.")
         @Argument(help: "Agenda item id.") var item: String
         @Option(help: "New position (1 = first).") var to: Int
 
@@ -206,7 +207,7 @@ struct AgendaCommand: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an item; the rest close up.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an item; the rest close up.")
         @Argument(help: "Agenda item id.") var item: String
 
         func run() async throws {

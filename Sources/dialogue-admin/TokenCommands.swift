@@ -25,6 +25,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "issue",
             abstract: "Mint a token for a participant; prints the secret alone on stdout (shown once).")
         @Option(help: "Participant id.") var participant: String
         @Option(help: "admin, coordinator, member or observer.") var role: String
@@ -44,7 +45,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token; its next request gets 401.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token; its next request gets 401.")
         @Argument(help: "Token id.") var id: String
 
         func run() async throws {
@@ -55,7 +56,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
         @Option(help: "Only this participant's tokens.") var participant: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -87,6 +88,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every link of the audit chain; print the head hash, or the first broken row.")
 
         func run() async throws {
@@ -107,6 +109,7 @@ struct EvidenceCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Re-hash every stored evidence file against its record; list any that no longer match.")
 
         func run() async throws {
@@ -126,6 +129,7 @@ struct ReferenceCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Load an OpenSanctions-format entities file (JSON lines); record its SHA-256 and date; match every dossier again.")
         @Argument(help: "The entities file.") var file: String
         @Option(help: "The date the file was published, e.g. 2026-11-20.") var date: String = ""
@@ -148,6 +152,7 @@ struct DossierCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write FollowTheMoney entities as JSON lines to stdout; the evidence hashes to a custody manifest.")
         @Option(help: "internal or public.") var audience: QuarterlyReport.Audience = .internal
         @Option(help: "Where to write the custody manifest (JSON).") var manifest: String?

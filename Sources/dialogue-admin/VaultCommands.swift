@@ -14,12 +14,14 @@ struct VaultCommand: AsyncParsableCommand {
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract: "Print a new random key (store it outside the database and its backups, e.g. in a 0600 file).")
         func run() async throws { print(VaultKey.generate()) }
     }
 
     struct Seal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "seal",
             abstract: "Seal identifying fields for a participant: a JSON object read from stdin.")
         @Option(help: "Participant id.") var participant: String
 
@@ -34,6 +36,7 @@ struct VaultCommand: AsyncParsableCommand {
 
     struct Reveal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reveal",
             abstract: "Print a participant's sealed record; the reason goes into the audit trail.")
         @Option(help: "Participant id.") var participant: String
         @Option(help: "Why it must be read (recorded).") var reason: String

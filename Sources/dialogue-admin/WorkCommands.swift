@@ -14,7 +14,7 @@ struct ProposalCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List or search proposals.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List or search proposals.")
         @Option(help: "Full-text search over title, summary and body.") var query: String?
         @Option(help: "Direction slug.") var direction: String?
         @Option(help: "Status.") var status: String?
@@ -39,7 +39,7 @@ struct ProposalCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a proposal and its history.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a proposal and its history.")
         @Argument(help: "Proposal id.") var id: String
 
         func run() async throws {
@@ -56,6 +56,7 @@ struct ProposalCommand: AsyncParsableCommand {
 
     struct Transition: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "transition",
             abstract: "Take under review, accept or decline (the operator acts as a coordinator).")
         @Argument(help: "Proposal id.") var id: String
         @Option(help: "under_review, accepted or declined.") var to: String
@@ -83,7 +84,7 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List action items.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List action items.")
         @Option(help: "Status.") var status: String?
         @Option(help: "Direction slug.") var direction: String?
         @Option(help: "Owner (participant id).") var owner: String?
@@ -108,7 +109,7 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Assign an action item; prints its id.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Assign an action item; prints its id.")
         @Option(help: "Title.") var title: String
         @Option(help: "Owner (participant id).") var owner: String
         @Option(help: "Due date, YYYY-MM-DD.") var due: String
@@ -126,7 +127,7 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report status or progress (done and dropped need --note).")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Report status or progress (done and dropped need --note).")
         @Argument(help: "Action item id.") var id: String
         @Option(help: "open, in_progress, blocked, done or dropped.") var status: String?
         @Option(help: "0-100.") var progress: Int?
@@ -147,6 +148,7 @@ struct ActionCommand: AsyncParsableCommand {
     /// the reminders owed are written before the server starts rather than by its first sweep.
     struct Remind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remind",
             abstract: "Write the reminders owed for action items coming due or overdue; prints how many (the server does this every 15 minutes).")
 
         func run() async throws {
@@ -155,7 +157,7 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     struct Overdue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Overdue action items per direction, for the weekly look.")
+        static let configuration = CommandConfiguration(commandName: "overdue", abstract: "Overdue action items per direction, for the weekly look.")
 
         func run() async throws {
             let (groups, items) = try await CLI.run { dialogue in
