@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
                 }
                 let services: [any Service] = [
                     app, MaintenanceService(store: IdempotencyStore(database: database), dialogue: dialogue, logger: logger),
+                    ConnectionKeepAliveService(database: database, logger: logger),
                     OutboxService(email: email, webhooks: WebhookWorker(dialogue: dialogue, logger: logger),
                                   interval: .seconds(configuration.emailIntervalSeconds), logger: logger),
                 ]
@@ -223,6 +224,25 @@ struct MaintenanceService: Service {
                 logger.warning("action item reminders failed; will retry", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(900)) }
+        }
+    }
+}
+
+/// Touches every pooled connection once a minute, so that no firewall drops an idle one
+/// unnoticed (the pool's own per-connection pings are off: `DatabaseConfiguration`).
+struct ConnectionKeepAliveService: Service {
+    let database: Database
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: DatabaseConfiguration.keepAliveInterval) }
+            guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
+            do {
+                try await database.touchEveryConnection()
+            } catch {
+                logger.warning("a connection keep-alive failed", metadata: ["error": "\(DatabaseErrors.loggable(error))"])
+            }
         }
     }
 }

@@ -6,6 +6,22 @@ import Testing
 
 @Suite("Connection pool")
 struct ConnectionPoolTests {
+    @Test("the keep-alive uses every pooled connection at once, so that none sits idle for a firewall to drop")
+    func keepAliveTouchesEveryConnection() async throws {
+        try await withTestDatabase { configuration in
+            try await withDatabase(configuration, maximumConnections: 3) { database in
+                try await database.touchEveryConnection()
+                let open = try await database.read { connection in
+                    try await connection.query("""
+                        SELECT count(*)::int8 FROM pg_stat_activity
+                        WHERE datname = current_database() AND backend_type = 'client backend'
+                        """, logger: database.logger).collect().first?.decode(Int.self)
+                }
+                #expect(open == 3)
+            }
+        }
+    }
+
     @Test("a read that gets no connection within the acquire timeout is told 'unavailable'; the lease holder finishes, and the pool serves again")
     func acquisitionTimesOut() async throws {
         try await withTestDatabase { configuration in

@@ -142,6 +142,20 @@ public struct Database: Sendable {
         try await withConnection(body)
     }
 
+    /// One trivial statement on each of the pool's connections at once, so that each is used:
+    /// the keep-alive of idle connections (`DatabaseConfiguration.keepAliveInterval`).
+    public func touchEveryConnection() async throws {
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<configuration.maximumConnections {
+                group.addTask {
+                    try await read { connection in _ = try await connection.query("SELECT 1", logger: logger).collect() }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// Runs `body` on one pooled connection, outside an explicit transaction (reads).
     public func read<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
