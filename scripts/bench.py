@@ -15,9 +15,10 @@ One run on one machine, on the embedded cluster:
 Prints a table, then each of issue 20's goals beside its figure, and writes bench/results.json.
 Each goal's load and each baseline it is divided by runs BENCH_REPEAT times (3), and the
 median run counts: one 6-s run on shared cores moves by 6 % and more, in either direction.
-The goals' loads take turns with their baselines (pgbench, round by round), so that both
-sides of a ratio are measured over the same minutes; the other lines divide by the ceiling
-measured first.
+The goals' loads also take turns with their baseline (pgbench, round by round), and divide
+by the higher of that baseline measured at the start and beside them: drift within the run,
+or a load's after-effects on pgbench, cannot flatter a goal. The other lines divide by the
+ceiling measured first.
 Nothing here fails on a time: the figures are for reading (a revoked token that still works
 is not a figure, and fails the run). Usage: scripts/bench.py PATH/TO/release/dialogue-admin
 """
@@ -222,16 +223,19 @@ def pgbench_median(url, clients, select_only, times):
     return statistics.median(pgbench(url, clients, select_only) for _ in range(times))
 
 
-def interleaved(load, baseline):
-    """The load and its baseline in turn, BENCH_REPEAT rounds: the median run of each. The
-    machine's speed drifts within a run (one run served the portal's home page at 719/s at
-    scale 0.1 and at 448/s at scale 1, minutes later), so a ratio's two sides are measured
-    side by side, as the A/B comparisons in deploy/README.md are."""
+def interleaved(load, baseline, at_start):
+    """The load and its baseline in turn, BENCH_REPEAT rounds: the load's median run, the
+    baseline to divide it by, and how to say so. The machine's speed drifts within a run (one
+    run served the portal's home page at 719/s at scale 0.1 and at 448/s at scale 1, minutes
+    later), so the baseline is measured beside the load too, as the A/B comparisons in
+    deploy/README.md are. pgbench -S right after an API read has run slower than otherwise
+    (61-65k against 73-77k tps), so the higher of the two is the one divided by."""
     loads, baselines = [], []
     for _ in range(REPEAT):
         baselines.append(baseline())
         loads.append(load())
-    return median_run(loads), statistics.median(baselines)
+    beside = statistics.median(baselines)
+    return median_run(loads), max(beside, at_start), f"the higher of {at_start:,.0f} at the start and {beside:,.0f} beside it"
 
 
 def pgbench(url, clients, select_only):
@@ -321,7 +325,8 @@ def goals(per_scale):
                    for fmt in ["json", "csv", "html", "html full"])
         rows.append((f"export peak memory, scale {max(SCALES)} over {min(SCALES)}", flat, "<=", 1.5, "x"))
     print(f"\n{'GOAL (issue 20)':<52} {'FIGURE':>10}   {'TARGET':<22} MET", flush=True)
-    print(f"(each load and its pgbench baseline in turn, {REPEAT} rounds of {SECONDS} s each; the median run of each)", flush=True)
+    print(f"(medians of {REPEAT} runs of {SECONDS} s, each load in turn with its pgbench baseline; divided by the higher of"
+          " that baseline at the start and beside it)", flush=True)
     met = {}
     for name, value, op, target, unit in rows:
         ok = value >= target if op == ">=" else value < target if op == "<" else value <= target
@@ -419,18 +424,18 @@ def main():
         goal_scale = scale == max(SCALES)
         select_only = lambda: pgbench(pg, 16, True)
         if goal_scale:
-            r, base = interleaved(lambda: wrk(server.base + "/healthz", 16, token), select_only)
+            r, base, which = interleaved(lambda: wrk(server.base + "/healthz", 16, token), select_only, ceiling[16])
             results["healthz"] = dict(r, baseline=base)
             record("read", "/healthz (no auth, no database: the HTTP stack alone), 16 clients", r["rps"], "req/s",
-                   f"of pgbench -S at 16 beside it ({base:,.0f} tps)", r["rps"] / base)
+                   f"of pgbench -S at 16 ({which})", r["rps"] / base)
         sweep = CLIENTS if goal_scale else [16]
         for label, url in [("agenda", agenda), ("filtered action items", filtered)]:
             results[label] = {}
             for c in sweep:
                 if goal_scale and c == 16:
-                    r, base = interleaved(lambda: wrk(url, c, token), select_only)
+                    r, base, which = interleaved(lambda: wrk(url, c, token), select_only, ceiling[16])
                     r = dict(r, baseline=base)
-                    against = f"of pgbench -S at 16 beside it ({base:,.0f} tps)"
+                    against = f"of pgbench -S at 16 ({which})"
                 else:
                     r = median_run([wrk(url, c, token) for _ in range(REPEAT if c == 16 else 1)])
                     base, against = ceiling[c], f"of pgbench -S at {c}"
@@ -481,8 +486,8 @@ def main():
             return wrk(f"{server.base}/v1/action-items", 16, token,
                        script=write_script("/v1/action-items", body, token, run_name=f"bench{next(runs)}"))
         if goal_scale:
-            r, base = interleaved(creates, lambda: pgbench(pg, 16, False))
-            against = f"of pgbench writes at 16 beside it ({base:,.0f} tps)"
+            r, base, which = interleaved(creates, lambda: pgbench(pg, 16, False), ceiling_writes[16])
+            against = f"of pgbench writes at 16 ({which})"
         else:
             r = median_run([creates() for _ in range(REPEAT)])
             base, against = ceiling_writes[16], "of pgbench writes at 16"
