@@ -370,6 +370,14 @@ struct PortalPagesTests {
                 #expect(!home.html.contains(">Open \(later)<"), "Open \(later) is due after ten others")
             }
             #expect(home.html.contains("1 May 2020") || home.html.contains("May 1, 2020"), "a due date written out")
+            // The service behind it bounds any limit it is given: nothing below one, at most a
+            // page's largest, every open item here, soonest due first.
+            #expect(try await dialogue.ownOpenActionItems(owner.context, limit: 0).isEmpty)
+            #expect(try await dialogue.ownOpenActionItems(owner.context, limit: -5).isEmpty)
+            let all = try await dialogue.ownOpenActionItems(owner.context, limit: 10_000)
+            #expect(all.count == 27, "the 26 open items and the late one, none closed")
+            #expect(all.first?.title == "Late one")
+            #expect(all.map(\.dueOn) == all.map(\.dueOn).sorted())
 
             let list = try await portal.get("/action-items", cookie: cookie)
             #expect(list.status == 200 && list.html.contains("Late one") && !list.html.contains("Finished "))
