@@ -33,16 +33,13 @@ public enum AuditLog {
                 String(seq), String(occurredAtMicros), actor, actorParticipantID, action, objectType, objectID, diff,
                 requestID, prevHash,
             ]
-            return (try? CanonicalJSON.encode(fields)) ?? Data()
+            return Data(CanonicalJSON.array(fields).utf8)
         }
 
         var computedHash: String { Digest256.hex(canonical) }
     }
 
-    static func canonicalDiff(_ diff: Diff) -> String {
-        let data = (try? CanonicalJSON.encode(diff)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func canonicalDiff(_ diff: Diff) -> String { CanonicalJSON.object(diff) }
 
     /// Records one row for the chain inside the caller's transaction; it is written when the
     /// transaction is about to commit (see `appendMany`).

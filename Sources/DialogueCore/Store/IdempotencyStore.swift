@@ -75,7 +75,7 @@ public struct IdempotencyStore: Sendable {
     /// and writes it here. False when another request holds the key: ask `earlier`.
     public func keep(_ request: IdempotentRequest, response: StoredResponse) async throws -> Bool {
         let withheld = request.mintsSecret
-        let headers = withheld ? nil : String(decoding: try CanonicalJSON.encode(response.headers), as: UTF8.self)
+        let headers = withheld ? nil : CanonicalJSON.arrays(response.headers)
         let body = withheld ? nil : ByteBuffer(bytes: response.body)
         let status = withheld ? nil : response.status
         return try await database.autocommit { connection in
