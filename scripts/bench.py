@@ -129,8 +129,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(url, token=None, method="GET"):
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {}, method=method)
+def get(url, token=None, method="GET", body=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, headers=headers, method=method, data=body and body.encode())
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
@@ -281,24 +284,33 @@ end
 
 def revocation_across_instances(first, env, owner_db, admin):
     """A second instance on the same database; a token used on both, revoked through the first,
-    must be refused by the second on its very next request."""
+    must be refused by the second on its very next request: a read, a kept read, and a write
+    that each instance decides on the caller it checked before (confirmed in its statement)."""
     second = Server(env)
     try:
         participant = psql(owner_db, "SELECT id FROM participants ORDER BY id LIMIT 1")
-        secret = run([BIN, "token", "issue", "--participant", participant, "--role", "member", "--label", "bench-revoke"], env=env).strip()
+        secret = run([BIN, "token", "issue", "--participant", participant, "--role", "coordinator", "--label", "bench-revoke"],
+                     env=env).strip()
         token_id = psql(owner_db, "SELECT id FROM tokens WHERE label = 'bench-revoke' ORDER BY created_at DESC LIMIT 1")
+        group, owner = psql(owner_db, """SELECT m.working_group_id, m.participant_id FROM memberships m
+            JOIN participants p ON p.id = m.participant_id WHERE p.status = 'active' ORDER BY 1, 2 LIMIT 1""").split("|")
+        create = json.dumps({"working_group_id": group, "title": "Revocation check", "owner_id": owner, "due_on": "2027-06-30"})
         # /v1/me is checked apart; the action-item list is answered from the memo once warm.
         paths = ["/v1/me", "/v1/action-items?limit=20"]
         warm = [get(server.base + path, secret)[0] for server in (first, second) for path in paths for _ in range(50)]
+        warm_writes = [get(server.base + "/v1/action-items", secret, "POST", create)[0] for server in (first, second) for _ in range(3)]
         revoked = get(f"{first.base}/v1/participants/{participant}/tokens/{token_id}", admin, method="DELETE")[0]
         after = [get(server.base + path, secret)[0] for path in paths for server in (second, first)]
+        after += [get(server.base + "/v1/action-items", secret, "POST", create)[0] for server in (second, first)]
+        created = int(psql(owner_db, "SELECT count(*) FROM action_items WHERE title = 'Revocation check'"))
     finally:
         second.stop()
-    held = set(warm) == {200} and revoked in (200, 204) and after == [401] * 4
-    record("security", "token revoked on instance A: next request on B and on A (/v1/me; kept list)",
+    held = set(warm) == {200} and set(warm_writes) == {201} and revoked in (200, 204) and after == [401] * 6 and created == 6
+    record("security", "token revoked on instance A: next request on B and on A (/v1/me; kept list; create)",
            " / ".join(map(str, after)), "status")
     if not held:
-        sys.exit(f"bench: revocation did not hold across instances (warm {set(warm)}, revoke {revoked}, after {after})")
+        sys.exit(f"bench: revocation did not hold across instances (warm {set(warm)} {set(warm_writes)}, revoke {revoked}, "
+                 f"after {after}, created {created})")
     return held
 
 

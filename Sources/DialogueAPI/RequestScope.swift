@@ -11,6 +11,10 @@ struct RequestScope: Sendable {
     /// A read's bearer credential, not checked yet: the handler checks it, in the read's own
     /// statement where the service offers one (`caller()`), or with `callContext(_:)`.
     var bearer: BearerCredential?
+    /// A write's caller as this process last checked its credential, not confirmed yet: a
+    /// service whose write confirms it in its statement takes it (`caller()`); any other
+    /// handler checks it first (`callContext(_:)`).
+    var remembered: RememberedCaller?
 
     @TaskLocal static var current: RequestScope?
 
@@ -19,18 +23,28 @@ struct RequestScope: Sendable {
     static func callContext(_ dialogue: Dialogue) async throws -> CallContext {
         guard let scope = current else { throw missingCredential }
         if let viewer = scope.viewer { return CallContext(viewer: viewer, requestID: scope.requestID) }
+        if let remembered = scope.remembered {
+            let viewer = try await dialogue.authenticate(remembered.credential)
+            remembered.confirm()
+            return CallContext(viewer: viewer, requestID: scope.requestID)
+        }
         guard let bearer = scope.bearer else { throw missingCredential }
         return CallContext(viewer: try await dialogue.authenticate(bearer), requestID: scope.requestID)
     }
 
-    /// The caller of this request as a service read takes it: authenticated, or a bearer
-    /// credential that the read checks in its own statement. 401 without either.
+    /// The caller of this request as a service takes it where the service's own statement
+    /// checks the credential: authenticated, a read's bearer credential, or a write's
+    /// remembered caller. 401 without any.
     static func caller() throws -> Caller {
         guard let scope = current else { throw missingCredential }
         if let viewer = scope.viewer { return .authenticated(CallContext(viewer: viewer, requestID: scope.requestID)) }
+        if let remembered = scope.remembered { return .remembered(remembered) }
         guard let bearer = scope.bearer else { throw missingCredential }
         return .bearer(bearer)
     }
+
+    /// The participant making the request, once its credential is checked or remembered.
+    var participantID: UUID? { viewer?.actor.participantID ?? remembered?.participantID }
 
     static let missingCredential = DomainError.unauthenticated("this endpoint needs a bearer token: Authorization: Bearer <token>")
 

@@ -100,9 +100,9 @@ extension APIHandlers {
     }
 
     func createActionItem(_ input: Operations.CreateActionItem.Input) async throws -> Operations.CreateActionItem.Output {
-        let context = try await RequestScope.callContext(dialogue)
+        let caller = try RequestScope.caller()
         guard case .json(let body) = input.body else { throw DomainError.invalid("body", "must be JSON") }
-        let item = try await dialogue.createActionItem(context, ActionItemInput(
+        let item = try await dialogue.createActionItem(caller, ActionItemInput(
             workingGroupID: try bodyID(body.workingGroupId, "working_group_id"),
             agendaItemID: try bodyID(body.agendaItemId, "agenda_item_id"), title: body.title,
             ownerID: try bodyID(body.ownerId, "owner_id"), dueOn: body.dueOn, note: body.note))

@@ -3,7 +3,9 @@ import Hummingbird
 
 /// Every `/v1` route needs a bearer token. The token is checked against the database on each
 /// request, so a revocation on any instance takes effect on the very next request everywhere.
-/// A write's token is checked here (the idempotency middleware keys on its caller); a read's
+/// A write's token is checked here (the idempotency middleware keys on its caller), unless
+/// this process checked it before: then the write's own statement confirms it where its
+/// service offers that (`RememberedCaller`), and its handler checks it otherwise. A read's
 /// is left to its handler, whose read may check it in its own statement (one round trip
 /// instead of two). Either way no handler answers before the check, and a read that fails is
 /// checked here after all: a missing, malformed or unknown token is 401 whatever the path or
@@ -34,8 +36,24 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         var scope = RequestScope.current ?? RequestScope(requestID: RequestScope.requestID(from: nil))
         guard request.method == .get else {
-            scope.viewer = try await dialogue.authenticate(credential)
-            return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            guard let remembered = dialogue.rememberedCaller(credential, requestID: scope.requestID) else {
+                scope.viewer = try await dialogue.authenticate(credential)
+                return try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            }
+            // A write whose caller this process has checked before: its statement confirms the
+            // credential (`RememberedCaller`), or its handler checks it first. Whatever else
+            // answers (a failure, an idempotent replay), the credential is checked before the
+            // answer leaves, and its refusal answers instead.
+            scope.remembered = remembered
+            let response: Response
+            do {
+                response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+            } catch {
+                if !remembered.isConfirmed { _ = try await dialogue.authenticate(credential) }
+                throw error
+            }
+            if !remembered.isConfirmed { _ = try await dialogue.authenticate(credential) }
+            return response
         }
         scope.bearer = credential
         if memo.capacity > 0, ReadMemo.admits(request, route: context.endpointPath) {

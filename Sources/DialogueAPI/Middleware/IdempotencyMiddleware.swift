@@ -19,7 +19,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         // An evidence upload streams and is not replayed: its retry is a second upload, told
         // apart by its hashes.
         guard request.method == .post, !BodyLimitMiddleware<Context>.isEvidenceUpload(request), let key = request.headers[.idempotencyKey],
-            let caller = RequestScope.current?.viewer?.actor.participantID
+            let caller = RequestScope.current?.participantID
         else { return try await next(request, context) }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
             throw DomainError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")

@@ -63,6 +63,10 @@ public struct CallContext: Sendable {
     /// The caller's side and memberships when its credential check brought them along (the
     /// API's bearer tokens), so that a request does not read them a second time.
     public var viewer: Viewer?
+    /// Set where `viewer` is what the caller's credential named at this process's last check
+    /// of it, not confirmed by this request yet: the write decided on it confirms it in its
+    /// own statement (`RememberedCaller`). Only DialogueCore makes such a context.
+    var unconfirmed: RememberedCaller?
 
     public init(actor: Actor, requestID: String) {
         self.actor = actor

@@ -266,22 +266,32 @@ extension AuditLog {
     ///   which must read every one of them, so all are written before the chain's lock.
     /// - the deferred notification, where `done`; the audit rows, appended where `done`.
     ///
+    /// A write decided on a remembered caller (`RememberedCaller`) confirms its credential
+    /// here: `proceed` holds only where the token is live and names the viewer the decision was
+    /// taken on, and the row ends with the credential's columns, for the service to confirm
+    /// (`Dialogue.confirm`) before it explains anything else.
+    ///
     /// A keyed write (`IdempotentRequest.current`) commits without waiting for the disk
     /// (`synchronous_commit` off for its own transaction), so the chain's lock is not held
     /// through the flush either: it is answered only after the middleware has kept its
     /// response, a durable commit after it, and PostgreSQL flushes its WAL in order. Writes
     /// without a key commit durably, as every transaction does.
     ///
-    /// The row selected: `selecting`, then `proceed.go`, then the chain's head. The service's
-    /// parameters come first; the statement's own (the key's six, the notification's four,
-    /// the rows' seven) follow from `first`.
+    /// The row selected: `selecting`, then `proceed.go`, then the chain's head, then the
+    /// credential's columns (`Prepared.Credential.outerColumns`; null for a caller checked
+    /// already). The service's parameters come first; the statement's own (the key's six, the
+    /// notification's four, the rows' seven, the remembered caller's six) follow from `first`.
     enum SingleStatement {
         static func sql(gating: String, writes: String, selecting: String, from: String, parametersFrom first: Int) -> String {
             """
             WITH \(gating),
+                 \(Prepared.Credential.table(hash: "$\(first + 17)")),
+                 holds AS (SELECT \(RememberedCaller.holds(parametersFrom: first + 17)) AS go),
                  settled AS (\(IdempotencyStore.Settle.statement(
-                     parametersFrom: first, onlyWhere: "$\(first)::text IS NOT NULL AND (SELECT go FROM gate)"))),
-                 proceed AS (SELECT (SELECT go FROM gate) AND ($\(first)::text IS NULL OR EXISTS (SELECT 1 FROM settled)) AS go,
+                     parametersFrom: first,
+                     onlyWhere: "$\(first)::text IS NOT NULL AND (SELECT go FROM gate) AND (SELECT go FROM holds)"))),
+                 proceed AS (SELECT (SELECT go FROM gate) AND (SELECT go FROM holds)
+                                    AND ($\(first)::text IS NULL OR EXISTS (SELECT 1 FROM settled)) AS go,
                                     set_config('synchronous_commit', CASE WHEN $\(first)::text IS NOT NULL THEN 'off'
                                                ELSE current_setting('synchronous_commit') END, true) AS durability),
                  \(writes),
@@ -289,18 +299,23 @@ extension AuditLog {
                      parametersFrom: first + 6, onlyWhere: "(SELECT done FROM written)")) RETURNING 1)
             SELECT \(selecting), proceed.go, \(Rows.call(
                 lockKey: "CASE WHEN written.done AND (SELECT count(*) FROM notified) >= 0 THEN \(chainLockKey)::bigint END",
-                parametersFrom: first + 10))
-            FROM proceed, written\(from)
+                parametersFrom: first + 10)), \(Prepared.Credential.outerColumns)
+            FROM proceed, written\(from) LEFT JOIN c ON true
             """
         }
 
+        /// Where the credential's columns start, after `proceed.go` at `writtenOffset`.
+        static func callerOffset(after writtenOffset: Int) -> Int { writtenOffset + 2 }
+
         /// The values of the statement's own parameters: the key of the request being served
-        /// (all NULL without one), the notification, the rows.
+        /// (all NULL without one), the notification, the rows, the remembered caller (all NULL
+        /// for a caller checked already).
         static func values(
             _ entries: [(CallContext, Entry)], notification: DeferredNotification?, createdObject: String
         ) -> [(any PostgresEncodable & Sendable)?] {
             IdempotencyStore.Settle.values(IdempotentRequest.current, createdObject: createdObject)
                 + Prepared.NewNotification.values(notification) + Rows(entries).values
+                + RememberedCaller.values(entries.first?.0)
         }
 
         /// Whether the change was written, from the row's column at `offset` (`proceed.go`).

@@ -99,6 +99,8 @@ extension Prepared {
         static let factsOffset = 13
         /// Whether it was written (`AuditLog.SingleStatement.requireWritten`).
         static let writtenOffset = factsOffset + 4
+        /// The credential of a remembered caller (`Dialogue.confirm`).
+        static let callerOffset = AuditLog.SingleStatement.callerOffset(after: writtenOffset)
     }
 }
 
@@ -141,6 +143,12 @@ extension Dialogue {
         try AccessPolicy.require(
             viewer, operation, .actionItem(groupID: values.1, ownerID: values.4), notFound: "action item not found")
         return (try decodeAction(row, viewer: viewer), values.4)
+    }
+
+    /// The same for the API's caller, whose credential the write's statement confirms where
+    /// the caller is remembered (`RememberedCaller`): one round trip, not two.
+    public func createActionItem(_ caller: Caller, _ input: ActionItemInput) async throws -> ActionItem {
+        try await decidingWrite(as: caller) { context in try await createActionItem(context, input) }
     }
 
     /// Coordinators assign follow-up, typically from an adopted agenda item (then the group is
@@ -193,6 +201,7 @@ extension Dialogue {
         ] + AuditLog.SingleStatement.values(
             [(context, audit)], notification: notification, createdObject: "action_item/\(id.lowercasedString)"))))
         let facts = row.makeRandomAccess()
+        try await confirm(context, from: facts, at: Prepared.NewActionItem.callerOffset)
         guard try facts[Prepared.NewActionItem.factsOffset].decode(Bool.self) else {
             throw DomainError.notFound("working group not found")
         }

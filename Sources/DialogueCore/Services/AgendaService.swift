@@ -145,6 +145,9 @@ extension Dialogue {
                 viewer, rows, connection in
                 try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
             }
+        case .remembered(let remembered):
+            // A read is not decided on what a check read before: it checks the credential now.
+            return try await getAgenda(.bearer(remembered.credential), sessionID: sessionID)
         }
     }
 

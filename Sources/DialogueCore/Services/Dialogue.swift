@@ -21,6 +21,8 @@ public struct Dialogue: Sendable {
     public var webhooksMayTargetLoopback = false
     /// How much evidence is kept, per file and per object (`DIALOGUE_EVIDENCE_MAX_FILE_MB`, `…_MAX_TOTAL_MB`).
     public var evidenceLimits = EvidenceLimits()
+    /// The credentials this process has checked, for writes to decide on (`RememberedCaller`).
+    let credentialMemory = CredentialMemory()
 
     public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database

@@ -258,6 +258,9 @@ extension Dialogue {
             return try await read(checking: credential, Prepared.SessionForBearer(hash: credential.hash, sessionID: id)) { viewer, rows, _ in
                 try authorizedSession(rows.first, from: Prepared.SessionForBearer.sessionOffset, viewer, .read)
             }
+        case .remembered(let remembered):
+            // A read is not decided on what a check read before: it checks the credential now.
+            return try await getSession(.bearer(remembered.credential), id: id)
         }
     }
 

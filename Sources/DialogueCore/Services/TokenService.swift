@@ -136,9 +136,15 @@ extension Dialogue {
         try await database.read { connection in
             guard let row = try await connection.rows(Prepared.LiveTokenAndState(hash: credential.hash), logger: logger).first?
                 .makeRandomAccess()
-            else { throw BearerCredential.refusal }
+            else {
+                credentialMemory.forget(credential)
+                throw BearerCredential.refusal
+            }
             let (tokenID, storedHash, stale) = (try row[0].decode(UUID.self), try row[1].decode(String.self), try row[2].decode(Bool.self))
-            guard TokenSecret.constantTimeEquals(storedHash, credential.hash) else { throw BearerCredential.refusal }
+            guard TokenSecret.constantTimeEquals(storedHash, credential.hash) else {
+                credentialMemory.forget(credential)
+                throw BearerCredential.refusal
+            }
             if stale {
                 try await touch(tokenID, connection)
                 return (tokenID, nil)
@@ -164,25 +170,30 @@ extension Dialogue {
 
     /// Notes that a token was used. Coarse on purpose (`Prepared.Credential.stale`): one write a
     /// minute per token keeps reads cheap.
-    private func touch(_ tokenID: UUID, _ connection: PostgresConnection) async throws {
+    func touch(_ tokenID: UUID, _ connection: PostgresConnection) async throws {
         try await connection.query("UPDATE tokens SET last_used_at = now() WHERE id = \(tokenID)", logger: logger)
     }
 
     /// The viewer a credential's row names, or the refusal: no row (no live token), a stored
-    /// hash that differs, an unknown role. Every read that checks a bearer decides here.
+    /// hash that differs, an unknown role. Every check of a bearer with a statement of its own
+    /// decides here, and leaves what it read for a write to decide on (`CredentialMemory`).
     func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {
-        guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let role = Role(rawValue: row.role)
-        else { throw BearerCredential.refusal }
+        guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let viewer = Self.viewer(of: row) else {
+            credentialMemory.forget(credential)
+            throw BearerCredential.refusal
+        }
         if row.stale { try await touch(row.tokenID, connection) }
-        return Self.viewer(.participant(id: row.participantID, role: role, tokenID: row.tokenID), facts: row.facts)
+        credentialMemory.remember(credential, row)
+        return viewer
     }
 }
 
 /// A bearer secret that has the form of a token, hashed and not yet checked. A read may check
 /// it in its own statement (`Prepared.SessionAgendaForBearer`), so that authentication, access
-/// facts and payload come back in one round trip. No check is cached either way (`ReadMemo`
-/// keeps answers, and checks the credential before reusing one): a revoked
-/// token fails on its very next request on every instance.
+/// facts and payload come back in one round trip; a write, in its own statement too, on what
+/// the last check read (`RememberedCaller`). No check is cached either way (`ReadMemo` keeps
+/// answers, and checks the credential before reusing one): a revoked token fails on its very
+/// next request on every instance.
 public struct BearerCredential: Sendable {
     let hash: String
 
@@ -197,16 +208,18 @@ public struct BearerCredential: Sendable {
     public static let refusal = DomainError.unauthenticated("the token is missing, malformed, expired or revoked")
 }
 
-/// Who makes a call: a caller whose credential is checked already, or a bearer credential
-/// that the call's own read checks first.
+/// Who makes a call: a caller whose credential is checked already, a bearer credential that
+/// the call's own read checks first, or a write's caller as last checked, which the write's
+/// own statement confirms (`RememberedCaller`).
 public enum Caller: Sendable {
     case authenticated(CallContext)
     case bearer(BearerCredential)
+    case remembered(RememberedCaller)
 }
 
 /// What `Prepared.Credential.columns` reads: the token, its participant, the stored hash,
 /// whether `last_used_at` is due for a write, and the participant's viewer facts.
-struct CredentialRow {
+struct CredentialRow: Sendable {
     static let columnCount = 8
     var tokenID: UUID
     var participantID: UUID

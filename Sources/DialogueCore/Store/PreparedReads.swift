@@ -98,18 +98,29 @@ enum Prepared {
         /// Whether `last_used_at` is due for a write (coarse on purpose: one write a minute per token).
         static let stale = "(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale"
         /// The live token of hash $1 with its participant, after `FROM tokens t`.
-        static let joined = """
+        static let joined = joined(hash: "$1")
+        /// The live token whose hash is the parameter `hash` with its participant, after `FROM tokens t`.
+        static func joined(hash parameter: String) -> String {
+            """
             JOIN participants p ON p.id = t.participant_id
             LEFT JOIN organizations o ON o.id = p.organization_id
-            WHERE \(live)
+            WHERE \(live(hash: parameter))
             """
+        }
         /// The token of hash $1 is live: not revoked, not expired, its participant active.
-        static let live = "t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'"
+        static let live = live(hash: "$1")
+        static func live(hash parameter: String) -> String {
+            "t.token_hash = \(parameter) AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'"
+        }
         /// The credential as a one-row table `c` (no row for a token that is not live), for a
         /// read that checks its bearer in its own statement; its columns come first. Kept
         /// apart from the read (`MATERIALIZED`), so that the participant's memberships are read
         /// once, not again for every row the read returns.
-        static let common = "WITH c AS MATERIALIZED (SELECT \(columns) FROM tokens t \(joined))"
+        static let common = "WITH \(table(hash: "$1"))"
+        /// The one-row table `c`, for the token whose hash is the parameter `hash`.
+        static func table(hash parameter: String) -> String {
+            "c AS MATERIALIZED (SELECT \(columns) FROM tokens t \(joined(hash: parameter)))"
+        }
         static let outerColumns = "c.token_id, c.participant_id, c.role, c.token_hash, c.stale, c.side, c.groups, c.contributing"
     }
 
