@@ -48,6 +48,10 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "unmatched"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
+        // The line's fields are made only for a line that is written: at `warning` a request
+        // that went well costs none of them.
+        let level: Logger.Level = response.status.code >= 500 ? .error : .info
+        guard logger.logLevel <= level else { return response }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
             "status": "\(response.status.code)", "ms": "\(Self.milliseconds(elapsed))",
@@ -57,7 +61,7 @@ struct ObservationMiddleware<Context: RequestContext>: RouterMiddleware {
             let client = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             metadata["client"] = "\(client.prefix(64))"
         }
-        logger.log(level: response.status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
         return response
     }
 
