@@ -151,22 +151,12 @@ extension Dialogue {
     /// viewer now. Otherwise the caller is confirmed, and the token's use noted if due.
     func confirm(_ context: CallContext, from row: PostgresRandomAccessRow, at offset: Int) async throws {
         guard let remembered = context.unconfirmed else { return }
-        guard try row[offset].decode(UUID?.self) != nil else {
-            credentialMemory.forget(remembered.credential)
-            throw BearerCredential.refusal
-        }
-        let current = try CredentialRow(row, from: offset)
-        guard TokenSecret.constantTimeEquals(current.storedHash, remembered.credential.hash), let viewer = Self.viewer(of: current)
-        else {
-            credentialMemory.forget(remembered.credential)
-            throw BearerCredential.refusal
-        }
-        credentialMemory.remember(remembered.credential, current)
-        guard current.namesSameCaller(as: remembered.row) else {
-            remembered.confirm()
+        let current = try row[offset].decode(UUID?.self) == nil ? nil : try CredentialRow(row, from: offset)
+        let viewer = try checked(remembered.credential, row: current)
+        remembered.confirm()
+        guard let current, current.namesSameCaller(as: remembered.row) else {
             throw RememberedCaller.Outdated(context: CallContext(viewer: viewer, requestID: remembered.requestID))
         }
-        remembered.confirm()
         if current.stale { try await database.read { connection in try await touch(current.tokenID, connection) } }
     }
 }

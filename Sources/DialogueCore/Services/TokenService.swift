@@ -175,15 +175,21 @@ extension Dialogue {
     }
 
     /// The viewer a credential's row names, or the refusal: no row (no live token), a stored
-    /// hash that differs, an unknown role. Every check of a bearer with a statement of its own
-    /// decides here, and leaves what it read for a write to decide on (`CredentialMemory`).
-    func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {
+    /// hash that differs, an unknown role. Every check of a bearer decides here, and leaves
+    /// what it read for a write to decide on (`CredentialMemory`), or forgets it.
+    func checked(_ credential: BearerCredential, row: CredentialRow?) throws -> Viewer {
         guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let viewer = Self.viewer(of: row) else {
             credentialMemory.forget(credential)
             throw BearerCredential.refusal
         }
-        if row.stale { try await touch(row.tokenID, connection) }
         credentialMemory.remember(credential, row)
+        return viewer
+    }
+
+    /// The same, noting the token's use when due, for a check with a statement of its own.
+    func viewer(_ credential: BearerCredential, row: CredentialRow?, _ connection: PostgresConnection) async throws -> Viewer {
+        let viewer = try checked(credential, row: row)
+        if let row, row.stale { try await touch(row.tokenID, connection) }
         return viewer
     }
 }
