@@ -32,6 +32,14 @@ struct RememberedCallerTests {
         return Setup(group: group.id, owner: owner, coordinator: try await api.dialogue.makeUser(.coordinator))
     }
 
+    /// The setup, with the coordinator's first create made: its credential is remembered.
+    static func rememberedCoordinator(_ api: API) async throws -> Setup {
+        let setup = try await setup(api)
+        #expect(try await api.call(.post, "/v1/action-items", as: setup.coordinator, json: setup.body("First"), headers: [.idempotencyKeyTest: "k1"]).status == 201)
+        #expect(try remembered(api, setup.coordinator) != nil)
+        return setup
+    }
+
     /// Action items, their first updates, notifications, create audit rows.
     static func written(_ api: API) async throws -> [Int] {
         [
@@ -81,10 +89,8 @@ struct RememberedCallerTests {
     @Test("a remembered caller revoked elsewhere gets 401, not the answer kept for its key nor the reason its write would fail")
     func revokedCallerLearnsNothing() async throws {
         try await API.run { api in
-            let setup = try await Self.setup(api)
+            let setup = try await Self.rememberedCoordinator(api)
             let coordinator = setup.coordinator
-            #expect(try await api.call(.post, "/v1/action-items", as: coordinator, json: setup.body("First"), headers: [.idempotencyKeyTest: "k1"]).status == 201)
-            #expect(try Self.remembered(api, coordinator) != nil)
             try await sql(api.dialogue, "UPDATE tokens SET revoked_at = now() WHERE id = \(coordinator.tokenID)")
             let unknown = UUID()
             let attempts: [(String, String, HTTPFields)] = [
@@ -116,9 +122,8 @@ struct RememberedCallerTests {
     @Test("a remembered caller whose memberships changed: nothing is written on the old facts; the write is decided again, made once, and the new facts remembered")
     func changedCallerIsDecidedAgain() async throws {
         try await API.run { api in
-            let setup = try await Self.setup(api)
+            let setup = try await Self.rememberedCoordinator(api)
             let coordinator = setup.coordinator
-            #expect(try await api.call(.post, "/v1/action-items", as: coordinator, json: setup.body("First")).status == 201)
             #expect(try Self.remembered(api, coordinator)?.row.facts.groups == [])
             _ = try await api.dialogue.putMember(.cli(), groupID: setup.group, participantID: coordinator.participantID, role: "chair")
             let second = try await api.call(.post, "/v1/action-items", as: coordinator, json: setup.body("Second"), headers: [.idempotencyKeyTest: "k2"])
@@ -136,10 +141,8 @@ struct RememberedCallerTests {
     @Test("a remembered caller's write notes the token's use when due, as a check would")
     func rememberedWriteNotesUse() async throws {
         try await API.run { api in
-            let setup = try await Self.setup(api)
+            let setup = try await Self.rememberedCoordinator(api)
             let coordinator = setup.coordinator
-            #expect(try await api.call(.post, "/v1/action-items", as: coordinator, json: setup.body("First")).status == 201)
-            #expect(try Self.remembered(api, coordinator) != nil)
             try await sql(api.dialogue, "UPDATE tokens SET last_used_at = now() - interval '1 hour' WHERE id = \(coordinator.tokenID)")
             #expect(try await api.call(.post, "/v1/action-items", as: coordinator, json: setup.body("Second")).status == 201)
             #expect(try await sqlInt(api.dialogue, """
