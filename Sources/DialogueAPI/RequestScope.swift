@@ -24,9 +24,7 @@ struct RequestScope: Sendable {
         guard let scope = current else { throw missingCredential }
         if let viewer = scope.viewer { return CallContext(viewer: viewer, requestID: scope.requestID) }
         if let remembered = scope.remembered {
-            let viewer = try await dialogue.authenticate(remembered.credential)
-            remembered.confirm()
-            return CallContext(viewer: viewer, requestID: scope.requestID)
+            return CallContext(viewer: try await dialogue.authenticate(remembered), requestID: scope.requestID)
         }
         guard let bearer = scope.bearer else { throw missingCredential }
         return CallContext(viewer: try await dialogue.authenticate(bearer), requestID: scope.requestID)

@@ -49,10 +49,10 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
             do {
                 response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
             } catch {
-                if !remembered.isConfirmed { _ = try await dialogue.authenticate(credential) }
+                if !remembered.isConfirmed { _ = try await dialogue.authenticate(remembered) }
                 throw error
             }
-            if !remembered.isConfirmed { _ = try await dialogue.authenticate(credential) }
+            if !remembered.isConfirmed { _ = try await dialogue.authenticate(remembered) }
             return response
         }
         scope.bearer = credential

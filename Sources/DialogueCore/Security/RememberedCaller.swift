@@ -57,7 +57,7 @@ public final class RememberedCaller: Sendable {
     /// statement of its own.
     public var isConfirmed: Bool { confirmed.load(ordering: .acquiring) }
 
-    public func confirm() { confirmed.store(true, ordering: .releasing) }
+    func confirm() { confirmed.store(true, ordering: .releasing) }
 
     /// The context a write decides in: the remembered viewer, to be confirmed by the write.
     var context: CallContext {
@@ -99,6 +99,14 @@ public final class RememberedCaller: Sendable {
 }
 
 extension Dialogue {
+    /// Checks a remembered caller's credential with a statement of its own (the refusal if it
+    /// is no longer live) and counts it confirmed: the viewer as it is now.
+    public func authenticate(_ remembered: RememberedCaller) async throws -> Viewer {
+        let viewer = try await authenticate(remembered.credential)
+        remembered.confirm()
+        return viewer
+    }
+
     /// The caller a write's credential named at this process's last check of it, if any.
     public func rememberedCaller(_ credential: BearerCredential, requestID: String) -> RememberedCaller? {
         credentialMemory.recall(credential).flatMap { RememberedCaller(credential, $0, requestID: requestID) }
@@ -136,8 +144,7 @@ extension Dialogue {
             return try await body(outdated.context)
         } catch {
             guard !remembered.isConfirmed else { throw error }
-            let current = try await authenticate(remembered.credential)
-            remembered.confirm()
+            let current = try await authenticate(remembered)
             guard current.sameFacts(as: remembered.viewer) else {
                 return try await body(CallContext(viewer: current, requestID: remembered.requestID))
             }

@@ -197,9 +197,10 @@ extension Dialogue {
 /// A bearer secret that has the form of a token, hashed and not yet checked. A read may check
 /// it in its own statement (`Prepared.SessionAgendaForBearer`), so that authentication, access
 /// facts and payload come back in one round trip; a write, in its own statement too, on what
-/// the last check read (`RememberedCaller`). No check is cached either way (`ReadMemo` keeps
-/// answers, and checks the credential before reusing one): a revoked token fails on its very
-/// next request on every instance.
+/// the last check read (`RememberedCaller`). No request goes unchecked either way (`ReadMemo`
+/// keeps answers and checks the credential before reusing one; a remembered caller's write
+/// checks it in its statement): a revoked token fails on its very next request on every
+/// instance.
 public struct BearerCredential: Sendable {
     let hash: String
 

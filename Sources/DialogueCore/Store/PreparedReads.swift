@@ -109,6 +109,7 @@ enum Prepared {
         }
         /// The token of hash $1 is live: not revoked, not expired, its participant active.
         static let live = live(hash: "$1")
+        /// The same for the token whose hash is the parameter `hash`.
         static func live(hash parameter: String) -> String {
             "t.token_hash = \(parameter) AND t.revoked_at IS NULL AND t.expires_at > now() AND p.status = 'active'"
         }
