@@ -298,15 +298,19 @@ def revocation_across_instances(first, env, owner_db, admin):
         # /v1/me is checked apart; the action-item list is answered from the memo once warm.
         paths = ["/v1/me", "/v1/action-items?limit=20"]
         warm = [get(server.base + path, secret)[0] for server in (first, second) for path in paths for _ in range(50)]
+        checks = "SELECT count(*) FROM action_items WHERE title = 'Revocation check'"
+        before = int(psql(owner_db, checks))
         warm_writes = [get(server.base + "/v1/action-items", secret, "POST", create)[0] for server in (first, second) for _ in range(3)]
         revoked = get(f"{first.base}/v1/participants/{participant}/tokens/{token_id}", admin, method="DELETE")[0]
-        after = [get(server.base + path, secret)[0] for path in paths for server in (second, first)]
-        after += [get(server.base + "/v1/action-items", secret, "POST", create)[0] for server in (second, first)]
-        created = int(psql(owner_db, "SELECT count(*) FROM action_items WHERE title = 'Revocation check'"))
+        # The create first: on each instance it is the very next request, decided on the caller
+        # that instance remembers (a refused read would make it forget).
+        after = [get(server.base + "/v1/action-items", secret, "POST", create)[0] for server in (second, first)]
+        after += [get(server.base + path, secret)[0] for path in paths for server in (second, first)]
+        created = int(psql(owner_db, checks)) - before
     finally:
         second.stop()
     held = set(warm) == {200} and set(warm_writes) == {201} and revoked in (200, 204) and after == [401] * 6 and created == 6
-    record("security", "token revoked on instance A: next request on B and on A (/v1/me; kept list; create)",
+    record("security", "token revoked on instance A: next request on B and on A (create; /v1/me; kept list)",
            " / ".join(map(str, after)), "status")
     if not held:
         sys.exit(f"bench: revocation did not hold across instances (warm {set(warm)} {set(warm_writes)}, revoke {revoked}, "
