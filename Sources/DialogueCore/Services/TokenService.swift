@@ -234,7 +234,9 @@ struct CredentialRow: Sendable {
     var storedHash: String
     var stale: Bool
     var facts: ViewerFacts
+}
 
+extension CredentialRow {
     init(_ cells: PostgresRandomAccessRow, from first: Int) throws {
         tokenID = try cells[first].decode(UUID.self)
         participantID = try cells[first + 1].decode(UUID.self)
