@@ -89,6 +89,8 @@ struct ProposalRow {
     var authorID: UUID
     var authorKind: ParticipantKind
     var facts: AudienceFacts
+    /// The endorsements the viewer is shown, where the statement counted them (`ProposalList`).
+    var endorsements: Int?
 
     init(_ row: PostgresRow) throws {
         let (id, groupID, title, summary, body, kind, scale, authorID, status, version, createdAt, updatedAt, authorKind,
@@ -104,6 +106,14 @@ struct ProposalRow {
             authorID: authorID, status: status, audience: audience, endorsementCount: 0, version: version,
             createdAt: createdAt, updatedAt: updatedAt)
     }
+
+    /// A row of `ProposalList`: the columns above, then the endorsements the viewer is shown.
+    static func listed(_ row: PostgresRow) throws -> ProposalRow {
+        var listed = try ProposalRow(row)
+        listed.endorsements = try row.makeRandomAccess()[countedColumn].decode(Int.self)
+        return listed
+    }
+    static let countedColumn = 16
 
     var object: AccessObject {
         .proposal(groupID: proposal.workingGroupID, authorID: authorID, status: proposal.status, audience: facts)
@@ -136,11 +146,15 @@ extension Dialogue {
     }
 
     /// The proposals of `rows` as the viewer sees them, with endorsements and named lists.
+    /// Endorsements are counted here only for rows whose statement did not count them; named
+    /// lists are read only for proposals that have one.
     func shownProposals(_ connection: PostgresConnection, viewer: Viewer, _ rows: [ProposalRow]) async throws -> [Proposal] {
-        let ids = rows.map(\.proposal.id)
-        let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: ids)
+        let uncounted = rows.filter { $0.endorsements == nil }.map(\.proposal.id)
+        let counts = try await visibleEndorsements(connection, viewer: viewer, proposalIDs: uncounted)
         let names = try await audienceNames(connection, viewer: viewer, objectIDs: rows.filter { $0.facts.audience == .named }.map(\.proposal.id))
-        return rows.map { $0.shown(to: viewer, endorsements: counts[$0.proposal.id] ?? 0, named: names[$0.proposal.id] ?? []) }
+        return rows.map {
+            $0.shown(to: viewer, endorsements: $0.endorsements ?? counts[$0.proposal.id] ?? 0, named: names[$0.proposal.id] ?? [])
+        }
     }
 
     /// Loads a proposal and checks `operation` on it; drafts of others and invisible ones are 404.
@@ -400,7 +414,7 @@ extension Dialogue {
                 try read.filter(filter.authorID)
                 try read.filter(after: after)
                 try read.finish(limit: batch)
-                return try await connection.rows(read, logger: logger).map(ProposalRow.init)
+                return try await connection.rows(read, logger: logger).map(ProposalRow.listed)
             } position: {
                 KeysetPosition(createdAt: $0.proposal.createdAt, id: $0.proposal.id)
             } visible: {
@@ -473,7 +487,7 @@ extension Dialogue {
 enum ProposalList: FilteredList {
     static let name = "proposals.list"
     static let head = """
-        SELECT \(ProposalRow.columns), named.listed
+        SELECT \(ProposalRow.columns), named.listed, \(Prepared.VisibleEndorsements.counted(everything: "$2", viewer: "$1"))
         FROM proposals p JOIN participants a ON a.id = p.author_id JOIN working_groups g ON g.id = p.working_group_id
         CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM audience_names n
                                            WHERE n.object_id = p.id AND n.participant_id = $1) AS listed) named

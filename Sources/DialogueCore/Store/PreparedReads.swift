@@ -220,13 +220,27 @@ enum Prepared {
     struct VisibleEndorsements: PreparedRead {
         static let sql = """
             SELECT e.proposal_id, count(*)::bigint FROM endorsements e JOIN participants p ON p.id = e.participant_id
-            WHERE e.proposal_id = ANY($1::uuid[])
-              AND ($2::boolean OR p.kind <> 'in_country_proxy' OR p.id = $3::uuid)
+            WHERE e.proposal_id = ANY($1::uuid[]) AND \(shown(endorser: "p", everything: "$2::boolean", viewer: "$3::uuid"))
             GROUP BY e.proposal_id
             """
         let bindings: PostgresBindings
         init(proposalIDs: [UUID], seesEverything: Bool, viewerID: UUID?) throws {
             bindings = try binding(proposalIDs, seesEverything, viewerID)
+        }
+
+        /// Whether the viewer is shown the endorsement of participant `endorser`: `everything`
+        /// when they see everything, else no proxy's but their own (`viewer`).
+        static func shown(endorser: String, everything: String, viewer: String) -> String {
+            "(\(everything) OR \(endorser).kind <> 'in_country_proxy' OR \(endorser).id = \(viewer))"
+        }
+
+        /// The same count for the proposal `p` of a list, as a column: a list's proposals come
+        /// with their counts in its one statement.
+        static func counted(everything: String, viewer: String) -> String {
+            """
+            (SELECT count(*) FROM endorsements e JOIN participants ep ON ep.id = e.participant_id
+                    WHERE e.proposal_id = p.id AND \(shown(endorser: "ep", everything: everything, viewer: viewer)))::int8
+            """
         }
     }
 
