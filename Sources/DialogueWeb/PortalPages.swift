@@ -87,27 +87,20 @@ struct PortalPages: Sendable {
             status: .unprocessableContent)
     }
 
+    /// The home page. Its four reads are asked at once, and, for a session this process has
+    /// checked before, at the same time as the session's own statement
+    /// (`Dialogue.readingAsWebSession`): the page waits for one round trip, not two.
     func home(_ request: Request) async -> Response {
-        await visit(request) { visit in
-            let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(visit.language)["signed_out_others"] : nil
-            return await home(visit, notice: notice)
-        }
-    }
-
-    private func home(_ visit: Visit, notice: String?) async -> Response {
-        let (session, language) = (visit.session, visit.language)
-        let context = context(session)
+        guard let secret = sessionSecret(request),
+            let (session, reads) = try? await dialogue.readingAsWebSession(
+                secret: secret, requestID: Self.requestID(), { [dialogue] context in try await HomeReads(dialogue, context) })
+        else { return redirect("/signin") }
+        guard let reads else { return redirect(Self.secondFactorPage(session) ?? "/signin") }
+        let language = language(request, session)
         do {
-            // Four independent reads, asked at once: the page waits for the slowest, not the sum.
-            let page = try PageRequest(limit: 10, cursor: nil)
-            async let upcoming = dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
-            // Ten, soonest due first (the overdue ones lead); the full list is a link away.
-            async let owned = dialogue.ownOpenActionItems(context, limit: page.limit)
-            async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
-            async let mine = dialogue.listProposals(
-                context, page: page, filter: ProposalFilter(status: "draft", authorID: session.participantID))
-            let (sessions, actions, review, drafts) = try await (upcoming, owned, submitted, mine)
-            let viewerZone = try await viewerZone(context, session)
+            let (sessions, actions, review, drafts) = try reads.get().lists
+            let viewerZone = try await viewerZone(context(session), session)
+            let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(language)["signed_out_others"] : nil
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
                 sessions: sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },
@@ -177,8 +170,11 @@ struct PortalPages: Sendable {
 
     /// What a page acts with: the session's participant and role, through the same services.
     func context(_ session: WebSession) -> CallContext {
-        dialogue.callContext(for: session, requestID: "portal-" + UUID.random().lowercasedString)
+        dialogue.callContext(for: session, requestID: Self.requestID())
     }
+
+    /// A portal request's id in the audit trail.
+    static func requestID() -> String { "portal-" + UUID.random().lowercasedString }
 
     /// The signed-in session behind the cookie, if any: one still waiting for its second factor
     /// is not signed in.
@@ -189,8 +185,13 @@ struct PortalPages: Sendable {
 
     /// The live web session behind the cookie, whatever it still waits for.
     func liveSession(_ request: Request) async -> WebSession? {
-        guard let secret = cookies(request)[sessionCookie], !secret.isEmpty else { return nil }
+        guard let secret = sessionSecret(request) else { return nil }
         return try? await dialogue.authenticateWebSession(secret: secret)
+    }
+
+    /// The session cookie's secret, if the request has one.
+    func sessionSecret(_ request: Request) -> String? {
+        cookies(request)[sessionCookie].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Where a session waiting for its second factor goes; nil for one signed in.
@@ -318,6 +319,23 @@ struct PortalPages: Sendable {
 }
 
 /// Who asks, in which language, with what form.
+/// What the home page reads, asked at once: the person's next sessions, their own action
+/// items still to do (soonest due first, so the overdue lead; the full list is a link away),
+/// proposals awaiting review, and their drafts; ten of each.
+struct HomeReads: Sendable {
+    let lists: (Page<Session>, [ActionItem], Page<Proposal>, Page<Proposal>)
+
+    init(_ dialogue: Dialogue, _ context: CallContext) async throws {
+        let page = try PageRequest(limit: 10, cursor: nil)
+        async let upcoming = dialogue.listSessions(context, page: page, filter: SessionFilter(from: Date()))
+        async let owned = dialogue.ownOpenActionItems(context, limit: page.limit)
+        async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
+        async let mine = dialogue.listProposals(
+            context, page: page, filter: ProposalFilter(status: "draft", authorID: context.actor.participantID))
+        lists = try await (upcoming, owned, submitted, mine)
+    }
+}
+
 struct Visit: Sendable {
     var session: WebSession
     var language: PortalLanguage

@@ -17,20 +17,20 @@ struct CredentialMemoryTests {
     func bounded() throws {
         let memory = CredentialMemory()
         let held = try (0..<CredentialMemory.capacity).map { _ in try Self.credential() }
-        for (credential, row) in held { memory.remember(credential, row) }
-        #expect(held.allSatisfy { memory.recall($0.0)?.tokenID == $0.1.tokenID })
+        for (credential, row) in held { memory.remember(credential.hash, row) }
+        #expect(held.allSatisfy { memory.recall($0.0.hash)?.tokenID == $0.1.tokenID })
 
         // Remembering one it holds again, when full, keeps the others.
         let (first, firstRow) = held[0]
-        memory.remember(first, firstRow)
-        #expect(memory.recall(held[1].0) != nil)
+        memory.remember(first.hash, firstRow)
+        #expect(memory.recall(held[1].0.hash) != nil)
 
         let (extra, extraRow) = try Self.credential()
-        memory.remember(extra, extraRow)
-        #expect(memory.recall(extra)?.tokenID == extraRow.tokenID)
-        #expect(held.allSatisfy { memory.recall($0.0) == nil })
+        memory.remember(extra.hash, extraRow)
+        #expect(memory.recall(extra.hash)?.tokenID == extraRow.tokenID)
+        #expect(held.allSatisfy { memory.recall($0.0.hash) == nil })
 
-        memory.forget(extra)
-        #expect(memory.recall(extra) == nil)
+        memory.forget(extra.hash)
+        #expect(memory.recall(extra.hash) == nil)
     }
 }

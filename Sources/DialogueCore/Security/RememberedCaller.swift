@@ -2,32 +2,35 @@ import Foundation
 import PostgresNIO
 import Synchronization
 
-/// The credentials this process has checked, by hash, with what the check read: the token,
-/// its participant, its role and the participant's viewer facts. A write may decide on them
-/// and confirm them in its own statement (`RememberedCaller`), where it would otherwise check
-/// the credential with a statement of its own first. Nothing here is a check: a credential a
-/// check refused is forgotten, and one that is remembered is still checked by every request.
-final class CredentialMemory: Sendable {
-    /// Beyond this many credentials the memory starts again: a check a few requests later
-    /// brings each live one back.
-    static let capacity = 4_096
-    private let rows = Mutex<[String: CredentialRow]>([:])
+/// What this process read at its last check of a credential or a web session, by the
+/// secret's hash: what a request may decide on before the check it makes anyway confirms it
+/// (`RememberedCaller`, `Dialogue.readingAsWebSession`). Nothing here is a check: a check
+/// that refuses forgets, and one that is remembered is still checked by every request.
+final class CheckedMemory<Value: Sendable>: Sendable {
+    /// Beyond this many the memory starts again: a check a few requests later brings each
+    /// live one back.
+    static var capacity: Int { 4_096 }
+    private let values = Mutex<[String: Value]>([:])
 
-    func recall(_ credential: BearerCredential) -> CredentialRow? {
-        rows.withLock { $0[credential.hash] }
+    func recall(_ hash: String) -> Value? {
+        values.withLock { $0[hash] }
     }
 
-    func remember(_ credential: BearerCredential, _ row: CredentialRow) {
-        rows.withLock { rows in
-            if rows.count >= Self.capacity, rows[credential.hash] == nil { rows.removeAll(keepingCapacity: true) }
-            rows[credential.hash] = row
+    func remember(_ hash: String, _ value: Value) {
+        values.withLock { values in
+            if values.count >= Self.capacity, values[hash] == nil { values.removeAll(keepingCapacity: true) }
+            values[hash] = value
         }
     }
 
-    func forget(_ credential: BearerCredential) {
-        _ = rows.withLock { $0.removeValue(forKey: credential.hash) }
+    func forget(_ hash: String) {
+        _ = values.withLock { $0.removeValue(forKey: hash) }
     }
 }
+
+/// The credentials this process has checked, with what the check read: the token, its
+/// participant, its role and the participant's viewer facts.
+typealias CredentialMemory = CheckedMemory<CredentialRow>
 
 /// A write's caller as this process last checked its credential, not yet confirmed by this
 /// request. The write decides on its viewer (`AccessPolicy`, in Swift, as always), and its
@@ -109,7 +112,7 @@ extension Dialogue {
 
     /// The caller a write's credential named at this process's last check of it, if any.
     public func rememberedCaller(_ credential: BearerCredential, requestID: String) -> RememberedCaller? {
-        credentialMemory.recall(credential).flatMap { RememberedCaller(credential, $0, requestID: requestID) }
+        credentialMemory.recall(credential.hash).flatMap { RememberedCaller(credential, $0, requestID: requestID) }
     }
 
     /// A viewer from a checked credential's row; nil for a role this build does not know.

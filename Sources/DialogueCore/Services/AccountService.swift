@@ -264,20 +264,68 @@ extension Dialogue {
     /// `AccountRules.idleClockStep`: most page views then write nothing, and a session may end
     /// up to that step before its full idle half hour.
     public func authenticateWebSession(secret: String) async throws -> WebSession {
-        let refusal = DomainError.unauthenticated("the web session has ended; sign in again")
-        guard TokenSecret.looksValid(secret) else { throw refusal }
+        guard TokenSecret.looksValid(secret) else { throw Self.sessionEnded }
+        return try await authenticateWebSession(hash: TokenSecret.hash(secret))
+    }
+
+    static let sessionEnded = DomainError.unauthenticated("the web session has ended; sign in again")
+
+    /// The same, by the secret's hash. A signed-in session's viewer is remembered for the
+    /// page reads asked beside its next check (`readingAsWebSession`); any other outcome
+    /// forgets it.
+    func authenticateWebSession(hash: String) async throws -> WebSession {
         let row = try await database.autocommit { connection in
-            try await connection.rows(Prepared.LiveWebSession(hash: TokenSecret.hash(secret)), logger: logger).first
+            try await connection.rows(Prepared.LiveWebSession(hash: hash), logger: logger).first
         }
         guard let (id, accountID, participantID, name, rawRole, language, csrf, expiresAt, factor, unread, side, groups, contributing, zone) =
             try row?.decode(
                 (UUID, UUID, UUID, String, String, PortalLanguage, String, Date, SecondFactorState, Int, String, [UUID], [UUID], String).self),
             let role = Role(rawValue: rawRole)
-        else { throw refusal }
-        return WebSession(
+        else {
+            webSessionMemory.forget(hash)
+            throw Self.sessionEnded
+        }
+        let session = WebSession(
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
             language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread,
             facts: ViewerFacts(side: side, groups: groups, contributing: contributing), timeZone: TimeZone(identifier: zone) ?? .gmt)
+        if factor == .none, let viewer = callContext(for: session, requestID: "").viewer {
+            webSessionMemory.remember(hash, viewer)
+        } else {
+            webSessionMemory.forget(hash)
+        }
+        return session
+    }
+
+    /// A page's reads for the person behind a web session, in the round trip that checks the
+    /// session: where this process remembers the session's viewer from its last check, the
+    /// reads are asked on that viewer at the same time as the check, and kept only if the
+    /// check finds the session live and naming the same viewer (the same participant, role,
+    /// side and groups); otherwise they are asked again on the viewer as it is now. Nothing
+    /// read on a remembered viewer leaves here unless the check confirmed it: a session ended
+    /// or idle, a participant deactivated, is refused (401) as by `authenticateWebSession`,
+    /// whatever the reads found. `reads` only reads: it may run twice. What the reads gave
+    /// (or threw) comes back beside the session; nil for a session still waiting for its
+    /// second factor, which is not signed in. Only the check's failure is thrown.
+    public func readingAsWebSession<Reads: Sendable>(
+        secret: String, requestID: String, _ reads: @escaping @Sendable (CallContext) async throws -> Reads
+    ) async throws -> (session: WebSession, reads: Result<Reads, any Error>?) {
+        guard TokenSecret.looksValid(secret) else { throw Self.sessionEnded }
+        let hash = TokenSecret.hash(secret)
+        guard let remembered = webSessionMemory.recall(hash) else {
+            let session = try await authenticateWebSession(hash: hash)
+            guard session.factor == .none else { return (session, nil) }
+            return (session, await outcome { try await reads(callContext(for: session, requestID: requestID)) })
+        }
+        // Both are awaited to the end, whatever either throws: a read is never left running.
+        async let checking = outcome { try await self.authenticateWebSession(hash: hash) }
+        async let reading = outcome { try await reads(CallContext(viewer: remembered, requestID: requestID)) }
+        let (checked, read) = await (checking, reading)
+        let session = try checked.get()
+        guard session.factor == .none else { return (session, nil) }
+        let current = callContext(for: session, requestID: requestID)
+        if let viewer = current.viewer, viewer.sameFacts(as: remembered) { return (session, read) }
+        return (session, await outcome { try await reads(current) })
     }
 
     /// The language the portal speaks to this account.

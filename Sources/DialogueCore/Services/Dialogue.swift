@@ -23,6 +23,8 @@ public struct Dialogue: Sendable {
     public var evidenceLimits = EvidenceLimits()
     /// The credentials this process has checked, for writes to decide on (`RememberedCaller`).
     let credentialMemory = CredentialMemory()
+    /// The web sessions this process has checked, for a page's reads (`readingAsWebSession`).
+    let webSessionMemory = CheckedMemory<Viewer>()
 
     public init(database: Database, cursors: CursorCodec, throttleSecret: String, passphraseCost: Passphrase.Cost = .interactive) {
         self.database = database

@@ -137,12 +137,12 @@ extension Dialogue {
             guard let row = try await connection.rows(Prepared.LiveTokenAndState(hash: credential.hash), logger: logger).first?
                 .makeRandomAccess()
             else {
-                credentialMemory.forget(credential)
+                credentialMemory.forget(credential.hash)
                 throw BearerCredential.refusal
             }
             let (tokenID, storedHash, stale) = (try row[0].decode(UUID.self), try row[1].decode(String.self), try row[2].decode(Bool.self))
             guard TokenSecret.constantTimeEquals(storedHash, credential.hash) else {
-                credentialMemory.forget(credential)
+                credentialMemory.forget(credential.hash)
                 throw BearerCredential.refusal
             }
             if stale {
@@ -179,10 +179,10 @@ extension Dialogue {
     /// what it read for a write to decide on (`CredentialMemory`), or forgets it.
     func checked(_ credential: BearerCredential, row: CredentialRow?) throws -> Viewer {
         guard let row, TokenSecret.constantTimeEquals(row.storedHash, credential.hash), let viewer = Self.viewer(of: row) else {
-            credentialMemory.forget(credential)
+            credentialMemory.forget(credential.hash)
             throw BearerCredential.refusal
         }
-        credentialMemory.remember(credential, row)
+        credentialMemory.remember(credential.hash, row)
         return viewer
     }
 
