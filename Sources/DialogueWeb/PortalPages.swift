@@ -98,15 +98,15 @@ struct PortalPages: Sendable {
         guard let reads else { return redirect(Self.secondFactorPage(session) ?? "/signin") }
         let language = language(request, session)
         do {
-            let (sessions, actions, review, drafts) = try reads.get().lists
+            let lists = try reads.get()
             let viewerZone = try await viewerZone(context(session), session)
             let notice = request.uri.queryParameters["notice"] == "others" ? renderer.catalog(language)["signed_out_others"] : nil
             return renderer.page("home", HomePage(
                 chrome: renderer.chrome(language, title: "home_title", session: session, path: "/"), notice: notice,
-                sessions: sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },
-                actions: actions.map { ActionItemView($0, renderer, language) },
-                review: review.items.map { ProposalCard($0, renderer, language) },
-                drafts: drafts.items.map { ProposalCard($0, renderer, language) }))
+                sessions: lists.sessions.items.filter { $0.status != .cancelled }.map { SessionCard($0, viewerZone: viewerZone, language) },
+                actions: lists.actions.map { ActionItemView($0, renderer, language) },
+                review: lists.review.items.map { ProposalCard($0, renderer, language) },
+                drafts: lists.drafts.items.map { ProposalCard($0, renderer, language) }))
         } catch {
             return failure(error, language, session)
         }
@@ -318,12 +318,14 @@ struct PortalPages: Sendable {
     }
 }
 
-/// Who asks, in which language, with what form.
 /// What the home page reads, asked at once: the person's next sessions, their own action
 /// items still to do (soonest due first, so the overdue lead; the full list is a link away),
 /// proposals awaiting review, and their drafts; ten of each.
 struct HomeReads: Sendable {
-    let lists: (Page<Session>, [ActionItem], Page<Proposal>, Page<Proposal>)
+    let sessions: Page<Session>
+    let actions: [ActionItem]
+    let review: Page<Proposal>
+    let drafts: Page<Proposal>
 
     init(_ dialogue: Dialogue, _ context: CallContext) async throws {
         let page = try PageRequest(limit: 10, cursor: nil)
@@ -332,10 +334,11 @@ struct HomeReads: Sendable {
         async let submitted = dialogue.listProposals(context, page: page, filter: ProposalFilter(status: "submitted"))
         async let mine = dialogue.listProposals(
             context, page: page, filter: ProposalFilter(status: "draft", authorID: context.actor.participantID))
-        lists = try await (upcoming, owned, submitted, mine)
+        (sessions, actions, review, drafts) = try await (upcoming, owned, submitted, mine)
     }
 }
 
+/// Who asks, in which language, with what form.
 struct Visit: Sendable {
     var session: WebSession
     var language: PortalLanguage

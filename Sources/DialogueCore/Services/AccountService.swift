@@ -49,6 +49,9 @@ public struct WebSession: Sendable, Equatable {
     }
 
     public func acceptsCSRF(_ token: String) -> Bool { TokenSecret.constantTimeEquals(csrfToken, token) }
+
+    /// Who acts through this session.
+    var actor: Actor { .participant(id: participantID, role: role, tokenID: id) }
 }
 
 public enum PortalLanguage: String, Sendable, CaseIterable, PostgresCodable {
@@ -289,7 +292,7 @@ extension Dialogue {
             id: id, accountID: accountID, participantID: participantID, signInName: name, role: role,
             language: language, csrfSecret: csrf, expiresAt: expiresAt, factor: factor, unreadNotifications: unread,
             facts: ViewerFacts(side: side, groups: groups, contributing: contributing), timeZone: TimeZone(identifier: zone) ?? .gmt)
-        if factor == .none, let viewer = callContext(for: session, requestID: "").viewer {
+        if factor == .none, let viewer = Self.viewer(of: session) {
             webSessionMemory.remember(hash, viewer)
         } else {
             webSessionMemory.forget(hash)
@@ -323,9 +326,8 @@ extension Dialogue {
         let (checked, read) = await (checking, reading)
         let session = try checked.get()
         guard session.factor == .none else { return (session, nil) }
-        let current = callContext(for: session, requestID: requestID)
-        if let viewer = current.viewer, viewer.sameFacts(as: remembered) { return (session, read) }
-        return (session, await outcome { try await reads(current) })
+        if let viewer = Self.viewer(of: session), viewer.sameFacts(as: remembered) { return (session, read) }
+        return (session, await outcome { try await reads(callContext(for: session, requestID: requestID)) })
     }
 
     /// The language the portal speaks to this account.
@@ -404,9 +406,14 @@ extension Dialogue {
     /// The context a portal request acts with: the account's participant and role, the web
     /// session standing where an API request's token stands.
     public func callContext(for session: WebSession, requestID: String) -> CallContext {
-        let actor = Actor.participant(id: session.participantID, role: session.role, tokenID: session.id)
-        guard let facts = session.facts else { return CallContext(actor: actor, requestID: requestID) }
-        return CallContext(viewer: Self.viewer(actor, facts: facts), requestID: requestID)
+        guard let viewer = Self.viewer(of: session) else { return CallContext(actor: session.actor, requestID: requestID) }
+        return CallContext(viewer: viewer, requestID: requestID)
+    }
+
+    /// The viewer a web session names, from the facts its check read; nil for one made without
+    /// them (a session just started).
+    static func viewer(of session: WebSession) -> Viewer? {
+        session.facts.map { viewer(session.actor, facts: $0) }
     }
 
     /// Ends this session, or every other session of its account.
