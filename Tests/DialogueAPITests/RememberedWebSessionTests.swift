@@ -58,6 +58,22 @@ struct RememberedWebSessionTests {
         }
     }
 
+    @Test("a cookie that is no session (empty, malformed, well-formed but unknown, another's hash): the way to sign in, nothing read, nothing remembered")
+    func cookiesThatAreNoSession() async throws {
+        try await Portal.run { portal in
+            let setup = try await Self.signedInAndRemembered(portal, title: "Canary meeting")
+            let (unknown, unknownHash) = TokenSecret.generate()
+            let name = try #require(setup.cookie.split(separator: "=").first.map(String.init))
+            for value in ["", "dlg_", "not a secret at all", String(repeating: "x", count: 4_000), unknown, setup.hash] {
+                let page = try await portal.get("/", cookie: "\(name)=\(value)")
+                #expect(page.status == 303 && page.headers[.location] == "/signin", "\(value.prefix(20))")
+                #expect(!page.html.contains("Canary"))
+            }
+            #expect(portal.dialogue.webSessionMemory.recall(unknownHash) == nil)
+            #expect(try await portal.get("/", cookie: setup.cookie).html.contains("Canary meeting"), "the real session is untouched")
+        }
+    }
+
     @Test("a remembered session whose person left a group and joined another behind the server's back: the very next home page shows what they may see now, and the new facts are remembered")
     func changedMemberships() async throws {
         try await Portal.run { portal in
