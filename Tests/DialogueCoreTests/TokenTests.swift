@@ -230,6 +230,60 @@ struct TokenTests {
         }
     }
 
+    @Test("responses kept at the same moment go in one statement, each kept as its own; one refused is refused alone")
+    func responsesKeptTogether() async throws {
+        try await withDialogue { dialogue in
+            let store = IdempotencyStore(database: dialogue.database)
+            func response(_ text: String) -> IdempotencyStore.StoredResponse {
+                .init(status: 201, headers: [["Location", "/v1/x/\(text)"]], body: Array("{\"title\":\"\(text)\"}".utf8))
+            }
+            func until(_ what: Testing.Comment, _ condition: () async throws -> Bool) async throws {
+                for _ in 0..<200 where try await !condition() { try await Task.sleep(for: .milliseconds(25)) }
+                #expect(try await condition(), what)
+            }
+            // A transaction holds a key's row, so that the first response's statement waits for
+            // it, and the responses that come meanwhile wait for that statement.
+            let (released, release) = AsyncStream<Void>.makeStream()
+            let (inserted, insert) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await dialogue.database.transaction { connection in
+                    try await connection.query("""
+                        INSERT INTO idempotency_keys (scope, key, request_hash, state, claim) VALUES ('a', 'held', 'h', 'committed', gen_random_uuid())
+                        """, logger: TestDatabases.logger)
+                    insert.yield()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in inserted { break }
+            let first = Task { try await store.keep(IdempotentRequest(scope: "a", key: "held", requestHash: "h"), response: response("held")) }
+            try await until("the first response's statement waits for the row") {
+                try await sqlInt(dialogue, "SELECT count(*)::bigint FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest%'") == 1
+            }
+            let requests = (0..<20).map { IdempotentRequest(scope: "a", key: "k\($0)", requestHash: "h\($0)") }
+            let kept = requests.map { request in Task { try await store.keep(request, response: response(request.key)) } }
+            try await until("twenty responses wait together") { store.together.waitingCount == 20 }
+            // The same key from another request (another claim), and a key PostgreSQL refuses.
+            let again = Task { try await store.keep(IdempotentRequest(scope: "a", key: "k0", requestHash: "h0"), response: response("again")) }
+            let refused = Task {
+                try await store.keep(IdempotentRequest(scope: "a", key: String(repeating: "x", count: 300), requestHash: "h"), response: response("x"))
+            }
+            try await until("twenty-two responses wait") { store.together.waitingCount == 22 }
+            release.yield()
+            try await holder.value
+
+            #expect(try await first.value == false, "the key was another request's")
+            for (request, task) in zip(requests, kept) {
+                #expect(try await task.value, "each response is kept, whatever else its statement held")
+                let retry = IdempotentRequest(scope: "a", key: request.key, requestHash: request.requestHash)
+                #expect(try await store.earlier(retry) == .replay(response(request.key)), "its own response, not another's")
+            }
+            #expect(try await again.value == false, "a second request under a kept key keeps nothing")
+            await #expect(throws: (any Error).self, "a refused response is refused alone") { try await refused.value }
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE state = 'done'") == 20)
+            #expect(store.together.waitingCount == 0)
+        }
+    }
+
     @Test("idempotency keys are kept at least 24 hours and purged after")
     func idempotencyRetention() async throws {
         try await withDialogue { dialogue in

@@ -37,6 +37,8 @@ public struct IdempotencyStore: Sendable {
     }
 
     let database: Database
+    /// The responses waiting to be kept, and whether a statement is keeping some.
+    let together = KeptTogether()
 
     public init(database: Database) { self.database = database }
 
@@ -73,16 +75,11 @@ public struct IdempotencyStore: Sendable {
     /// Keeps the response for replays, unless it carried a secret: then only the mark that
     /// the request completed remains. A request that wrote no audited change has no key yet
     /// and writes it here. False when another request holds the key: ask `earlier`.
+    ///
+    /// Its commit waits for the disk, and the responses kept at the same moment share it
+    /// (`KeptTogether`): one statement, one commit and one flush for all of them.
     public func keep(_ request: IdempotentRequest, response: StoredResponse) async throws -> Bool {
-        let withheld = request.mintsSecret
-        let headers = withheld ? nil : CanonicalJSON.arrays(response.headers)
-        let body = withheld ? nil : ByteBuffer(bytes: response.body)
-        let status = withheld ? nil : response.status
-        return try await database.autocommit { connection in
-            try await connection.rows(
-                Keep(request, status: status, headers: headers, body: body, withheld: withheld), logger: database.logger
-            ).count > 0
-        }
+        try await together.keep(Kept(request, response: response), in: database)
     }
 
     /// Deletes keys past their retention; returns how many.
@@ -210,27 +207,43 @@ extension IdempotencyStore {
         }
     }
 
-    /// Keeps the response (or, for one that carried a secret, only that it completed); writes
-    /// the key if the request's writes did not. A row back means it was kept.
+    /// Keeps responses (or, for one that carried a secret, only that it completed), one row
+    /// each, and writes a key the request's writes did not. A key's row comes back when its
+    /// response was kept: the key is the request's own (its claim).
     ///
-    /// Its commit waits for the disk, as every write's does, and it follows the request's
-    /// write on the way to the response: a keyed write that committed without waiting
+    /// Its commit waits for the disk, as every write's does, and it follows each request's
+    /// write on the way to its response: a keyed write that committed without waiting
     /// (`AuditLog.SingleStatement`) is on disk once this is, before the response is sent.
     struct Keep: PreparedRead {
         static let sql = """
             INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, claim, response_status, response_headers,
                                                response_body, withheld)
-            VALUES ($1::text, $2::text, $3::text, 'done', $4::uuid, $5::bigint, $6::text, $7::bytea, $8::boolean)
+            SELECT r.scope, r.key, r.request_hash, 'done', r.claim, CASE WHEN r.withheld THEN NULL ELSE r.status END,
+                   CASE WHEN r.withheld THEN NULL ELSE r.headers END, CASE WHEN r.withheld THEN NULL ELSE r.body END, r.withheld
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::integer[], $6::text[], $7::bytea[], $8::boolean[])
+                 AS r(scope, key, request_hash, claim, status, headers, body, withheld)
+            ORDER BY r.scope, r.key
             ON CONFLICT (scope, key) DO UPDATE
             SET state = 'done', response_status = excluded.response_status, response_headers = excluded.response_headers,
                 response_body = excluded.response_body, withheld = excluded.withheld, updated_at = now()
             WHERE k.claim = excluded.claim
-            RETURNING 1
+            RETURNING k.scope, k.key
             """
         let bindings: PostgresBindings
-        init(_ request: IdempotentRequest, status: Int?, headers: String?, body: ByteBuffer?, withheld: Bool) throws {
+        /// `kept` holds at most one response per key: a statement may change a row once.
+        init(_ kept: [Kept]) throws {
             bindings = try Prepared.binding(
-                request.scope, request.key, request.requestHash, request.claim, status, headers, body, withheld)
+                kept.map(\.slot.scope), kept.map(\.slot.key), kept.map(\.requestHash), kept.map(\.claim),
+                kept.map { $0.status ?? 0 }, kept.map { $0.headers ?? "" }, kept.map { $0.body ?? ByteBuffer() },
+                kept.map(\.withheld))
+        }
+
+        /// The keys whose responses were kept.
+        static func kept(_ rows: [PostgresRow]) throws -> Set<Kept.Slot> {
+            Set(try rows.map { row in
+                let (scope, key) = try row.decode((String, String).self)
+                return Kept.Slot(scope: scope, key: key)
+            })
         }
     }
 }
