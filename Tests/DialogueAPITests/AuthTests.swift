@@ -74,26 +74,59 @@ struct AuthTests {
         }
     }
 
-    @Test("the session and agenda reads check their bearer in their own statement: 401 before anything about the session, 401 right after a revocation")
+    @Test("the session, agenda, action item and group reads check their bearer in their own statement: 401 before anything about the object, 401 right after a revocation")
     func sessionReadsCheckTheirOwnBearer() async throws {
         try await API.run { api in
             let session = try #require(try await api.call(.post, "/v1/sessions", as: api.admin, json: SessionTests.quarterly)["id"])
             #expect(try await api.call(.post, "/v1/sessions/\(session)/agenda", as: api.admin, json: #"{"title":"A","duration_minutes":10}"#).status == 201)
             let coordinator = try await api.dialogue.makeUser(.coordinator)
+            let cli = CallContext.cli()
+            let group = try await api.dialogue.createWorkingGroup(cli, WorkingGroupInput(direction: "media", name: "Media"))
+            let proxy = try await api.dialogue.makeUser(.member, kind: .inCountryProxy)
+            let member = try await api.dialogue.makeUser(.member)
+            let outsider = try await api.dialogue.makeUser(.member)
+            for person in [proxy, member] {
+                _ = try await api.dialogue.putMember(cli, groupID: group.id, participantID: person.participantID, role: "member")
+            }
+            let item = try #require(try await api.call(.post, "/v1/action-items", as: api.admin, json: #"""
+                {"working_group_id":"\#(group.id.lowercasedString)","title":"Document the case","owner_id":"\#(proxy.participantID.lowercasedString)","due_on":"2027-06-30"}
+                """#)["id"])
+            let read = try await api.call(.get, "/v1/action-items/\(item)", as: coordinator)
+            #expect(read.status == 200)
+            #expect(read["title"] == "Document the case")
+            #expect(read["owner_id"] == proxy.participantID.lowercasedString, "a coordinator knows the proxy owner")
+            #expect(read.headers[.eTag] == "\"1\"")
+            let seenByMember = try await api.call(.get, "/v1/action-items/\(item)", as: member)
+            #expect(seenByMember.status == 200)
+            #expect(seenByMember.json["owner_id"] == nil || seenByMember.json["owner_id"] is NSNull, "a fellow member is not told who the proxy is")
+            #expect(try await api.call(.get, "/v1/action-items/\(item)", as: outsider).status == 404, "outside the group it does not exist")
+            let groupPath = "/v1/working-groups/\(group.id.lowercasedString)"
+            let groupRead = try await api.call(.get, groupPath, as: coordinator)
+            #expect(groupRead.status == 200)
+            #expect(groupRead["name"] == "Media")
+            #expect(groupRead.json["warnings"] is [Any], "a coordinator is told where a group lacks a chair")
+            let memberRead = try await api.call(.get, groupPath, as: member)
+            #expect(memberRead["name"] == "Media")
+            #expect((memberRead.json["warnings"] as? [Any] ?? []).isEmpty, "a member is not told of chairs, missing or hidden")
+            #expect(try await api.call(.get, groupPath, as: outsider).status == 404, "a group one is not in does not exist")
             let agenda = try await api.call(.get, "/v1/sessions/\(session)/agenda", as: coordinator)
             #expect(agenda.status == 200)
             #expect(agenda.items.compactMap { $0["title"] as? String } == ["A"])
             #expect(agenda.headers[.eTag] == "\"2\"")
             let unknown = UUID().uuidString.lowercased()
             #expect(try await api.call(.get, "/v1/sessions/\(session)", as: coordinator)["id"] == session)
-            for path in ["/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id"] {
+            for path in ["/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id",
+                         "/v1/action-items/\(unknown)", "/v1/action-items/not-an-id", "/v1/working-groups/\(unknown)",
+                         "/v1/working-groups/not-an-id"] {
                 #expect(try await api.call(.get, path, as: coordinator).status == 404, "\(path)")
             }
 
             // A token of the right form that names nothing: 401 whatever the path names.
             let forged: HTTPFields = [.authorization: "Bearer dlg_" + String(repeating: "x", count: 43)]
             let paths = ["/v1/sessions/\(session)/agenda", "/v1/sessions/\(unknown)/agenda", "/v1/sessions/not-an-id/agenda",
-                         "/v1/sessions/\(session)", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id"]
+                         "/v1/sessions/\(session)", "/v1/sessions/\(unknown)", "/v1/sessions/not-an-id",
+                         "/v1/action-items/\(item)", "/v1/action-items/\(unknown)", "/v1/action-items/not-an-id",
+                         "/v1/working-groups/\(group.id.lowercasedString)", "/v1/working-groups/\(unknown)", "/v1/working-groups/not-an-id"]
             for path in paths {
                 let reply = try await api.call(.get, path, headers: forged)
                 #expect(reply.status == 401, "\(path)")

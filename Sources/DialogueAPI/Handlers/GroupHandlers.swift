@@ -22,8 +22,8 @@ extension APIHandlers {
     }
 
     func getWorkingGroup(_ input: Operations.GetWorkingGroup.Input) async throws -> Operations.GetWorkingGroup.Output {
-        let context = try await RequestScope.callContext(dialogue)
-        let group = try await dialogue.getWorkingGroup(context, id: try pathID(input.path.id, "working group"))
+        let (caller, id) = try callerAndPathID(input.path.id, "working group")
+        let group = try await dialogue.getWorkingGroup(caller, id: id)
         return .ok(.init(headers: .init(eTag: ETags.value(group.version)), body: .json(.init(group))))
     }
 

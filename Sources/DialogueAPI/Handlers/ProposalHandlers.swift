@@ -112,8 +112,8 @@ extension APIHandlers {
     }
 
     func getActionItem(_ input: Operations.GetActionItem.Input) async throws -> Operations.GetActionItem.Output {
-        let context = try await RequestScope.callContext(dialogue)
-        let item = try await dialogue.getActionItem(context, id: try pathID(input.path.id, "action item"))
+        let (caller, id) = try callerAndPathID(input.path.id, "action item")
+        let item = try await dialogue.getActionItem(caller, id: id)
         return .ok(.init(headers: .init(eTag: ETags.value(item.version)), body: .json(.init(item))))
     }
 

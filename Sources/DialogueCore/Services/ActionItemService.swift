@@ -104,6 +104,24 @@ extension Prepared {
     }
 }
 
+extension Prepared {
+    /// An action item read with its bearer checked in the same statement: the credential of
+    /// hash $1 (`CredentialRow`), then item $2 as `actionColumns` reads it. No row when the
+    /// token is not live; the item's columns null when the item does not exist.
+    struct ActionItemForBearer: PreparedRead {
+        static let sql = """
+            \(Credential.common)
+            SELECT \(Credential.outerColumns), \(Dialogue.actionColumns)
+            FROM c LEFT JOIN (action_items x JOIN participants o ON o.id = x.owner_id) ON x.id = $2
+            """
+        let bindings: PostgresBindings
+        init(hash: String, itemID: UUID) throws { bindings = try binding(hash, itemID) }
+
+        /// Where the item's columns start in a row.
+        static let itemOffset = CredentialRow.columnCount
+    }
+}
+
 extension Dialogue {
     static let actionColumns = """
         x.id, x.working_group_id, x.agenda_item_id, x.title, x.owner_id, x.due_on::text, x.status, x.progress, \
@@ -111,16 +129,41 @@ extension Dialogue {
         x.updated_at, o.kind
         """
 
-    func decodeAction(_ row: PostgresRow, viewer: Viewer) throws -> ActionItem {
-        let (id, groupID, agendaItemID, title, ownerID, dueOn, status, progress, overdue, version, createdAt, updatedAt, ownerKind) =
-            try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
-        let hideOwner = !AccessPolicy.seesMembership(
-            viewer, ofKind: ParticipantKind(rawValue: ownerKind) ?? .diaspora, participantID: ownerID)
-        return ActionItem(
-            id: id, workingGroupID: groupID, agendaItemID: agendaItemID, title: title, ownerID: hideOwner ? nil : ownerID,
-            dueOn: dueOn, status: ActionStatus(rawValue: status) ?? .open, progress: progress, overdue: overdue,
-            version: version, createdAt: createdAt, updatedAt: updatedAt)
+    /// An item's row as `actionColumns` reads it, decoded once.
+    struct ActionRow {
+        var id: UUID, groupID: UUID, agendaItemID: UUID?, title: String, ownerID: UUID, dueOn: String, status: String
+        var progress: Int, overdue: Bool, version: Int, createdAt: Date, updatedAt: Date, ownerKind: String
+
+        /// From the row's column `first` on.
+        init(_ cells: PostgresRandomAccessRow, from first: Int = 0) throws {
+            (id, groupID, agendaItemID, title) = (
+                try cells[first].decode(UUID.self), try cells[first + 1].decode(UUID.self), try cells[first + 2].decode(UUID?.self),
+                try cells[first + 3].decode(String.self))
+            (ownerID, dueOn, status, progress) = (
+                try cells[first + 4].decode(UUID.self), try cells[first + 5].decode(String.self), try cells[first + 6].decode(String.self),
+                try cells[first + 7].decode(Int.self))
+            (overdue, version, createdAt, updatedAt, ownerKind) = (
+                try cells[first + 8].decode(Bool.self), try cells[first + 9].decode(Int.self), try cells[first + 10].decode(Date.self),
+                try cells[first + 11].decode(Date.self), try cells[first + 12].decode(String.self))
+        }
+
+        init(_ row: PostgresRow) throws {
+            (id, groupID, agendaItemID, title, ownerID, dueOn, status, progress, overdue, version, createdAt, updatedAt, ownerKind) =
+                try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
+        }
+
+        /// The item as `viewer` is shown it: a proxy owner unnamed to those who may not know them.
+        func item(for viewer: Viewer) -> ActionItem {
+            let hideOwner = !AccessPolicy.seesMembership(
+                viewer, ofKind: ParticipantKind(rawValue: ownerKind) ?? .diaspora, participantID: ownerID)
+            return ActionItem(
+                id: id, workingGroupID: groupID, agendaItemID: agendaItemID, title: title, ownerID: hideOwner ? nil : ownerID,
+                dueOn: dueOn, status: ActionStatus(rawValue: status) ?? .open, progress: progress, overdue: overdue,
+                version: version, createdAt: createdAt, updatedAt: updatedAt)
+        }
     }
+
+    func decodeAction(_ row: PostgresRow, viewer: Viewer) throws -> ActionItem { try ActionRow(row).item(for: viewer) }
 
     func authorizedAction(
         _ connection: PostgresConnection, _ context: CallContext, id: UUID, _ operation: AccessOperation, lock: Bool = false
@@ -139,10 +182,21 @@ extension Dialogue {
     func authorizedAction(
         _ row: PostgresRow, _ viewer: Viewer, _ operation: AccessOperation
     ) throws -> (ActionItem, ownerID: UUID) {
-        let values = try row.decode((UUID, UUID, UUID?, String, UUID, String, String, Int, Bool, Int, Date, Date, String).self)
+        try authorized(ActionRow(row), viewer, operation)
+    }
+
+    /// The same on an item read from column `first` on, where a missing item's columns are null.
+    func authorizedAction(
+        _ cells: PostgresRandomAccessRow?, from first: Int, _ viewer: Viewer, _ operation: AccessOperation
+    ) throws -> ActionItem {
+        guard let cells, try cells[first].decode(UUID?.self) != nil else { throw DomainError.notFound("action item not found") }
+        return try authorized(ActionRow(cells, from: first), viewer, operation).0
+    }
+
+    private func authorized(_ row: ActionRow, _ viewer: Viewer, _ operation: AccessOperation) throws -> (ActionItem, ownerID: UUID) {
         try AccessPolicy.require(
-            viewer, operation, .actionItem(groupID: values.1, ownerID: values.4), notFound: "action item not found")
-        return (try decodeAction(row, viewer: viewer), values.4)
+            viewer, operation, .actionItem(groupID: row.groupID, ownerID: row.ownerID), notFound: "action item not found")
+        return (row.item(for: viewer), row.ownerID)
     }
 
     /// The same for the API's caller, whose credential the write's statement confirms where
@@ -223,6 +277,22 @@ extension Dialogue {
 
     public func getActionItem(_ context: CallContext, id: UUID) async throws -> ActionItem {
         try await database.read { connection in try await authorizedAction(connection, context, id: id, .read).0 }
+    }
+
+    /// An action item for a caller; a bearer is checked in the item's own statement (one round
+    /// trip): 401 for any failure first, then 404, then AccessPolicy.
+    public func getActionItem(_ caller: Caller, id: UUID) async throws -> ActionItem {
+        switch caller {
+        case .authenticated(let context):
+            return try await getActionItem(context, id: id)
+        case .bearer(let credential):
+            return try await read(checking: credential, Prepared.ActionItemForBearer(hash: credential.hash, itemID: id)) { viewer, rows, _ in
+                try authorizedAction(rows.first, from: Prepared.ActionItemForBearer.itemOffset, viewer, .read)
+            }
+        case .remembered(let remembered):
+            // A read is not decided on what a check read before: it checks the credential now.
+            return try await getActionItem(.bearer(remembered.credential), id: id)
+        }
     }
 
     /// The item, and whether the caller may update it: the portal offers its form only then,

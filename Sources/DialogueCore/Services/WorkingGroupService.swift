@@ -19,13 +19,16 @@ extension Dialogue {
     static let groupColumns = "id, direction, name, mandate, status, version, created_at, updated_at"
     static let directionSlugs = ["political", "human_rights", "accountability", "media", "identity_culture", "private_sector"]
 
-    func decodeGroup(_ row: PostgresRow) throws -> WorkingGroup {
-        let (id, direction, name, mandate, status, version, createdAt, updatedAt) =
-            try row.decode((UUID, String, String, String, String, Int, Date, Date).self)
-        return WorkingGroup(
-            id: id, direction: direction, name: name, mandate: mandate,
-            status: WorkingGroupStatus(rawValue: status) ?? .archived, version: version, createdAt: createdAt,
-            updatedAt: updatedAt)
+    func decodeGroup(_ row: PostgresRow) throws -> WorkingGroup { try decodeGroup(row.makeRandomAccess()) }
+
+    /// A group from `groupColumns` starting at column `first`.
+    func decodeGroup(_ cells: PostgresRandomAccessRow, from first: Int = 0) throws -> WorkingGroup {
+        WorkingGroup(
+            id: try cells[first].decode(UUID.self), direction: try cells[first + 1].decode(String.self),
+            name: try cells[first + 2].decode(String.self), mandate: try cells[first + 3].decode(String.self),
+            status: WorkingGroupStatus(rawValue: try cells[first + 4].decode(String.self)) ?? .archived,
+            version: try cells[first + 5].decode(Int.self), createdAt: try cells[first + 6].decode(Date.self),
+            updatedAt: try cells[first + 7].decode(Date.self))
     }
 
     private static func validatedGroup(_ input: WorkingGroupInput, over current: WorkingGroup?) throws -> WorkingGroup {
@@ -65,10 +68,37 @@ extension Dialogue {
         try await database.read { connection in
             let viewer = try await viewer(context, connection)
             try AccessPolicy.require(viewer, .read, .workingGroup(id: id), notFound: "working group not found")
-            var group = try await loadGroup(connection, id: id, lock: false)
-            if viewer.seesEverything { group.warnings = try await groupWarnings(connection, id) }
-            return group
+            return try await withWarnings(try await loadGroup(connection, id: id, lock: false), for: viewer, connection)
         }
+    }
+
+    /// A group for a caller; a bearer is checked in the group's own statement (one round trip;
+    /// a coordinator's warnings are a second): 401 for any failure first, then 404.
+    public func getWorkingGroup(_ caller: Caller, id: UUID) async throws -> WorkingGroup {
+        switch caller {
+        case .authenticated(let context):
+            return try await getWorkingGroup(context, id: id)
+        case .bearer(let credential):
+            return try await read(checking: credential, Prepared.GroupForBearer(hash: credential.hash, groupID: id)) { viewer, rows, connection in
+                try AccessPolicy.require(viewer, .read, .workingGroup(id: id), notFound: "working group not found")
+                let first = Prepared.GroupForBearer.groupOffset
+                guard let row = rows.first, try row[first].decode(UUID?.self) != nil else {
+                    throw DomainError.notFound("working group not found")
+                }
+                return try await withWarnings(try decodeGroup(row, from: first), for: viewer, connection)
+            }
+        case .remembered(let remembered):
+            // A read is not decided on what a check read before: it checks the credential now.
+            return try await getWorkingGroup(.bearer(remembered.credential), id: id)
+        }
+    }
+
+    /// A group should have a chair from each side: coordinators are told where it has not.
+    private func withWarnings(_ group: WorkingGroup, for viewer: Viewer, _ connection: PostgresConnection) async throws -> WorkingGroup {
+        guard viewer.seesEverything else { return group }
+        var group = group
+        group.warnings = try await groupWarnings(connection, group.id)
+        return group
     }
 
     func loadGroup(_ connection: PostgresConnection, id: UUID, lock: Bool) async throws -> WorkingGroup {

@@ -201,6 +201,22 @@ enum Prepared {
         init(id: UUID) throws { bindings = try binding(id) }
     }
 
+    /// A group read with its bearer checked in the same statement: the credential of hash $1
+    /// (`CredentialRow`), then group $2 as `GroupByID` reads it. No row when the token is not
+    /// live; the group's columns null when the group does not exist.
+    struct GroupForBearer: PreparedRead {
+        static let sql = """
+            \(Credential.common)
+            SELECT \(Credential.outerColumns), \(Dialogue.qualified(Dialogue.groupColumns, "g"))
+            FROM c LEFT JOIN working_groups g ON g.id = $2
+            """
+        let bindings: PostgresBindings
+        init(hash: String, groupID: UUID) throws { bindings = try binding(hash, groupID) }
+
+        /// Where the group's columns start in a row.
+        static let groupOffset = CredentialRow.columnCount
+    }
+
     /// A participant by id, unlocked.
     struct ParticipantByID: PreparedRead {
         static let sql = "SELECT \(Dialogue.participantColumns) FROM participants WHERE id = $1"
