@@ -39,9 +39,10 @@ extension IdempotencyStore {
     /// come while a statement is keeping others wait for it to finish, and then go together,
     /// in one statement, one commit and one flush.
     ///
-    /// No request waits for more than the statement running when it came and its own: the
-    /// first of a group writes it (its task leads), the others are resumed with their own
-    /// answer, and the first of those still waiting leads the next group.
+    /// A request waits for the statement running when it came, then its own (one more when
+    /// 64 came before it, or its key is in that group already): the first of a group writes
+    /// it (its task leads), the others are resumed with their own answer, and the first of
+    /// those still waiting leads the next group.
     final class KeptTogether: Sendable {
         /// At most this many responses in one statement.
         static let largest = 64
