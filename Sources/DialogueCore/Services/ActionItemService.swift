@@ -282,16 +282,11 @@ extension Dialogue {
     /// An action item for a caller; a bearer is checked in the item's own statement (one round
     /// trip): 401 for any failure first, then 404, then AccessPolicy.
     public func getActionItem(_ caller: Caller, id: UUID) async throws -> ActionItem {
-        switch caller {
-        case .authenticated(let context):
-            return try await getActionItem(context, id: id)
-        case .bearer(let credential):
-            return try await read(checking: credential, Prepared.ActionItemForBearer(hash: credential.hash, itemID: id)) { viewer, rows, _ in
-                try authorizedAction(rows.first, from: Prepared.ActionItemForBearer.itemOffset, viewer, .read)
-            }
-        case .remembered(let remembered):
-            // A read is not decided on what a check read before: it checks the credential now.
-            return try await getActionItem(.bearer(remembered.credential), id: id)
+        try await read(
+            as: caller, authenticated: { try await getActionItem($0, id: id) },
+            checkingIn: { try Prepared.ActionItemForBearer(hash: $0.hash, itemID: id) }
+        ) { viewer, rows, _ in
+            try authorizedAction(rows.first, from: Prepared.ActionItemForBearer.itemOffset, viewer, .read)
         }
     }
 

@@ -137,17 +137,11 @@ extension Dialogue {
     /// read is one round trip: the credential first (401 for any failure, before anything
     /// about the session is told), then the session (404), then AccessPolicy as above.
     public func getAgenda(_ caller: Caller, sessionID: UUID) async throws -> Agenda {
-        switch caller {
-        case .authenticated(let context):
-            return try await getAgenda(context, sessionID: sessionID)
-        case .bearer(let credential):
-            return try await read(checking: credential, Prepared.SessionAgendaForBearer(hash: credential.hash, sessionID: sessionID)) {
-                viewer, rows, connection in
-                try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
-            }
-        case .remembered(let remembered):
-            // A read is not decided on what a check read before: it checks the credential now.
-            return try await getAgenda(.bearer(remembered.credential), sessionID: sessionID)
+        try await read(
+            as: caller, authenticated: { try await getAgenda($0, sessionID: sessionID) },
+            checkingIn: { try Prepared.SessionAgendaForBearer(hash: $0.hash, sessionID: sessionID) }
+        ) { viewer, rows, connection in
+            try await agenda(rows, from: Prepared.SessionAgendaForBearer.sessionOffset, viewer: viewer, connection)
         }
     }
 

@@ -251,16 +251,11 @@ extension Dialogue {
     /// A session for a caller; a bearer is checked in the session's own statement (one round
     /// trip): 401 for any failure first, then 404, then AccessPolicy.
     public func getSession(_ caller: Caller, id: UUID) async throws -> Session {
-        switch caller {
-        case .authenticated(let context):
-            return try await getSession(context, id: id)
-        case .bearer(let credential):
-            return try await read(checking: credential, Prepared.SessionForBearer(hash: credential.hash, sessionID: id)) { viewer, rows, _ in
-                try authorizedSession(rows.first, from: Prepared.SessionForBearer.sessionOffset, viewer, .read)
-            }
-        case .remembered(let remembered):
-            // A read is not decided on what a check read before: it checks the credential now.
-            return try await getSession(.bearer(remembered.credential), id: id)
+        try await read(
+            as: caller, authenticated: { try await getSession($0, id: id) },
+            checkingIn: { try Prepared.SessionForBearer(hash: $0.hash, sessionID: id) }
+        ) { viewer, rows, _ in
+            try authorizedSession(rows.first, from: Prepared.SessionForBearer.sessionOffset, viewer, .read)
         }
     }
 

@@ -157,6 +157,25 @@ extension Dialogue {
     /// with the viewer they name and the rows: the read's authentication, access facts and
     /// payload in one round trip. A token that is not live gives no row: the refusal (401),
     /// before anything about what was asked is told.
+    /// A single-object read for a caller: an authenticated caller's as `authenticated` reads
+    /// it; a bearer's in `statement`, which checks the credential beside the object (one round
+    /// trip); a remembered caller's the same way, since a read is not decided on what a check
+    /// read before: it checks the credential now.
+    func read<Statement: PreparedRead, Result: Sendable>(
+        as caller: Caller, authenticated: (CallContext) async throws -> Result,
+        checkingIn statement: (BearerCredential) throws -> Statement,
+        _ body: @escaping @Sendable (Viewer, [PostgresRandomAccessRow], PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        switch caller {
+        case .authenticated(let context):
+            return try await authenticated(context)
+        case .bearer(let credential):
+            return try await read(checking: credential, try statement(credential), body)
+        case .remembered(let remembered):
+            return try await read(checking: remembered.credential, try statement(remembered.credential), body)
+        }
+    }
+
     func read<Statement: PreparedRead, Result: Sendable>(
         checking credential: BearerCredential, _ statement: Statement,
         _ body: @escaping @Sendable (Viewer, [PostgresRandomAccessRow], PostgresConnection) async throws -> Result

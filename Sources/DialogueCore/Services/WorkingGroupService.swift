@@ -75,21 +75,16 @@ extension Dialogue {
     /// A group for a caller; a bearer is checked in the group's own statement (one round trip;
     /// a coordinator's warnings are a second): 401 for any failure first, then 404.
     public func getWorkingGroup(_ caller: Caller, id: UUID) async throws -> WorkingGroup {
-        switch caller {
-        case .authenticated(let context):
-            return try await getWorkingGroup(context, id: id)
-        case .bearer(let credential):
-            return try await read(checking: credential, Prepared.GroupForBearer(hash: credential.hash, groupID: id)) { viewer, rows, connection in
-                try AccessPolicy.require(viewer, .read, .workingGroup(id: id), notFound: "working group not found")
-                let first = Prepared.GroupForBearer.groupOffset
-                guard let row = rows.first, try row[first].decode(UUID?.self) != nil else {
-                    throw DomainError.notFound("working group not found")
-                }
-                return try await withWarnings(try decodeGroup(row, from: first), for: viewer, connection)
+        try await read(
+            as: caller, authenticated: { try await getWorkingGroup($0, id: id) },
+            checkingIn: { try Prepared.GroupForBearer(hash: $0.hash, groupID: id) }
+        ) { viewer, rows, connection in
+            try AccessPolicy.require(viewer, .read, .workingGroup(id: id), notFound: "working group not found")
+            let first = Prepared.GroupForBearer.groupOffset
+            guard let row = rows.first, try row[first].decode(UUID?.self) != nil else {
+                throw DomainError.notFound("working group not found")
             }
-        case .remembered(let remembered):
-            // A read is not decided on what a check read before: it checks the credential now.
-            return try await getWorkingGroup(.bearer(remembered.credential), id: id)
+            return try await withWarnings(try decodeGroup(row, from: first), for: viewer, connection)
         }
     }
 
