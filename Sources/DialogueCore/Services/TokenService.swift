@@ -153,10 +153,6 @@ extension Dialogue {
         }
     }
 
-    /// Runs a statement whose first columns check `credential` (`CredentialRow`), then `body`
-    /// with the viewer they name and the rows: the read's authentication, access facts and
-    /// payload in one round trip. A token that is not live gives no row: the refusal (401),
-    /// before anything about what was asked is told.
     /// A single-object read for a caller: an authenticated caller's as `authenticated` reads
     /// it; a bearer's in `statement`, which checks the credential beside the object (one round
     /// trip); a remembered caller's the same way, since a read is not decided on what a check
@@ -176,6 +172,10 @@ extension Dialogue {
         }
     }
 
+    /// Runs a statement whose first columns check `credential` (`CredentialRow`), then `body`
+    /// with the viewer they name and the rows: the read's authentication, access facts and
+    /// payload in one round trip. A token that is not live gives no row: the refusal (401),
+    /// before anything about what was asked is told.
     func read<Statement: PreparedRead, Result: Sendable>(
         checking credential: BearerCredential, _ statement: Statement,
         _ body: @escaping @Sendable (Viewer, [PostgresRandomAccessRow], PostgresConnection) async throws -> Result
