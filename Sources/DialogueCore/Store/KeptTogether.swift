@@ -120,7 +120,7 @@ extension IdempotencyStore {
                 if case DomainError.unavailable = error { return group.map { _ in .failure(error) } }
                 var answers: [Result<Bool, any Error>] = []
                 for one in group {
-                    do { answers.append(.success(try await statement([one], in: database).contains(one.slot))) } catch { answers.append(.failure(error)) }
+                    answers.append(await outcome { try await statement([one], in: database).contains(one.slot) })
                 }
                 return answers
             }
