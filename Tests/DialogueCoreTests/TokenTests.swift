@@ -262,12 +262,17 @@ struct TokenTests {
             let requests = (0..<20).map { IdempotentRequest(scope: "a", key: "k\($0)", requestHash: "h\($0)") }
             let kept = requests.map { request in Task { try await store.keep(request, response: response(request.key)) } }
             try await until("twenty responses wait together") { store.together.waitingCount == 20 }
+            // One whose response carried a secret: only that it completed is kept, in a group too.
+            let secretive = IdempotentRequest(scope: "a", key: "minted", requestHash: "h")
+            IdempotentRequest.$current.withValue(secretive) { IdempotentRequest.responseCarriesSecret() }
+            let minted = Task { try await store.keep(secretive, response: response("dlg_secret")) }
+            try await until("twenty-one responses wait") { store.together.waitingCount == 21 }
             // The same key from another request (another claim), and a key PostgreSQL refuses.
             let again = Task { try await store.keep(IdempotentRequest(scope: "a", key: "k0", requestHash: "h0"), response: response("again")) }
             let refused = Task {
                 try await store.keep(IdempotentRequest(scope: "a", key: String(repeating: "x", count: 300), requestHash: "h"), response: response("x"))
             }
-            try await until("twenty-two responses wait") { store.together.waitingCount == 22 }
+            try await until("twenty-three responses wait") { store.together.waitingCount == 23 }
             release.yield()
             try await holder.value
 
@@ -277,9 +282,16 @@ struct TokenTests {
                 let retry = IdempotentRequest(scope: "a", key: request.key, requestHash: request.requestHash)
                 #expect(try await store.earlier(retry) == .replay(response(request.key)), "its own response, not another's")
             }
+            #expect(try await minted.value)
+            #expect(try await store.earlier(IdempotentRequest(scope: "a", key: "minted", requestHash: "h"))
+                == .completedWithoutResponse(createdObject: nil, heldSecret: true))
+            #expect(try await sqlInt(dialogue, """
+                SELECT count(*)::bigint FROM idempotency_keys
+                WHERE key = 'minted' AND withheld AND response_body IS NULL AND response_headers IS NULL AND response_status IS NULL
+                """) == 1, "the secret is not stored")
             #expect(try await again.value == false, "a second request under a kept key keeps nothing")
             await #expect(throws: (any Error).self, "a refused response is refused alone") { try await refused.value }
-            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE state = 'done'") == 20)
+            #expect(try await sqlInt(dialogue, "SELECT count(*)::bigint FROM idempotency_keys WHERE state = 'done'") == 21)
             #expect(store.together.waitingCount == 0)
         }
     }
